@@ -1,0 +1,39 @@
+"""verifier: exact, machine-checked analysis of tiny ReLU RNNs (AlgZoo).
+
+Importing this package is light: torch and z3 are imported only by the rooms that need them.
+
+    import verifier
+    res = verifier.certify("models/2nd_argmax_2_2.pth")      # exact error, regions, certificate document
+    verdict = verifier.check(res.certificate)                 # independent re-check
+    model = verifier.load("models/2nd_argmax_2_2.pth")        # exact rational weights
+"""
+
+from __future__ import annotations
+
+__version__ = "0.1.0"
+
+__all__ = ["certify", "check", "load", "RNN", "VerifierError", "InputError", "__version__"]
+
+from .errors import InputError, VerifierError
+from .model import RNN
+
+
+def load(path, task=None, seq_len=None):
+    """Read a checkpoint into exact rationals (see verifier.load.load)."""
+    from .load import load as _load
+
+    return _load(path, task=task, seq_len=seq_len)
+
+
+def certify(model, task=None, seq_len=None, **options):
+    """Certify a checkpoint path, a LoadedModel or an RNN: exact error, regions and the certificate document."""
+    from .certify import certify as _certify
+
+    return _certify(model, task=task, seq_len=seq_len, **options)
+
+
+def check(certificate, checkpoint=None, z3=False):
+    """Re-check a certificate (path, JSON text or parsed document) with the independent checker."""
+    from .checker import check as _check
+
+    return _check(certificate, checkpoint=checkpoint, z3=z3)

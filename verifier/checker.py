@@ -1,0 +1,699 @@
+"""The independent checker: reads a certificate, applies a closed table of rules, accepts or names the
+first rule that failed.  It checks; it never searches.
+
+Trust base: this file, Python's standard library (fractions, json, hashlib, zipfile, pickle with a
+restricted unpickler that only rebuilds tensors), and python-flint's arb ball arithmetic for the
+enclosures of transcendental numbers.  It imports nothing from the rest of `verifier` (a test
+enforces it) and never imports torch; z3 only with --z3, as a second opinion.
+
+Certificate versions: 1 (method "disc", seq_len 2) and 2 (method "cones", any seq_len >= 2).
+The rules and the argument for why passing them proves the claim are in proofs/FORMAT.md.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import math
+import os
+import pickle
+import re
+import struct
+import zipfile
+from dataclasses import dataclass, field
+from fractions import Fraction
+
+FORMAT = "verifier-certificate"
+VERSIONS = (1, 2)
+TASK_RANK = {"argmax": lambda n: 0, "2nd_argmax": lambda n: 1, "argmedian": lambda n: (n - 1) // 2}
+MAX_DIM = 4096
+
+
+class Reject(Exception):
+    """A rule failed: `rule` names it, the message names the culprit."""
+
+    def __init__(self, rule: str, message: str):
+        super().__init__(f"[{rule}] {message}")
+        self.rule = rule
+        self.message = message
+
+
+class Unreadable(Exception):
+    """The input could not be read at all (exit 2 at the CLI)."""
+
+
+@dataclass
+class Verdict:
+    """The checker's answer: accepted, or the first failed rule."""
+
+    accepted: bool
+    rule: str | None = None
+    message: str = ""
+    summary: dict = field(default_factory=dict)
+
+    def __bool__(self) -> bool:
+        return self.accepted
+
+
+# ------------------------------------------------------------------------------------------------
+# Strict reading: JSON without floats/NaN/duplicates, rationals as canonical strings
+
+_Q = re.compile(r"-?(0|[1-9][0-9]*)(/[1-9][0-9]*)?")
+_INT = re.compile(r"-?(0|[1-9][0-9]*)")
+
+
+def _bad_constant(name):
+    raise Reject("json", f"JSON contains {name}")
+
+
+def _bad_float(text):
+    raise Reject("json", f"JSON contains the number {text}; rationals must be strings")
+
+
+def _pairs(pairs):
+    out = {}
+    for k, v in pairs:
+        if k in out:
+            raise Reject("json", f"duplicate key {k!r}")
+        out[k] = v
+    return out
+
+
+def parse_json(text: str):
+    """Strict JSON: no NaN/Infinity, no floating-point numbers, no duplicate keys."""
+    try:
+        return json.loads(text, parse_constant=_bad_constant, parse_float=_bad_float, object_pairs_hook=_pairs)
+    except json.JSONDecodeError as exc:
+        raise Reject("json", f"not valid JSON: {exc.msg} at line {exc.lineno}") from None
+
+
+def rat(v, where: str) -> Fraction:
+    """A canonical rational string "n" or "n/d" (d > 1, lowest terms); anything else is rejected."""
+    if not isinstance(v, str):
+        raise Reject("rational", f"{where}: {v!r} is not a rational string")
+    if _Q.fullmatch(v) is None or v == "-0":
+        raise Reject("rational", f"{where}: {v!r} is not a canonical rational string")
+    if "/" in v:
+        a, b = v.split("/")
+        n, d = int(a), int(b)
+        if d == 1 or math.gcd(n, d) != 1:
+            raise Reject("rational", f"{where}: {v!r} is not in lowest terms")
+        return Fraction(n, d)
+    return Fraction(int(v))
+
+
+def integer(v, where: str) -> int:
+    """An integer written as a string (ray coordinates)."""
+    if not isinstance(v, str) or _INT.fullmatch(v) is None or v == "-0":
+        raise Reject("rational", f"{where}: {v!r} is not an integer string")
+    return int(v)
+
+
+def small_int(v, where: str, lo: int = 0, hi: int = 1 << 30) -> int:
+    if not isinstance(v, int) or isinstance(v, bool) or not lo <= v <= hi:
+        raise Reject("schema", f"{where}: expected an integer in [{lo}, {hi}], got {v!r}")
+    return v
+
+
+def obj(v, where: str, required, optional=()) -> dict:
+    if not isinstance(v, dict):
+        raise Reject("schema", f"{where}: expected an object")
+    missing = [k for k in required if k not in v]
+    if missing:
+        raise Reject("schema", f"{where}: missing key {missing[0]!r}")
+    extra = sorted(k for k in v if k not in required and k not in optional)
+    if extra:
+        raise Reject("schema", f"{where}: unknown key {extra[0]!r}")
+    return v
+
+
+def lst(v, where: str, length: int | None = None) -> list:
+    if not isinstance(v, list):
+        raise Reject("schema", f"{where}: expected a list")
+    if length is not None and len(v) != length:
+        raise Reject("schema", f"{where}: expected {length} entries, got {len(v)}")
+    return v
+
+
+def qmat(v, where: str, rows: int | None, cols: int | None):
+    v = lst(v, where, rows)
+    out = []
+    for i, r in enumerate(v):
+        r = lst(r, f"{where}[{i}]", cols)
+        out.append(tuple(rat(x, f"{where}[{i}][{j}]") for j, x in enumerate(r)))
+    return tuple(out)
+
+
+def canonical_json(o) -> str:
+    return json.dumps(o, sort_keys=True, indent=1, ensure_ascii=True, allow_nan=False) + "\n"
+
+
+# ------------------------------------------------------------------------------------------------
+# The model, recomputed here on purpose (not imported from the generator)
+
+
+@dataclass(frozen=True)
+class Model:
+    W_hi: tuple
+    W_hh: tuple
+    W_oh: tuple
+    n: int
+
+    @property
+    def d(self):
+        return len(self.W_hh)
+
+
+def _lin(coeffs, x):
+    return sum((c * v for c, v in zip(coeffs, x) if c), Fraction(0))
+
+
+def forms(m: Model, pattern):
+    """Pre-activation forms per step and output forms, as coefficient tuples over x, for a pattern."""
+    n, d = m.n, m.d
+    steps = []
+    prev = None
+    for t in range(n):
+        cur = []
+        for i in range(d):
+            row = [Fraction(0)] * n
+            if prev is not None:
+                for j in range(d):
+                    w = m.W_hh[i][j]
+                    if w and pattern[t - 1][j]:
+                        for k in range(n):
+                            if prev[j][k]:
+                                row[k] += w * prev[j][k]
+            row[t] += m.W_hi[i][0]
+            cur.append(tuple(row))
+        steps.append(cur)
+        prev = cur
+    out = []
+    for r in m.W_oh:
+        row = [Fraction(0)] * n
+        for j in range(d):
+            if r[j] and pattern[n - 1][j]:
+                for k in range(n):
+                    row[k] += r[j] * prev[j][k]
+        out.append(tuple(row))
+    return steps, out
+
+
+def forward(m: Model, x):
+    """Exact forward pass: (pattern, logits) at x."""
+    h = [Fraction(0)] * m.d
+    pat = []
+    for t in range(m.n):
+        pre = [sum((m.W_hh[i][j] * h[j] for j in range(m.d) if h[j] and m.W_hh[i][j]), Fraction(0))
+               + m.W_hi[i][0] * x[t] for i in range(m.d)]
+        pat.append(tuple(1 if p > 0 else 0 for p in pre))
+        h = [p if p > 0 else Fraction(0) for p in pre]
+    logits = tuple(sum((r[j] * h[j] for j in range(m.d) if h[j]), Fraction(0)) for r in m.W_oh)
+    return tuple(pat), logits
+
+
+def argmax_first(vals) -> int:
+    best = 0
+    for i in range(1, len(vals)):
+        if vals[i] > vals[best]:
+            best = i
+    return best
+
+
+def task_label(task: str, x) -> int:
+    """Stable ranking, largest first, ties to the lower index; the target is the position at the task's rank."""
+    order = sorted(range(len(x)), key=lambda i: (-x[i], i))
+    return order[TASK_RANK[task](len(x))]
+
+
+def parse_pattern(v, where: str, n: int, d: int):
+    v = lst(v, where, n)
+    out = []
+    for t, s in enumerate(v):
+        if not isinstance(s, str) or len(s) != d or any(ch not in "01" for ch in s):
+            raise Reject("schema", f"{where}[{t}]: expected a string of {d} bits")
+        out.append(tuple(int(ch) for ch in s))
+    return tuple(out)
+
+
+# ------------------------------------------------------------------------------------------------
+# Reading checkpoints without torch (hash, then compare the tensors with the certificate's weights)
+
+
+class _Storage:
+    def __init__(self, dtype, key):
+        self.dtype, self.key = dtype, key
+
+
+class _TorchUnpickler(pickle.Unpickler):
+    """Only rebuilds tensors and ordered dicts; any other global is refused (nothing executes)."""
+
+    _DTYPES = {"FloatStorage": ("<f", 4), "DoubleStorage": ("<d", 8)}
+
+    def __init__(self, data, read_record):
+        super().__init__(io.BytesIO(data))
+        self.read_record = read_record
+
+    def find_class(self, module, name):
+        if (module, name) == ("collections", "OrderedDict"):
+            import collections
+
+            return collections.OrderedDict
+        if (module, name) == ("torch._utils", "_rebuild_tensor_v2"):
+            return self._rebuild
+        if module == "torch" and name in self._DTYPES:
+            return name
+        raise Unreadable(f"checkpoint refers to {module}.{name}, which the checker does not load")
+
+    def persistent_load(self, pid):
+        if not isinstance(pid, tuple) or len(pid) < 5 or pid[0] != "storage" or pid[1] not in self._DTYPES:
+            raise Unreadable("checkpoint has an unsupported storage (only float32/float64 tensors)")
+        return _Storage(pid[1], str(pid[2]))
+
+    def _rebuild(self, storage, offset, size, stride, *rest):
+        fmt, width = self._DTYPES[storage.dtype]
+        raw = self.read_record(storage.key)
+        count = len(raw) // width
+        flat = struct.unpack(f"<{count}{fmt[1]}", raw[: count * width])
+        size = tuple(size)
+        if len(size) != 2:
+            raise Unreadable("checkpoint tensors must be 2-dimensional")
+        return [[flat[offset + i * stride[0] + j * stride[1]] for j in range(size[1])] for i in range(size[0])]
+
+
+def read_checkpoint_tensors(path: str, data: bytes) -> dict:
+    """float tensors of a torch zip checkpoint, a safetensors file, or a verifier-weights JSON, as Fractions."""
+    if path.endswith(".json"):
+        doc = parse_json(data.decode("utf-8"))
+        if not isinstance(doc, dict):
+            raise Unreadable("weights file is not a JSON object")
+        return {k: [[rat(v, k) for v in r] for r in doc[k]] for k in ("W_hi", "W_hh", "W_oh")}
+    if path.endswith(".safetensors"):
+        (hlen,) = struct.unpack("<Q", data[:8])
+        header = json.loads(data[8:8 + hlen])
+        body = data[8 + hlen:]
+        out = {}
+        for k, meta in header.items():
+            if k == "__metadata__":
+                continue
+            fmt = {"F32": ("f", 4), "F64": ("d", 8)}.get(meta["dtype"])
+            if fmt is None:
+                raise Unreadable(f"{k}: dtype {meta['dtype']} is not float32/float64")
+            a, b = meta["data_offsets"]
+            flat = struct.unpack(f"<{(b - a) // fmt[1]}{fmt[0]}", body[a:b])
+            r, c = meta["shape"]
+            out[k] = [[Fraction(flat[i * c + j]) for j in range(c)] for i in range(r)]
+        return _as_weights(out)
+    try:
+        zf = zipfile.ZipFile(io.BytesIO(data))
+    except zipfile.BadZipFile:
+        raise Unreadable("not a torch zip checkpoint") from None
+    names = zf.namelist()
+    pkl = [n for n in names if n.endswith("/data.pkl")]
+    if len(pkl) != 1:
+        raise Unreadable("torch checkpoint without a single data.pkl")
+    prefix = pkl[0][: -len("data.pkl")]
+    sd = _TorchUnpickler(zf.read(pkl[0]), lambda key: zf.read(f"{prefix}data/{key}")).load()
+    if not isinstance(sd, dict):
+        raise Unreadable("checkpoint is not a state_dict")
+    return _as_weights({k: [[Fraction(v) for v in r] for r in t] for k, t in sd.items()})
+
+
+def _as_weights(sd: dict) -> dict:
+    keys = {"rnn.weight_ih_l0": "W_hi", "rnn.weight_hh_l0": "W_hh", "linear.weight": "W_oh"}
+    if set(sd) != set(keys):
+        raise Unreadable(f"checkpoint keys {sorted(sd)} are not the AlgZoo RNN keys")
+    return {keys[k]: v for k, v in sd.items()}
+
+
+# ------------------------------------------------------------------------------------------------
+# Rules shared by both versions
+
+
+def _check_header(doc) -> int:
+    if not isinstance(doc, dict):
+        raise Reject("schema", "certificate is not a JSON object")
+    if doc.get("format") != FORMAT:
+        raise Reject("format", f"format is {doc.get('format')!r}, expected {FORMAT!r}")
+    version = doc.get("version")
+    if version not in VERSIONS:
+        raise Reject("version", f"unknown format version {version!r} (this checker knows {list(VERSIONS)})")
+    return version
+
+
+def _check_model(doc) -> tuple[Model, str]:
+    mo = obj(doc["model"], "model", ("family", "hidden_size", "seq_len", "W_hi", "W_hh", "W_oh", "weights_sha256"))
+    if mo["family"] != "position":
+        raise Reject("model", f"family {mo['family']!r} is not supported by this checker")
+    d = small_int(mo["hidden_size"], "model.hidden_size", 1, MAX_DIM)
+    n = small_int(mo["seq_len"], "model.seq_len", 2, 64)
+    m = Model(qmat(mo["W_hi"], "W_hi", d, 1), qmat(mo["W_hh"], "W_hh", d, d), qmat(mo["W_oh"], "W_oh", n, d), n)
+    digest = hashlib.sha256(canonical_json({"W_hi": mo["W_hi"], "W_hh": mo["W_hh"], "W_oh": mo["W_oh"]})
+                            .encode()).hexdigest()
+    if digest != mo["weights_sha256"]:
+        raise Reject("weights-digest", "the weights do not match model.weights_sha256 (weights were altered)")
+    task = doc["task"]
+    if task not in TASK_RANK:
+        raise Reject("task", f"unknown task {task!r}")
+    if task == "argmedian" and n % 2 == 0:
+        raise Reject("task", "argmedian needs an odd seq_len")
+    return m, task
+
+
+def _check_checkpoint(doc, m: Model, checkpoint: str | None) -> None:
+    ck = obj(doc["checkpoint"], "checkpoint", ("name", "sha256"))
+    if not isinstance(ck["sha256"], str) or re.fullmatch(r"[0-9a-f]{64}", ck["sha256"]) is None:
+        raise Reject("checkpoint", "checkpoint.sha256 is not a SHA-256 hex digest")
+    if checkpoint is None:
+        return
+    try:
+        with open(checkpoint, "rb") as fh:
+            data = fh.read()
+    except OSError as exc:
+        raise Unreadable(f"{checkpoint}: cannot read: {exc.strerror}") from None
+    if hashlib.sha256(data).hexdigest() != ck["sha256"]:
+        raise Reject("checkpoint-hash", f"{checkpoint} does not hash to the certificate's checkpoint.sha256")
+    try:
+        w = read_checkpoint_tensors(checkpoint, data)
+    except Unreadable:
+        raise
+    except Reject:
+        raise
+    except Exception as exc:
+        raise Unreadable(f"{checkpoint}: cannot read its tensors ({type(exc).__name__})") from None
+    for name, mine in (("W_hi", m.W_hi), ("W_hh", m.W_hh), ("W_oh", m.W_oh)):
+        theirs = [tuple(r) for r in w[name]]
+        if theirs != list(mine):
+            raise Reject("checkpoint-weights", f"{name} in the certificate is not the exact value of {checkpoint}'s")
+
+
+def _arb():
+    try:
+        import flint
+    except ImportError:
+        raise Unreadable("python-flint is needed to check enclosures") from None
+    return flint
+
+
+def _ball_bounds(x):
+    m, e = x.mid().man_exp()
+    r, f = x.rad().man_exp()
+    mid = Fraction(int(m)) * Fraction(2) ** int(e)
+    rad = Fraction(int(r)) * Fraction(2) ** int(f)
+    return mid - rad, mid + rad
+
+
+def _check_enclosure(err: dict, ball_fn, exact_zero: bool, digits_needed: int | None = None) -> tuple:
+    lo, hi = rat(err["lower"], "error.lower"), rat(err["upper"], "error.upper")
+    if lo > hi:
+        raise Reject("enclosure", "error.lower > error.upper")
+    if exact_zero:
+        if lo > 0 or hi < 0:
+            raise Reject("enclosure", "the error is exactly 0 but the enclosure excludes 0")
+        return lo, hi
+    prec = 320
+    while True:
+        blo, bhi = _ball_bounds(ball_fn(prec))
+        if lo <= blo and bhi <= hi:
+            return lo, hi
+        if bhi < lo or blo > hi:
+            raise Reject("enclosure", "the enclosure does not contain the value recomputed from the regions")
+        if prec > 1 << 13:
+            raise Reject("enclosure", "the enclosure is narrower than the checker can confirm")
+        prec *= 2
+
+
+def _check_accuracy(doc, lo, hi):
+    acc = obj(doc["accuracy"], "accuracy", ("lower", "upper"))
+    if rat(acc["lower"], "accuracy.lower") != 1 - hi or rat(acc["upper"], "accuracy.upper") != 1 - lo:
+        raise Reject("accuracy", "accuracy is not exactly 1 - error")
+
+
+# ------------------------------------------------------------------------------------------------
+# Version 1: the disc (seq_len 2)
+
+
+def _cross(u, v):
+    return u[0] * v[1] - u[1] * v[0]
+
+
+def _dot2(u, v):
+    return u[0] * v[0] + u[1] * v[1]
+
+
+def _half(ref, r):
+    c, d = _cross(ref, r), _dot2(ref, r)
+    return 0 if c > 0 or (c == 0 and d > 0) else 1
+
+
+def _before(ref, a, b) -> bool:
+    """Angle of a (counter-clockwise from ref, in [0, 2 pi)) is strictly less than that of b."""
+    ha, hb = _half(ref, a), _half(ref, b)
+    if ha != hb:
+        return ha < hb
+    return _cross(a, b) > 0
+
+
+def _sign_ok(fu, fv) -> bool:
+    """A form does not change sign strictly inside the sector."""
+    return not ((fu > 0 and fv < 0) or (fu < 0 and fv > 0))
+
+
+def _check_disc(doc, m: Model, task: str):
+    if m.n != 2:
+        raise Reject("disc", "method disc needs seq_len 2")
+    secs = lst(doc["sectors"], "sectors")
+    if len(secs) < 3:
+        raise Reject("cover", "fewer than 3 sectors cannot cover the plane")
+    parsed = []
+    for k, s in enumerate(secs):
+        s = obj(s, f"sectors[{k}]", ("u", "v", "pattern", "label", "prediction", "wrong"))
+        u = tuple(integer(c, f"sectors[{k}].u") for c in lst(s["u"], f"sectors[{k}].u", 2))
+        v = tuple(integer(c, f"sectors[{k}].v") for c in lst(s["v"], f"sectors[{k}].v", 2))
+        pat = parse_pattern(s["pattern"], f"sectors[{k}].pattern", 2, m.d)
+        lab = small_int(s["label"], f"sectors[{k}].label", 0, 1)
+        pred = small_int(s["prediction"], f"sectors[{k}].prediction", 0, 1)
+        if not isinstance(s["wrong"], bool):
+            raise Reject("schema", f"sectors[{k}].wrong must be true or false")
+        parsed.append((u, v, pat, lab, pred, s["wrong"]))
+    # Rule cover: consecutive sectors share rays, each angle in (0, pi), one full turn exactly.
+    ref = parsed[0][0]
+    for k, (u, v, *_rest) in enumerate(parsed):
+        if _cross(u, v) <= 0:
+            raise Reject("cover", f"sector {k}: rays are not counter-clockwise with angle in (0, pi)")
+        nxt = parsed[(k + 1) % len(parsed)][0]
+        if v != nxt:
+            raise Reject("cover", f"sector {k}: its end ray is not the start ray of the next sector")
+        if k + 1 < len(parsed) and not _before(ref, u, v):
+            raise Reject("cover", f"sector {k}: rays are out of angular order (sectors overlap or wind twice)")
+    # Rules pattern / label / prediction on each open sector.
+    for k, (u, v, pat, lab, pred, wrong) in enumerate(parsed):
+        steps, out = forms(m, pat)
+        for t, step in enumerate(steps):
+            for i, f in enumerate(step):
+                fu, fv = _lin(f, u), _lin(f, v)
+                if pat[t][i]:
+                    ok = fu >= 0 and fv >= 0 and fu + fv > 0
+                else:
+                    ok = fu <= 0 and fv <= 0
+                if not ok:
+                    raise Reject("pattern", f"sector {k}: neuron {i} at step {t} is not "
+                                 f"{'positive' if pat[t][i] else 'non-positive'} on the whole sector")
+        fu, fv = u[0] - u[1], v[0] - v[1]
+        if not _sign_ok(fu, fv) or fu + fv == 0:
+            raise Reject("label", f"sector {k}: the task boundary x_0 = x_1 crosses the sector")
+        w = (Fraction(u[0] + v[0]), Fraction(u[1] + v[1]))
+        if task_label(task, w) != lab:
+            raise Reject("label", f"sector {k}: claimed label {lab} but the task gives {task_label(task, w)}")
+        for i in range(len(out)):
+            for j in range(i + 1, len(out)):
+                diff = tuple(a - b for a, b in zip(out[i], out[j]))
+                if not _sign_ok(_lin(diff, u), _lin(diff, v)):
+                    raise Reject("prediction", f"sector {k}: logits {i} and {j} swap order inside the sector")
+        wpat, logits = forward(m, w)
+        if wpat != pat:
+            raise Reject("pattern", f"sector {k}: the witness u + v has a different pattern")
+        if argmax_first(logits) != pred:
+            raise Reject("prediction", f"sector {k}: claimed prediction {pred}, the model gives "
+                         f"{argmax_first(logits)}")
+        if wrong != (lab != pred):
+            raise Reject("wrong", f"sector {k}: 'wrong' must be {lab != pred}")
+    # Rule wedges: the wrong sectors grouped into wedges of angle <= pi, each a run of consecutive sectors.
+    K = len(parsed)
+    covered = [False] * K
+    wedges = []
+    for w_i, wd in enumerate(lst(doc["wedges"], "wedges")):
+        a, b = (small_int(x, f"wedges[{w_i}]", 0, K - 1) for x in lst(wd, f"wedges[{w_i}]", 2))
+        run = [(a + s) % K for s in range(((b - a) % K) + 1)]
+        start = parsed[a][0]
+        for s_i, k in enumerate(run):
+            if covered[k]:
+                raise Reject("wedges", f"sector {k} is in two wedges")
+            if not parsed[k][5]:
+                raise Reject("wedges", f"wedge {w_i} contains the right sector {k}")
+            covered[k] = True
+            end = parsed[k][1]
+            c, dd = _cross(start, end), _dot2(start, end)
+            last = s_i == len(run) - 1
+            if not (c > 0 or (last and c == 0 and dd < 0)):
+                raise Reject("wedges", f"wedge {w_i} is wider than pi")
+        wedges.append((start, parsed[b][1]))
+    for k in range(K):
+        if parsed[k][5] and not covered[k]:
+            raise Reject("wedges", f"wrong sector {k} is in no wedge")
+    return parsed, wedges
+
+
+def _wedge_form(wedges) -> str:
+    if not wedges:
+        return "0"
+    return "(" + " + ".join(f"atan2({_cross(a, b)}, {_dot2(a, b)})" for a, b in wedges) + ")/(2*pi)"
+
+
+def _wedge_ball(wedges):
+    flint = _arb()
+
+    def fn(prec):
+        old = flint.ctx.prec
+        flint.ctx.prec = prec
+        try:
+            tot = flint.arb(0)
+            for a, b in wedges:
+                tot += flint.arb.atan2(flint.arb(_cross(a, b)), flint.arb(_dot2(a, b)))
+            return tot / (2 * flint.arb.pi())
+        finally:
+            flint.ctx.prec = old
+
+    return fn
+
+
+# ------------------------------------------------------------------------------------------------
+# Entry points
+
+_TOP_V1 = ("format", "version", "generator", "claim", "checkpoint", "model", "task", "method", "sectors", "wedges",
+           "error", "accuracy", "regions")
+
+
+def check_document(doc, checkpoint: str | None = None, z3: bool = False) -> dict:
+    """Apply every rule to a parsed certificate; raise Reject on the first failure; return a summary."""
+    version = _check_header(doc)
+    if version == 1:
+        obj(doc, "certificate", _TOP_V1)
+        m, task = _check_model(doc)
+        _check_checkpoint(doc, m, checkpoint)
+        if doc["method"] != "disc":
+            raise Reject("method", f"version 1 certificates use method 'disc', not {doc['method']!r}")
+        parsed, wedges = _check_disc(doc, m, task)
+        if doc["regions"] != len(parsed):
+            raise Reject("schema", "regions is not the number of sectors")
+        err = obj(doc["error"], "error", ("lower", "upper", "closed_form", "rigorous", "digits"))
+        if err["closed_form"] != _wedge_form(wedges):
+            raise Reject("closed-form", "closed_form is not the sum of the wedges' angles over 2 pi")
+        if err["rigorous"] is not True:
+            raise Reject("enclosure", "a disc certificate's enclosure must be rigorous")
+        lo, hi = _check_enclosure(err, _wedge_ball(wedges), exact_zero=not wedges)
+        _check_accuracy(doc, lo, hi)
+        if z3:
+            _z3_disc(m, task, parsed)
+        return {"method": "disc", "task": task, "hidden_size": m.d, "seq_len": m.n, "regions": len(parsed),
+                "error_lower": err["lower"], "error_upper": err["upper"], "closed_form": err["closed_form"]}
+    from_v2 = _check_v2  # defined below
+    return from_v2(doc, checkpoint, z3)
+
+
+def _check_v2(doc, checkpoint, z3):
+    raise Reject("version", "version 2 certificates are not supported by this build")
+
+
+def check(certificate, checkpoint: str | None = None, z3: bool = False) -> Verdict:
+    """Check a certificate given as a path, JSON text, bytes or a parsed document."""
+    try:
+        if isinstance(certificate, dict):
+            doc = certificate
+        else:
+            if isinstance(certificate, (bytes, bytearray)):
+                text = bytes(certificate).decode("utf-8")
+            elif isinstance(certificate, str) and certificate.lstrip().startswith("{"):
+                text = certificate
+            else:
+                path = os.fspath(certificate)
+                try:
+                    with open(path, "rb") as fh:
+                        text = fh.read().decode("utf-8")
+                except (OSError, UnicodeDecodeError) as exc:
+                    raise Unreadable(f"{path}: cannot read: {getattr(exc, 'strerror', None) or exc}") from None
+            doc = parse_json(text)
+        summary = check_document(doc, checkpoint=checkpoint, z3=z3)
+        return Verdict(True, None, "accepted", summary)
+    except Reject as exc:
+        return Verdict(False, exc.rule, exc.message)
+
+
+# ------------------------------------------------------------------------------------------------
+# Second opinion: Z3 (only with --z3)
+
+
+def _z3_num(z3, v):
+    v = Fraction(v)
+    return z3.RealVal(f"{v.numerator}/{v.denominator}")
+
+
+def _z3_network(z3, m: Model, task: str):
+    s = z3.SolverFor("QF_LRA")
+    x = [z3.Real(f"x{t}") for t in range(m.n)]
+    h = None
+    pres = []
+    for t in range(m.n):
+        pre = []
+        for i in range(m.d):
+            terms = [_z3_num(z3, m.W_hi[i][0]) * x[t]]
+            if h is not None:
+                terms += [_z3_num(z3, m.W_hh[i][j]) * h[j] for j in range(m.d) if m.W_hh[i][j]]
+            p = z3.Real(f"p{t}_{i}")
+            s.add(p == z3.Sum(terms))
+            pre.append(p)
+        pres.append(pre)
+        h = []
+        for i in range(m.d):
+            hv = z3.Real(f"h{t}_{i}")
+            s.add(hv == z3.If(pre[i] > 0, pre[i], 0))
+            h.append(hv)
+    logits = []
+    for k, r in enumerate(m.W_oh):
+        lv = z3.Real(f"l{k}")
+        s.add(lv == z3.Sum([_z3_num(z3, r[j]) * h[j] for j in range(m.d)] or [z3.RealVal(0)]))
+        logits.append(lv)
+    return s, x, pres, logits
+
+
+def _z3_cell_bad(z3, x, pres, logits, task, pat, lab, pred):
+    bad = []
+    for t, row in enumerate(pat):
+        for i, bit in enumerate(row):
+            bad.append(pres[t][i] <= 0 if bit else pres[t][i] > 0)
+    n = len(x)
+    before = [z3.If(z3.Or(x[j] > x[lab], x[j] == x[lab]) if j < lab else x[j] > x[lab], 1, 0)
+              for j in range(n) if j != lab]
+    bad.append(z3.Sum(before) != TASK_RANK[task](n))
+    alts = [logits[j] >= logits[pred] for j in range(pred)] + \
+           [logits[j] > logits[pred] for j in range(pred + 1, len(logits))]
+    if alts:
+        bad.append(z3.Or(alts))
+    return z3.Or(bad)
+
+
+def _z3_disc(m, task, parsed):
+    try:
+        import z3
+    except ImportError:
+        raise Unreadable("--z3 needs the z3-solver package") from None
+    s, x, pres, logits = _z3_network(z3, m, task)
+    for k, (u, v, pat, lab, pred, _w) in enumerate(parsed):
+        s.push()
+        s.add(u[0] * x[1] - u[1] * x[0] > 0, x[0] * v[1] - x[1] * v[0] > 0)
+        s.add(_z3_cell_bad(z3, x, pres, logits, task, pat, lab, pred))
+        res = s.check()
+        s.pop()
+        if res != z3.unsat:
+            raise Reject("z3", f"sector {k}: Z3 does not confirm the sector's claims ({res})")

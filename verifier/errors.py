@@ -1,0 +1,38 @@
+"""One exception family for everything user input can reach; each carries its CLI exit code."""
+
+from __future__ import annotations
+
+# Documented exit codes (README "Exit codes").
+EXIT_OK = 0
+EXIT_REJECTED = 1  # a certificate was rejected / a checked property fails
+EXIT_INPUT = 2  # usage error or unreadable / unsupported input
+EXIT_LIMIT = 3  # a resource limit (--max-regions, --timeout) stopped the work cleanly
+EXIT_INTERRUPTED = 130  # Ctrl-C
+
+
+class VerifierError(Exception):
+    """Base class: a one-line message naming the culprit, and the exit code the CLI uses."""
+
+    exit_code = EXIT_REJECTED
+
+
+class InputError(VerifierError):
+    """Bad or unreadable input (file, flags, shapes): exit 2."""
+
+    exit_code = EXIT_INPUT
+
+
+class UnsupportedError(InputError):
+    """Input that is well formed but outside what this version can certify: exit 2."""
+
+
+class LimitReached(VerifierError):
+    """A user-set limit stopped the work; nothing partial was written: exit 3."""
+
+    exit_code = EXIT_LIMIT
+
+
+class InternalError(VerifierError):
+    """A claim the generator was about to make failed its own exact re-check (a bug, never a verdict)."""
+
+    exit_code = EXIT_REJECTED

@@ -1,0 +1,273 @@
+"""Loading checkpoints: the only room that touches torch tensors and floats.
+
+Accepted inputs
+- an AlgZoo PyTorch checkpoint (`torch.save`d state_dict), loaded with weights_only=True only;
+- the same tensors in a `.safetensors` file;
+- a `verifier-weights` JSON file with exact rational weights (strings), for models that are
+  exact rationals rather than floats (e.g. the hand-built M(4,3) with lambda = 100).
+Every float becomes the exact rational it denotes; NaN/Inf, wrong dtypes and wrong shapes are refused.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import os
+from dataclasses import dataclass, field
+from fractions import Fraction
+from typing import Any
+
+from .errors import InputError, UnsupportedError
+from .model import FAMILY_POSITION, FAMILY_SCALAR, RNN
+from .rational import loads_strict, parse_q_matrix, q_matrix
+from .tasks import check_task
+
+RNN_KEYS = ("rnn.weight_ih_l0", "rnn.weight_hh_l0", "linear.weight")
+BIAS_KEYS = ("rnn.bias_ih_l0", "rnn.bias_hh_l0", "linear.bias")
+MAX_HIDDEN = 4096
+MAX_SEQ_LEN = 4096
+MAX_FILE_BYTES = 512 * 1024 * 1024
+FAMILY_TRANSFORMER = "transformer"
+WEIGHTS_FORMAT = "verifier-weights"
+
+
+@dataclass(frozen=True)
+class LoadedModel:
+    """A checkpoint read into exact rationals, with what was learnt on the way."""
+
+    path: str
+    sha256: str
+    family: str  # "position", "scalar" or "transformer"
+    task: str | None
+    rnn: RNN | None  # None for the transformer family (recognised, not yet certifiable)
+    source_dtype: str  # "float32", "float64" or "rational"
+    hidden_size: int
+    seq_len: int | None
+    parameters: int
+    shapes: dict = field(default_factory=dict)
+
+    def float_arrays(self):
+        """W_hi, W_hh, W_oh as float64 numpy arrays (exact for float32/float64 sources)."""
+        import numpy as np
+
+        r = self.rnn
+        return tuple(np.array([[float(v) for v in row] for row in m], dtype=np.float64) for m in (r.W_hi, r.W_hh, r.W_oh))
+
+
+def _read_bytes(path: str) -> bytes:
+    if not os.path.exists(path):
+        raise InputError(f"{path}: no such file")
+    if os.path.isdir(path):
+        raise InputError(f"{path}: is a directory, expected a checkpoint file")
+    size = os.path.getsize(path)
+    if size == 0:
+        raise InputError(f"{path}: file is empty")
+    if size > MAX_FILE_BYTES:
+        raise InputError(f"{path}: file is {size} bytes, larger than any supported model ({MAX_FILE_BYTES})")
+    try:
+        with open(path, "rb") as fh:
+            return fh.read()
+    except OSError as exc:
+        raise InputError(f"{path}: cannot read: {exc.strerror}") from None
+
+
+def _one_line(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return (text[0] if text else type(exc).__name__)[:300]
+
+
+def _load_torch(path: str, data: bytes) -> dict:
+    import torch
+
+    try:
+        obj = torch.load(io.BytesIO(data), map_location="cpu", weights_only=True)
+    except Exception as exc:  # any failure to unpickle safely is a bad file, never a crash
+        if "Weights only load failed" in str(exc) or "Unsupported global" in str(exc):
+            raise InputError(f"{path}: refused: the file holds objects other than tensors "
+                             "(loaded with weights_only=True; arbitrary pickles are never executed)") from None
+        raise InputError(f"{path}: not a readable PyTorch checkpoint ({_one_line(exc)})") from None
+    if not isinstance(obj, dict):
+        raise InputError(f"{path}: not a state_dict (found {type(obj).__name__}, expected a dict of tensors)")
+    return obj
+
+
+def _load_safetensors(path: str, data: bytes) -> dict:
+    try:
+        from safetensors.torch import load as st_load
+
+        return dict(st_load(data))
+    except Exception as exc:
+        raise InputError(f"{path}: not a readable safetensors file ({_one_line(exc)})") from None
+
+
+def _tensor_to_fractions(path: str, key: str, t) -> tuple[tuple[Fraction, ...], ...]:
+    import torch
+
+    if not isinstance(t, torch.Tensor):
+        raise InputError(f"{path}: {key} is a {type(t).__name__}, expected a tensor")
+    if t.dtype not in (torch.float32, torch.float64):
+        raise InputError(f"{path}: {key} has dtype {str(t.dtype).replace('torch.', '')}; "
+                         "only float32 or float64 weights are supported")
+    finite = torch.isfinite(t)
+    if not bool(finite.all()):
+        idx = tuple(int(i) for i in (~finite).nonzero()[0])
+        raise InputError(f"{path}: {key}{list(idx)} is {float(t[idx])}, weights must be finite")
+    rows = t.detach().to(torch.float64).tolist()  # float32 -> float64 is exact
+    return tuple(tuple(Fraction(v) for v in row) for row in rows)
+
+
+def _check_dims(path: str, sd: dict) -> tuple[int, int]:
+    import torch
+
+    def shape(key):
+        t = sd[key]
+        if not isinstance(t, torch.Tensor):
+            raise InputError(f"{path}: {key} is a {type(t).__name__}, expected a tensor")
+        return tuple(t.shape)
+
+    s_ih, s_hh, s_oh = (shape(k) for k in RNN_KEYS)
+    if len(s_hh) != 2 or s_hh[0] != s_hh[1] or s_hh[0] == 0:
+        raise InputError(f"{path}: rnn.weight_hh_l0 has shape {list(s_hh)}, expected d x d")
+    d = s_hh[0]
+    if d > MAX_HIDDEN:
+        raise InputError(f"{path}: hidden size {d} is larger than the supported maximum {MAX_HIDDEN}")
+    if s_ih != (d, 1):
+        raise InputError(f"{path}: rnn.weight_ih_l0 has shape {list(s_ih)}, expected [{d}, 1] (d x 1)")
+    if len(s_oh) != 2 or s_oh[1] != d or s_oh[0] == 0:
+        raise InputError(f"{path}: linear.weight has shape {list(s_oh)}, expected [n, {d}] (width d)")
+    if s_oh[0] > MAX_SEQ_LEN:
+        raise InputError(f"{path}: {s_oh[0]} outputs is larger than the supported maximum {MAX_SEQ_LEN}")
+    return d, s_oh[0]
+
+
+def _transformer_info(path: str, sd: dict) -> LoadedModel | None:
+    keys = set(sd)
+    base = {"embed.weight", "pos_embed.weight", "unembed.weight"}
+    if not base <= keys:
+        return None
+    layers = sorted({k.split(".")[1] for k in keys if k.startswith("attns.")})
+    expected = base | {f"attns.{i}.{p}" for i in layers for p in ("in_proj_weight", "out_proj.weight")}
+    if keys != expected:
+        return None
+    shapes = {k: list(getattr(sd[k], "shape", [])) for k in sorted(keys)}
+    n, d = (shapes["embed.weight"] + [0, 0])[:2]
+    params = sum(int(getattr(sd[k], "numel", lambda: 0)()) for k in keys)
+    return n, d, params, shapes
+
+
+def load(path: str, task: str | None = None, seq_len: int | None = None) -> LoadedModel:
+    """Read a checkpoint (or verifier-weights JSON) into exact rationals; raise InputError on bad input."""
+    path = os.fspath(path)
+    data = _read_bytes(path)
+    sha = hashlib.sha256(data).hexdigest()
+    if path.endswith(".json"):
+        return _load_weights_json(path, data, sha, task, seq_len)
+    if path.endswith(".safetensors"):
+        sd = _load_safetensors(path, data)
+    else:
+        sd = _load_torch(path, data)
+    if any(not isinstance(k, str) for k in sd):
+        raise InputError(f"{path}: state_dict keys must be strings")
+    present_bias = [k for k in BIAS_KEYS if k in sd]
+    if present_bias:
+        raise UnsupportedError(f"{path}: has bias parameters ({', '.join(present_bias)}); "
+                               "models with biases are not supported yet")
+    info = _transformer_info(path, sd)
+    if info is not None:
+        n, d, params, shapes = info
+        return LoadedModel(path, sha, FAMILY_TRANSFORMER, "longest_cycle", None, "float32", d, n, params, shapes)
+    missing = [k for k in RNN_KEYS if k not in sd]
+    extra = sorted(k for k in sd if k not in RNN_KEYS)
+    if missing or extra:
+        parts = []
+        if missing:
+            parts.append("missing " + ", ".join(missing))
+        if extra:
+            parts.append("unexpected " + ", ".join(extra[:5]) + (" ..." if len(extra) > 5 else ""))
+        raise InputError(f"{path}: not an AlgZoo RNN checkpoint: {'; '.join(parts)}")
+    d, out = _check_dims(path, sd)
+    return _finish(path, sha, task, seq_len, out, d,
+                   *(_tensor_to_fractions(path, k, sd[k]) for k in RNN_KEYS),
+                   source_dtype=str(sd["rnn.weight_hh_l0"].dtype).replace("torch.", ""))
+
+
+def _finish(path, sha, task, seq_len, out, d, W_hi, W_hh, W_oh, source_dtype) -> LoadedModel:
+    if out == 1:
+        family = FAMILY_SCALAR
+        if seq_len is None:
+            raise InputError(f"{path}: a single-output (median) model does not record its sequence length; "
+                             "give --seq-len N")
+        n = seq_len
+    else:
+        family = FAMILY_POSITION
+        if seq_len is not None and seq_len != out:
+            raise InputError(f"{path}: the model has {out} outputs, so seq_len is {out}, not {seq_len}")
+        n = out
+    if not 1 <= n <= MAX_SEQ_LEN:
+        raise InputError(f"{path}: seq_len {n} is out of range 1..{MAX_SEQ_LEN}")
+    task = task or ("median" if family == FAMILY_SCALAR else "2nd_argmax")
+    check_task(task, family, n)
+    rnn = RNN(W_hi, W_hh, W_oh, n, family)
+    return LoadedModel(path, sha, family, task, rnn, source_dtype, d, n, rnn.parameters,
+                       {"W_hi": [d, 1], "W_hh": [d, d], "W_oh": [out, d]})
+
+
+def _load_weights_json(path, data, sha, task, seq_len) -> LoadedModel:
+    try:
+        doc = loads_strict(data.decode("utf-8"))
+    except UnicodeDecodeError:
+        raise InputError(f"{path}: not UTF-8 text") from None
+    except InputError as exc:
+        raise InputError(f"{path}: {exc}") from None
+    if not isinstance(doc, dict) or doc.get("format") != WEIGHTS_FORMAT:
+        raise InputError(f"{path}: not a {WEIGHTS_FORMAT} JSON file (missing \"format\": \"{WEIGHTS_FORMAT}\")")
+    if doc.get("version") != 1:
+        raise InputError(f"{path}: unknown {WEIGHTS_FORMAT} version {doc.get('version')!r}")
+    try:
+        W_hi = parse_q_matrix(doc.get("W_hi"), "W_hi")
+        W_hh = parse_q_matrix(doc.get("W_hh"), "W_hh")
+        W_oh = parse_q_matrix(doc.get("W_oh"), "W_oh")
+    except InputError as exc:
+        raise InputError(f"{path}: {exc}") from None
+    d = len(W_hh)
+    if d > MAX_HIDDEN:
+        raise InputError(f"{path}: hidden size {d} is larger than the supported maximum {MAX_HIDDEN}")
+    if any(len(r) != d for r in W_hh):
+        raise InputError(f"{path}: W_hh is not d x d")
+    if len(W_hi) != d or any(len(r) != 1 for r in W_hi):
+        raise InputError(f"{path}: W_hi is not {d} x 1")
+    if any(len(r) != d for r in W_oh):
+        raise InputError(f"{path}: W_oh width is not {d}")
+    n_doc = doc.get("seq_len")
+    if n_doc is not None and (not isinstance(n_doc, int) or isinstance(n_doc, bool)):
+        raise InputError(f"{path}: seq_len must be an integer")
+    if seq_len is not None and n_doc is not None and seq_len != n_doc:
+        raise InputError(f"{path}: file says seq_len {n_doc}, --seq-len says {seq_len}")
+    return _finish(path, sha, task or doc.get("task"), seq_len or n_doc, len(W_oh), d, W_hi, W_hh, W_oh,
+                   source_dtype="rational")
+
+
+def weights_json(rnn: RNN, task: str | None = None, note: str | None = None) -> dict[str, Any]:
+    """A verifier-weights document for exact rational weights."""
+    doc = {"format": WEIGHTS_FORMAT, "version": 1, "seq_len": rnn.seq_len,
+           "W_hi": q_matrix(rnn.W_hi), "W_hh": q_matrix(rnn.W_hh), "W_oh": q_matrix(rnn.W_oh)}
+    if task:
+        doc["task"] = task
+    if note:
+        doc["note"] = note
+    return doc
+
+
+def state_dict_bytes(rnn: RNN, dtype: str = "float32") -> bytes:
+    """AlgZoo-format checkpoint bytes (torch.save of the state_dict), rounding to dtype."""
+    import torch
+
+    tdt = {"float32": torch.float32, "float64": torch.float64}[dtype]
+
+    def t(m):
+        return torch.tensor([[float(v) for v in row] for row in m], dtype=torch.float64).to(tdt)
+
+    sd = {"rnn.weight_ih_l0": t(rnn.W_hi), "rnn.weight_hh_l0": t(rnn.W_hh), "linear.weight": t(rnn.W_oh)}
+    buf = io.BytesIO()
+    torch.save(sd, buf)
+    return buf.getvalue()
