@@ -333,4 +333,4 @@ def _missing_certificates(models_dir: str, cert_files) -> list[str]:
     return missing
 
 
-CERTIFIABLE_SEQ_LENS = (2,)
+CERTIFIABLE_SEQ_LENS = (2, 3)

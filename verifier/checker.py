@@ -598,12 +598,439 @@ def check_document(doc, checkpoint: str | None = None, z3: bool = False) -> dict
             _z3_disc(m, task, parsed)
         return {"method": "disc", "task": task, "hidden_size": m.d, "seq_len": m.n, "regions": len(parsed),
                 "error_lower": err["lower"], "error_upper": err["upper"], "closed_form": err["closed_form"]}
-    from_v2 = _check_v2  # defined below
-    return from_v2(doc, checkpoint, z3)
+    return _check_v2(doc, checkpoint, z3)
+
+
+_TOP_V2 = ("format", "version", "generator", "claim", "checkpoint", "model", "task", "method", "roots", "evidence",
+           "cells", "error", "accuracy", "regions", "cell_count")
+
+
+def _perm_label(task, ranking):
+    return ranking[TASK_RANK[task](len(ranking))]
+
+
+def _primitive(v):
+    g = 0
+    for c in v:
+        g = math.gcd(g, c)
+    return tuple(c // g for c in v) if g > 1 else tuple(v)
+
+
+def _integral(v):
+    den = 1
+    for c in v:
+        den = den * c.denominator // math.gcd(den, c.denominator)
+    return _primitive(tuple(int(c * den) for c in v))
+
+
+def _prop(f, h):
+    """+1 / -1 if f is a positive / negative multiple of h, else 0 (both nonzero)."""
+    a = next(i for i, x in enumerate(h) if x)
+    if f[a] == 0:
+        return 0
+    if any(f[i] * h[a] != h[i] * f[a] for i in range(len(h))):
+        return 0
+    return 1 if (f[a] > 0) == (h[a] > 0) else -1
+
+
+def _dotv(a, b):
+    return sum(x * y for x, y in zip(a, b))
+
+
+class _Cells:
+    """Per-cell constraint lists recomputed from (root, pattern, decisions), with cached forms."""
+
+    def __init__(self, m: Model, task: str, roots):
+        self.m, self.task, self.roots = m, task, roots
+        self._steps = {}
+
+    def step(self, prefix):
+        got = self._steps.get(prefix)
+        if got is None:
+            t = len(prefix)
+            n, d = self.m.n, self.m.d
+            prev = self.step(prefix[:-1]) if t else None
+            cur = []
+            for i in range(d):
+                row = [Fraction(0)] * n
+                if prev is not None:
+                    for j in range(d):
+                        w = self.m.W_hh[i][j]
+                        if w and prefix[-1][j]:
+                            for k in range(t):
+                                if prev[j][k]:
+                                    row[k] += w * prev[j][k]
+                row[t] += self.m.W_hi[i][0]
+                cur.append(tuple(row))
+            got = cur
+            self._steps[prefix] = got
+        return got
+
+    def constraints(self, root, pattern, decision, where):
+        """Integer constraint vectors g (cell = {x : g.x > 0}) in canonical order; checks zero forms."""
+        n = self.m.n
+        ranking, sign, k = root
+        out = []
+        for i in range(n - 1):
+            w = [0] * n
+            w[ranking[i]] += 1
+            w[ranking[i + 1]] -= 1
+            out.append(tuple(w))
+        e0 = [0] * n
+        e0[0] = sign
+        out.append(tuple(e0))
+        for t in range(n):
+            for i, f in enumerate(self.step(pattern[:t])):
+                if any(f):
+                    out.append(_integral(f if pattern[t][i] else tuple(-c for c in f)))
+                elif pattern[t][i]:
+                    raise Reject("pattern", f"{where}: neuron {i} at step {t} is claimed active but its "
+                                 "pre-activation is identically zero there")
+        last = self.step(pattern[:n - 1])
+        outs = []
+        for r in self.m.W_oh:
+            row = [Fraction(0)] * n
+            for j in range(self.m.d):
+                if r[j] and pattern[n - 1][j]:
+                    for c in range(n):
+                        row[c] += r[j] * last[j][c]
+            outs.append(row)
+        for j in range(n):
+            c = decision[j]
+            if j == k:
+                if c != ".":
+                    raise Reject("schema", f"{where}: decision must have '.' at the target position {k}")
+                continue
+            D = tuple(a - b for a, b in zip(outs[k], outs[j]))
+            if any(D):
+                if c not in "+-":
+                    raise Reject("prediction", f"{where}: l_{k} - l_{j} is not identically zero, so its sign "
+                                 "must be + or -")
+                out.append(_integral(D if c == "+" else tuple(-v for v in D)))
+            elif c != "0":
+                raise Reject("prediction", f"{where}: l_{k} - l_{j} is identically zero, so it must be marked 0")
+        return out
+
+
+def _wrong_of(decision, k):
+    return any((j < k and c != "+") or (j > k and c == "-") for j, c in enumerate(decision))
+
+
+def _parse_roots(doc, n, task):
+    roots = lst(doc["roots"], "roots")
+    import itertools
+
+    expected = [(tuple(p), s) for p in itertools.permutations(range(n)) for s in (1, -1)]
+    got = []
+    for i, r in enumerate(roots):
+        r = obj(r, f"roots[{i}]", ("ranking", "x0_sign"))
+        rk = tuple(small_int(v, f"roots[{i}].ranking", 0, n - 1) for v in lst(r["ranking"], f"roots[{i}].ranking", n))
+        if r["x0_sign"] not in (1, -1) or isinstance(r["x0_sign"], bool):
+            raise Reject("schema", f"roots[{i}].x0_sign must be 1 or -1")
+        got.append((rk, r["x0_sign"]))
+    if got != expected:
+        raise Reject("roots", "roots must be every ordering chamber times both signs of x_0, in canonical order")
+    return [(rk, s, _perm_label(task, rk)) for rk, s in got]
+
+
+def _check_cones(doc, m: Model, task: str):
+    n = m.n
+    roots = _parse_roots(doc, n, task)
+    kind = doc["evidence"]
+    if kind not in ("polygon", "facets") or (kind == "polygon") != (n == 3):
+        raise Reject("schema", f"evidence {kind!r} does not fit seq_len {n} (polygon for n = 3, facets otherwise)")
+    raw = lst(doc["cells"], "cells")
+    cc = _Cells(m, task, roots)
+    cells = []
+    seen = set()
+    per_root = [0] * len(roots)
+    keys = ("root", "pattern", "decision", "wrong") + (("edges", "neighbors") if kind == "polygon"
+                                                       else ("witness", "constraints"))
+    for ci, c in enumerate(raw):
+        where = f"cell {ci}"
+        c = obj(c, where, keys)
+        r = small_int(c["root"], f"{where}.root", 0, len(roots) - 1)
+        pat = parse_pattern(c["pattern"], f"{where}.pattern", n, m.d)
+        dec = c["decision"]
+        if not isinstance(dec, str) or len(dec) != n or any(ch not in ".+-0" for ch in dec):
+            raise Reject("schema", f"{where}: decision must be a string of {n} characters from '.+-0'")
+        if (r, pat, dec) in seen:
+            raise Reject("cover", f"{where}: the same cell is listed twice")
+        seen.add((r, pat, dec))
+        per_root[r] += 1
+        cons = cc.constraints(roots[r], pat, dec, where)
+        if not isinstance(c["wrong"], bool) or c["wrong"] != _wrong_of(dec, roots[r][2]):
+            raise Reject("wrong", f"{where}: 'wrong' must be {_wrong_of(dec, roots[r][2])} for its decisions")
+        cells.append((r, pat, dec, cons, c))
+    if any(k == 0 for k in per_root):
+        raise Reject("cover", f"root {per_root.index(0)} has no cells")
+    shapes = []
+    for ci, (r, pat, dec, cons, c) in enumerate(cells):
+        where = f"cell {ci}"
+        if kind == "polygon":
+            shapes.append(_check_polygon(ci, where, cells, c, cons, roots))
+        else:
+            shapes.append(_check_facets(ci, where, cells, c, cons, n))
+        # sanity: the model at an interior point agrees with the claims
+        w = shapes[-1]["interior"]
+        wpat, logits = forward(m, [Fraction(v) for v in w])
+        if wpat != pat:
+            raise Reject("pattern", f"{where}: the interior point has a different activation pattern")
+        if (argmax_first(logits) != roots[r][2]) != c["wrong"]:
+            raise Reject("wrong", f"{where}: the model's prediction at the interior point contradicts 'wrong'")
+        if task_label(task, w) != roots[r][2]:
+            raise Reject("label", f"{where}: the interior point is not in its root's ordering chamber")
+    return cells, shapes
+
+
+def _check_neighbor(where, cells, ci, nb, y, h, is_wall_ok):
+    """The far side of facet h near y lies in cell nb (same root), or the facet is a root wall."""
+    r = cells[ci][0]
+    if nb is None:
+        if not is_wall_ok:
+            raise Reject("cover", f"{where}: facet {list(h)} is not a root wall, so it needs a neighbour")
+        return
+    if not isinstance(nb, int) or isinstance(nb, bool) or not 0 <= nb < len(cells) or nb == ci:
+        raise Reject("schema", f"{where}: neighbour {nb!r} is not another cell's index")
+    if cells[nb][0] != r:
+        raise Reject("cover", f"{where}: neighbour {nb} lies in another root")
+    across = False
+    for g in cells[nb][3]:
+        v = _dotv(g, y)
+        if v > 0:
+            continue
+        if v == 0 and _prop(g, h) == -1:
+            across = True
+            continue
+        raise Reject("cover", f"{where}: neighbour cell {nb} does not contain the far side of the facet")
+    if not across:
+        raise Reject("cover", f"{where}: neighbour cell {nb} is not across the facet")
+
+
+def _check_polygon(ci, where, cells, c, cons, roots):
+    edges = lst(c["edges"], f"{where}.edges")
+    nbs = lst(c["neighbors"], f"{where}.neighbors", len(edges))
+    k = len(edges)
+    if k < 3:
+        raise Reject("polygon", f"{where}: a polygon needs at least 3 edges")
+    for e in edges:
+        small_int(e, f"{where}.edges", 0, len(cons) - 1)
+    if len(set(edges)) != k:
+        raise Reject("polygon", f"{where}: an edge is listed twice")
+    verts = []
+    for i in range(k):
+        a, b = cons[edges[i]], cons[edges[(i + 1) % k]]
+        v = (a[1] * b[2] - a[2] * b[1], a[2] * b[0] - a[0] * b[2], a[0] * b[1] - a[1] * b[0])
+        if not any(v):
+            raise Reject("polygon", f"{where}: edges {edges[i]} and {edges[(i + 1) % k]} are parallel")
+        vals = [_dotv(g, v) for g in cons]
+        if all(x >= 0 for x in vals):
+            pass
+        elif all(x <= 0 for x in vals):
+            v = tuple(-x for x in v)
+        else:
+            raise Reject("polygon", f"{where}: vertex {i} lies outside the cell's constraints")
+        verts.append(_primitive(v))
+    for i in range(k):
+        g = cons[edges[i]]
+        prev, cur = verts[i - 1], verts[i]
+        if not any((prev[1] * cur[2] - prev[2] * cur[1], prev[2] * cur[0] - prev[0] * cur[2],
+                    prev[0] * cur[1] - prev[1] * cur[0])):
+            raise Reject("polygon", f"{where}: edge {i} has coincident end vertices")
+        for j in range(k):
+            if j != i and j != (i - 1) % k and _dotv(g, verts[j]) <= 0:
+                raise Reject("polygon", f"{where}: vertex {j} is not strictly inside edge {i}'s half-space")
+    interior = tuple(sum(v[a] for v in verts) for a in range(3))
+    if any(_dotv(g, interior) <= 0 for g in cons):
+        raise Reject("polygon", f"{where}: the sum of the vertices is not interior")
+    walls = cons[:3]
+    for i in range(k):
+        h = cons[edges[i]]
+        y = tuple(verts[i - 1][a] + verts[i][a] for a in range(3))
+        _check_neighbor(f"{where} edge {i}", cells, ci, nbs[i], y, h, any(_prop(w, h) == 1 for w in walls))
+    return {"interior": interior, "verts": verts}
+
+
+def _check_facets(ci, where, cells, c, cons, n):
+    w = tuple(integer(v, f"{where}.witness") for v in lst(c["witness"], f"{where}.witness", n))
+    for j, g in enumerate(cons):
+        if _dotv(g, w) <= 0:
+            raise Reject("witness", f"{where}: the witness violates constraint {j}")
+    ev = lst(c["constraints"], f"{where}.constraints", len(cons))
+    kinds = []
+    for j, e in enumerate(ev):
+        if not isinstance(e, dict) or len(e) == 0:
+            raise Reject("schema", f"{where}.constraints[{j}]: expected an object")
+        kinds.append("facet" if "facet" in e else "same" if "same" in e else "implied" if "implied" in e else None)
+        if kinds[-1] is None:
+            raise Reject("schema", f"{where}.constraints[{j}]: expected facet, same or implied")
+    walls = cons[:n]
+    facets = []
+    for j, e in enumerate(ev):
+        h = cons[j]
+        if kinds[j] == "facet":
+            e = obj(e, f"{where}.constraints[{j}]", ("facet", "neighbor"))
+            y = tuple(integer(v, f"{where}.constraints[{j}].facet") for v in lst(e["facet"], "facet", n))
+            if _dotv(h, y) != 0:
+                raise Reject("facet", f"{where}: facet point of constraint {j} is not on its hyperplane")
+            for i2, g in enumerate(cons):
+                if i2 != j and _dotv(g, y) <= 0 and _prop(g, h) != 1:
+                    raise Reject("facet", f"{where}: facet point of constraint {j} is not strictly inside "
+                                 f"constraint {i2}")
+            _check_neighbor(f"{where} facet {j}", cells, ci, e["neighbor"], y, h,
+                            any(_prop(wl, h) == 1 for wl in walls))
+            facets.append(y)
+        elif kinds[j] == "same":
+            e = obj(e, f"{where}.constraints[{j}]", ("same",))
+            i2 = small_int(e["same"], f"{where}.constraints[{j}].same", 0, len(cons) - 1)
+            if kinds[i2] != "facet" or _prop(h, cons[i2]) != 1:
+                raise Reject("redundant", f"{where}: constraint {j} is not a positive multiple of facet {i2}")
+        else:
+            e = obj(e, f"{where}.constraints[{j}]", ("implied",))
+            sup = [small_int(i2, f"{where}.constraints[{j}].implied", 0, len(cons) - 1)
+                   for i2 in lst(e["implied"], "implied")]
+            if not sup or len(sup) > n or len(set(sup)) != len(sup) or any(kinds[i2] != "facet" for i2 in sup):
+                raise Reject("redundant", f"{where}: constraint {j} must be implied by at most n distinct facets")
+            lam = _solve_unique([cons[i2] for i2 in sup], h)
+            if lam is None or any(x < 0 for x in lam):
+                raise Reject("redundant", f"{where}: constraint {j} is not a nonnegative combination of "
+                             f"facets {sup}")
+    return {"interior": w, "facet_points": facets}
+
+
+def _solve_unique(columns, target):
+    m, k = len(target), len(columns)
+    rows = [[Fraction(columns[i][r]) for i in range(k)] + [Fraction(target[r])] for r in range(m)]
+    r = 0
+    for c in range(k):
+        p = next((i for i in range(r, m) if rows[i][c] != 0), None)
+        if p is None:
+            return None
+        rows[r], rows[p] = rows[p], rows[r]
+        pv = rows[r][c]
+        rows[r] = [x / pv for x in rows[r]]
+        for i in range(m):
+            if i != r and rows[i][c] != 0:
+                f = rows[i][c]
+                rows[i] = [x - f * y for x, y in zip(rows[i], rows[r])]
+        r += 1
+    if any(rows[i][k] != 0 for i in range(r, m)):
+        return None
+    return [rows[i][k] for i in range(k)]
+
+
+def _vos_terms(polys):
+    out = []
+    for verts in polys:
+        a = verts[0]
+        for i in range(1, len(verts) - 1):
+            b, c = verts[i], verts[i + 1]
+            det = (a[0] * (b[1] * c[2] - b[2] * c[1]) - a[1] * (b[0] * c[2] - b[2] * c[0])
+                   + a[2] * (b[0] * c[1] - b[1] * c[0]))
+            A, B, C = _dotv(a, a), _dotv(b, b), _dotv(c, c)
+            out.append((abs(det), A, B, C, _dotv(a, b), _dotv(a, c), _dotv(b, c)))
+    return out
+
+
+def _vos_form(terms):
+    if not terms:
+        return "0"
+    return "(" + " + ".join(f"atan2({N}, sqrt({A * B * C}) + {ab}*sqrt({C}) + {ac}*sqrt({B}) + {bc}*sqrt({A}))"
+                            for N, A, B, C, ab, ac, bc in terms) + ")/(2*pi)"
+
+
+def _vos_ball(terms):
+    flint = _arb()
+
+    def fn(prec):
+        old = flint.ctx.prec
+        flint.ctx.prec = prec
+        try:
+            tot = flint.arb(0)
+            for N, A, B, C, ab, ac, bc in terms:
+                den = (flint.arb(A * B * C).sqrt() + ab * flint.arb(C).sqrt() + ac * flint.arb(B).sqrt()
+                       + bc * flint.arb(A).sqrt())
+                tot += flint.arb.atan2(flint.arb(N), den)
+            return tot / (2 * flint.arb.pi())
+        finally:
+            flint.ctx.prec = old
+
+    return fn
 
 
 def _check_v2(doc, checkpoint, z3):
-    raise Reject("version", "version 2 certificates are not supported by this build")
+    obj(doc, "certificate", _TOP_V2)
+    m, task = _check_model(doc)
+    _check_checkpoint(doc, m, checkpoint)
+    if doc["method"] != "cones":
+        raise Reject("method", f"version 2 certificates use method 'cones', not {doc['method']!r}")
+    cells, shapes = _check_cones(doc, m, task)
+    if doc["cell_count"] != len(cells) or doc["regions"] != len({c[1] for c in cells}):
+        raise Reject("schema", "cell_count / regions do not match the cells listed")
+    err = obj(doc["error"], "error", ("lower", "upper", "closed_form", "rigorous", "digits"))
+    wrong = [i for i, c in enumerate(cells) if c[4]["wrong"]]
+    if m.n == 2:
+        wedges = []
+        for i in wrong:
+            a, b = shapes[i]["facet_points"] if len(shapes[i]["facet_points"]) == 2 else (None, None)
+            if a is None:
+                raise Reject("measure", f"cell {i}: a plane cell must have exactly two facets")
+            if _cross(a, b) < 0:
+                a, b = b, a
+            if _cross(a, b) <= 0:
+                raise Reject("measure", f"cell {i}: its facet points do not bound a sector")
+            wedges.append((a, b))
+        form, ball = _wedge_form(wedges), _wedge_ball(wedges)
+        empty = not wedges
+    elif m.n == 3:
+        terms = _vos_terms([shapes[i]["verts"] for i in wrong])
+        form, ball, empty = _vos_form(terms), _vos_ball(terms), not terms
+    else:
+        raise Reject("measure", f"no rigorous measure rule for seq_len {m.n} in this checker")
+    if err["closed_form"] != form:
+        raise Reject("closed-form", "closed_form is not the measure of the wrong cells")
+    if err["rigorous"] is not True:
+        raise Reject("enclosure", "this certificate's enclosure must be rigorous")
+    lo, hi = _check_enclosure(err, ball, exact_zero=empty)
+    _check_accuracy(doc, lo, hi)
+    if z3:
+        _z3_cells(m, task, cells, roots=_parse_roots(doc, m.n, task))
+    return {"method": "cones", "task": task, "hidden_size": m.d, "seq_len": m.n, "regions": doc["regions"],
+            "cells": len(cells), "error_lower": err["lower"], "error_upper": err["upper"],
+            "closed_form": err["closed_form"]}
+
+
+def _z3_cells(m, task, cells, roots):
+    try:
+        import z3
+    except ImportError:
+        raise Unreadable("--z3 needs the z3-solver package") from None
+    s, x, pres, logits = _z3_network(z3, m, task)
+    for ci, (r, pat, dec, cons, c) in enumerate(cells):
+        k = roots[r][2]
+        s.push()
+        for g in cons:
+            s.add(z3.Sum([int(a) * xv for a, xv in zip(g, x)]) > 0)
+        pred_not_k = z3.Or([logits[j] >= logits[k] for j in range(k)] + [logits[j] > logits[k]
+                                                                          for j in range(k + 1, m.n)])
+        pattern_or_label_bad = _z3_cell_bad_pattern_label(z3, x, pres, task, pat, k)
+        s.add(z3.Or(pattern_or_label_bad, pred_not_k if not c["wrong"] else z3.Not(pred_not_k)))
+        res = s.check()
+        s.pop()
+        if res != z3.unsat:
+            raise Reject("z3", f"cell {ci}: Z3 does not confirm the cell's claims ({res})")
+
+
+def _z3_cell_bad_pattern_label(z3, x, pres, task, pat, lab):
+    bad = []
+    for t, row in enumerate(pat):
+        for i, bit in enumerate(row):
+            bad.append(pres[t][i] <= 0 if bit else pres[t][i] > 0)
+    n = len(x)
+    before = [z3.If(z3.Or(x[j] > x[lab], x[j] == x[lab]) if j < lab else x[j] > x[lab], 1, 0)
+              for j in range(n) if j != lab]
+    bad.append(z3.Sum(before) != TASK_RANK[task](n))
+    return z3.Or(bad)
 
 
 def check(certificate, checkpoint: str | None = None, z3: bool = False) -> Verdict:
@@ -668,19 +1095,10 @@ def _z3_network(z3, m: Model, task: str):
 
 
 def _z3_cell_bad(z3, x, pres, logits, task, pat, lab, pred):
-    bad = []
-    for t, row in enumerate(pat):
-        for i, bit in enumerate(row):
-            bad.append(pres[t][i] <= 0 if bit else pres[t][i] > 0)
-    n = len(x)
-    before = [z3.If(z3.Or(x[j] > x[lab], x[j] == x[lab]) if j < lab else x[j] > x[lab], 1, 0)
-              for j in range(n) if j != lab]
-    bad.append(z3.Sum(before) != TASK_RANK[task](n))
+    """Some point violates the pattern, the label, or has a prediction other than pred."""
     alts = [logits[j] >= logits[pred] for j in range(pred)] + \
            [logits[j] > logits[pred] for j in range(pred + 1, len(logits))]
-    if alts:
-        bad.append(z3.Or(alts))
-    return z3.Or(bad)
+    return z3.Or([_z3_cell_bad_pattern_label(z3, x, pres, task, pat, lab)] + ([z3.Or(alts)] if alts else []))
 
 
 def _z3_disc(m, task, parsed):

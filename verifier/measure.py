@@ -102,3 +102,46 @@ def sympy_form(closed_form: str, max_terms: int = 6) -> str:
 
     expr = sympy.sympify(closed_form, locals={"atan2": sympy.atan2, "pi": sympy.pi})
     return sympy.sstr(sympy.simplify(expr))
+
+
+def spherical_terms(polygons):
+    """Per fan triangle (a, b, c) of each convex spherical polygon: the integers of Van Oosterom-Strackee.
+
+    tan(Omega/2) = |det(a,b,c)| / (|a||b||c| + (a.b)|c| + (a.c)|b| + (b.c)|a|); the measure is Omega/(4 pi).
+    """
+    out = []
+    for verts in polygons:
+        a = verts[0]
+        for i in range(1, len(verts) - 1):
+            b, c = verts[i], verts[i + 1]
+            det = (a[0] * (b[1] * c[2] - b[2] * c[1]) - a[1] * (b[0] * c[2] - b[2] * c[0])
+                   + a[2] * (b[0] * c[1] - b[1] * c[0]))
+            A, B, C = (sum(x * x for x in v) for v in (a, b, c))
+            ab, ac, bc = (sum(x * y for x, y in zip(p, q)) for p, q in ((a, b), (a, c), (b, c)))
+            out.append((abs(det), A, B, C, ab, ac, bc))
+    return out
+
+
+def closed_form_spherical(terms) -> str:
+    """Canonical closed form: (sum of atan2(N, sqrt(A*B*C) + ab*sqrt(C) + ac*sqrt(B) + bc*sqrt(A)))/(2*pi)."""
+    if not terms:
+        return "0"
+    parts = [f"atan2({N}, sqrt({A * B * C}) + {ab}*sqrt({C}) + {ac}*sqrt({B}) + {bc}*sqrt({A}))"
+             for N, A, B, C, ab, ac, bc in terms]
+    return "(" + " + ".join(parts) + ")/(2*pi)"
+
+
+def spherical_sum_ball(terms, prec: int):
+    """arb ball of the spherical closed form (each fan triangle contributes Omega/(4 pi))."""
+    flint = _flint()
+    old = flint.ctx.prec
+    flint.ctx.prec = prec
+    try:
+        total = flint.arb(0)
+        for N, A, B, C, ab, ac, bc in terms:
+            sA, sB, sC = flint.arb(A).sqrt(), flint.arb(B).sqrt(), flint.arb(C).sqrt()
+            den = flint.arb(A * B * C).sqrt() + ab * sC + ac * sB + bc * sA
+            total += flint.arb.atan2(flint.arb(N), den)
+        return total / (2 * flint.arb.pi())
+    finally:
+        flint.ctx.prec = old

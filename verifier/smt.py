@@ -81,15 +81,20 @@ class NetworkSolver:
         alts += [self.logits[j] > self.logits[p] for j in range(p + 1, len(self.logits))]
         return z3.Or(alts) if alts else z3.BoolVal(False)
 
-    def confirm_cell(self, strict: Sequence[Sequence], pattern, label: int, prediction: int, name: str) -> None:
-        """Prove: on {x : g.x > 0 for g in strict}, the pattern, label and prediction are as claimed."""
+    def confirm_cell(self, strict: Sequence[Sequence], pattern, label: int, prediction: int | None, name: str,
+                     wrong: bool | None = None) -> None:
+        """Prove: on {x : g.x > 0 for g in strict}, the pattern and label are as claimed, and the
+        prediction is `prediction` (when given) or is / is not the label as `wrong` says."""
         z3 = self.z3
         bad = []
         for t, row in enumerate(pattern):
             for i, bit in enumerate(row):
                 bad.append(self.pre[t][i] <= 0 if bit else self.pre[t][i] > 0)
         bad.append(self._label_is_not(label))
-        bad.append(self._prediction_is_not(prediction))
+        if prediction is not None:
+            bad.append(self._prediction_is_not(prediction))
+        if wrong is not None:
+            bad.append(z3.Not(self._prediction_is_not(label)) if wrong else self._prediction_is_not(label))
         self.s.push()
         try:
             for g in strict:
@@ -121,3 +126,11 @@ def confirm_sectors(rnn, task: str, secs) -> None:
     res = solver.check()
     if res != z3.unsat:
         raise InternalError(f"sectors: Z3 did not confirm that the sectors cover the plane ({res})")
+
+
+def confirm_cells(rnn, task: str, cells, roots) -> None:
+    """Z3: on every open cell the claimed pattern and label hold and the cell is right or wrong as claimed."""
+    ns = NetworkSolver(rnn, task)
+    for k, c in enumerate(cells):
+        root = roots[c.root]
+        ns.confirm_cell(c.constraints, c.sigma, root.label, None, f"cell {k}", wrong=c.wrong)

@@ -1,0 +1,508 @@
+"""seq_len >= 2: exact cone traversal with adjacency-checked coverage (certificate version 2).
+
+R^n is split into 2 * n! roots: an ordering chamber (x_{r0} > x_{r1} > ... , the task's target is
+constant there) intersected with a half-space x_0 > 0 or x_0 < 0 (which makes every cone pointed).
+Inside a root we traverse cells: a cell is the open cone of points with activation pattern sigma
+(over all n*d neurons) and decision signs tau (the sign of l_k - l_j for the root's target k and each
+j != k).  Every cell is entirely right or entirely wrong.
+
+Per cell we compute exactly (integer vectors) its constraints, its extreme rays by the double
+description method (starting from the root's n walls), its facets, and across each facet that is
+not a root wall its neighbour (the pattern recomputed step by step across the facet), then visit the
+neighbours.  The evidence written into the certificate lets the checker re-verify coverage without
+a solver (see proofs/FORMAT.md):
+  n = 3  "polygon": the cyclic list of facet constraints; vertices are cross products of consecutive
+         facets, and every other constraint is checked at the vertices;
+  other  "facets": an interior witness, a facet witness point with its neighbour for every facet,
+         "same" for constraints that repeat a facet, and the support of Farkas multipliers for the
+         implied (redundant) constraints.
+Measure: n = 2 angles, n = 3 spherical polygons (Van Oosterom-Strackee fan), both exact closed forms
+with ball-arithmetic enclosures; n >= 4 is reported as an estimate (see cones_measure).
+"""
+
+from __future__ import annotations
+
+import itertools
+import random
+import time
+from dataclasses import dataclass, field
+
+from .errors import InternalError, LimitReached, UnsupportedError
+from .exact import cross3, dot, null_vector, primitive, proportion, rank, solve_exact, solve_nonneg
+from .model import IntRNN
+from .tasks import POSITION_TASKS, label_of_ranking
+
+
+@dataclass(frozen=True)
+class Root:
+    index: int
+    ranking: tuple[int, ...]
+    sign: int  # sign of x_0
+    walls: tuple[tuple[int, ...], ...]
+    label: int
+
+
+def make_roots(n: int, task: str) -> list[Root]:
+    """All (ranking, sign of x_0) roots in canonical order: permutations lexicographically, then +1, -1."""
+    roots = []
+    for ranking in itertools.permutations(range(n)):
+        for sign in (1, -1):
+            walls = []
+            for i in range(n - 1):
+                w = [0] * n
+                w[ranking[i]] += 1
+                w[ranking[i + 1]] -= 1
+                walls.append(tuple(w))
+            e0 = [0] * n
+            e0[0] = sign
+            walls.append(tuple(e0))
+            roots.append(Root(len(roots), ranking, sign, tuple(walls), label_of_ranking(task, ranking)))
+    return roots
+
+
+@dataclass
+class Cell:
+    """One traversed cell and its evidence (keys of neighbours are resolved to indices later)."""
+
+    root: int
+    sigma: tuple[tuple[int, ...], ...]
+    tau: str  # per position j: '.', at the label, else '+', '-' or '0' (sign of l_k - l_j)
+    wrong: bool
+    constraints: list[tuple[int, ...]]
+    rays: list[tuple[int, ...]]
+    polygon: list[int] | None = None  # n = 3: cyclic facet constraint indices
+    edge_neighbors: list = field(default_factory=list)  # n = 3: neighbour key per edge (None = wall)
+    witness: tuple[int, ...] | None = None  # other n
+    evidence: list = field(default_factory=list)  # other n: per constraint
+
+    @property
+    def key(self):
+        return (self.sigma, self.tau)
+
+
+def _wrong(tau: str, k: int) -> bool:
+    """torch's argmax picks k iff l_k > l_j for j < k and l_k >= l_j for j > k."""
+    for j, c in enumerate(tau):
+        if j < k and c != "+":
+            return True
+        if j > k and c == "-":
+            return True
+    return False
+
+
+class Traversal:
+    """Exact cell traversal of one model; roots are independent units of work."""
+
+    def __init__(self, rnn, task: str):
+        if task not in POSITION_TASKS:
+            raise UnsupportedError(f"task {task} is not a position task; certifying it is not supported yet")
+        self.rnn = rnn
+        self.task = task
+        self.n = rnn.seq_len
+        self.im = IntRNN.of(rnn)
+        self.roots = make_roots(self.n, task)
+        self._cache: dict = {}
+
+    # ---- forms -------------------------------------------------------------------------------
+    def step_forms(self, sigma_prefix: tuple) -> list:
+        """Forms of step t = len(sigma_prefix) given the pattern of the earlier steps (cached)."""
+        f = self._cache.get(sigma_prefix)
+        if f is None:
+            t = len(sigma_prefix)
+            if t == 0:
+                f = self.im.step_forms(0, None, None)
+            else:
+                prev = self.step_forms(sigma_prefix[:-1])
+                f = self.im.step_forms(t, prev, sigma_prefix[-1])
+            f = [tuple(r) for r in f]
+            self._cache[sigma_prefix] = f
+        return f
+
+    def output_forms(self, sigma) -> list:
+        key = ("out", sigma)
+        f = self._cache.get(key)
+        if f is None:
+            f = [tuple(r) for r in self.im.output_forms(self.step_forms(sigma[:-1]), sigma[-1])]
+            self._cache[key] = f
+        return f
+
+    def decision_forms(self, sigma, k: int) -> list:
+        out = self.output_forms(sigma)
+        return [None if j == k else tuple(a - b for a, b in zip(out[k], out[j])) for j in range(self.n)]
+
+    def signs_at(self, root: Root, x) -> tuple:
+        """(sigma, tau) at a point, or None if x lies on some neuron or decision hyperplane."""
+        sig = []
+        for t in range(self.n):
+            row = []
+            for f in self.step_forms(tuple(sig)):
+                v = dot(f, x)
+                if v == 0 and any(f):
+                    return None
+                row.append(1 if v > 0 else 0)
+            sig.append(tuple(row))
+        sigma = tuple(sig)
+        tau = []
+        for D in self.decision_forms(sigma, root.label):
+            if D is None:
+                tau.append(".")
+                continue
+            v = dot(D, x)
+            if v == 0 and any(D):
+                return None
+            tau.append("+" if v > 0 else "-" if v < 0 else "0")
+        return sigma, "".join(tau)
+
+    def constraints(self, root: Root, sigma, tau: str) -> list:
+        """The cell's strict constraints g.x > 0 in canonical order: walls, neurons, decisions."""
+        out = [tuple(w) for w in root.walls]
+        for t in range(self.n):
+            for i, f in enumerate(self.step_forms(sigma[:t])):
+                if any(f):
+                    out.append(primitive(f) if sigma[t][i] else primitive(tuple(-c for c in f)))
+                elif sigma[t][i]:
+                    raise InternalError("pattern has an active neuron whose form is identically zero")
+        for j, D in enumerate(self.decision_forms(sigma, root.label)):
+            if D is None:
+                continue
+            c = tau[j]
+            if any(D):
+                if c == "0":
+                    raise InternalError("decision marked tied but its form is not zero")
+                out.append(primitive(D) if c == "+" else primitive(tuple(-v for v in D)))
+            elif c != "0":
+                raise InternalError("decision form is identically zero but not marked tied")
+        return out
+
+    # ---- geometry ----------------------------------------------------------------------------
+    def extreme_rays(self, cons: list, n_walls: int):
+        """Double description from the root's simplicial cone; (rays, tight masks) or None if not full-dim."""
+        n = self.n
+        walls = cons[:n_walls]
+        rays, masks = [], []
+        full = (1 << n_walls) - 1
+        for i in range(n_walls):
+            r = null_vector([w for j, w in enumerate(walls) if j != i], n)
+            if dot(walls[i], r) < 0:
+                r = tuple(-c for c in r)
+            rays.append(primitive(r))
+            masks.append(full & ~(1 << i))
+        for j in range(n_walls, len(cons)):
+            g = cons[j]
+            vals = [dot(g, r) for r in rays]
+            pos = [i for i, v in enumerate(vals) if v > 0]
+            neg = [i for i, v in enumerate(vals) if v < 0]
+            bit = 1 << j
+            if not neg:
+                for i, v in enumerate(vals):
+                    if v == 0:
+                        masks[i] |= bit
+                continue
+            if not pos:
+                return None
+            new_rays, new_masks = [], []
+            for i, v in enumerate(vals):
+                if v >= 0:
+                    new_rays.append(rays[i])
+                    new_masks.append(masks[i] | bit if v == 0 else masks[i])
+            for p in pos:
+                for q in neg:
+                    common = masks[p] & masks[q]
+                    if bin(common).count("1") < n - 2:
+                        continue
+                    if any(r != p and r != q and (masks[r] & common) == common for r in range(len(rays))):
+                        continue
+                    vp, vq = vals[p], -vals[q]
+                    nr = primitive(tuple(vp * a + vq * b for a, b in zip(rays[q], rays[p])))
+                    new_rays.append(nr)
+                    new_masks.append(common | bit)
+            rays, masks = new_rays, new_masks
+        allmask = -1
+        for m in masks:
+            allmask &= m
+        if allmask:
+            return None  # some constraint is tight on the whole cone: not full-dimensional
+        return rays, masks
+
+    def neighbor(self, root: Root, sigma, tau: str, h) -> tuple:
+        """(sigma', tau') of the cell across the facet hyperplane h (the cell lies on h > 0)."""
+        sig = []
+        for t in range(self.n):
+            row = []
+            for i, f in enumerate(self.step_forms(tuple(sig))):
+                if not any(f):
+                    row.append(0)
+                    continue
+                p = proportion(f, h)
+                row.append((1 if p < 0 else 0) if p else sigma[t][i])
+            sig.append(tuple(row))
+        sig = tuple(sig)
+        out = []
+        for j, D in enumerate(self.decision_forms(sig, root.label)):
+            if D is None:
+                out.append(".")
+            elif not any(D):
+                out.append("0")
+            else:
+                p = proportion(D, h)
+                out.append(("-" if p > 0 else "+") if p else tau[j])
+        return sig, "".join(out)
+
+    def process(self, root: Root, sigma, tau: str) -> Cell:
+        """Constraints, extreme rays, facets, neighbours and evidence of one cell."""
+        n = self.n
+        cons = self.constraints(root, sigma, tau)
+        nw = len(root.walls)
+        res = self.extreme_rays(cons, nw)
+        if res is None:
+            raise InternalError(f"root {root.index}: cell {tau} is not full-dimensional")
+        rays, masks = res
+        tight = [[r for r, m in enumerate(masks) if m >> j & 1] for j in range(len(cons))]
+        rep: dict = {}
+        facets = []
+        for j, g in enumerate(cons):
+            if len(tight[j]) < n - 1:
+                continue
+            if n > 3 and rank([rays[r] for r in tight[j]]) < n - 1:
+                continue
+            if g in rep:
+                continue
+            rep[g] = j
+            facets.append(j)
+        wall_set = set(cons[:nw])
+
+        def neighbor_key(j):
+            if cons[j] in wall_set or j < nw:
+                return None
+            return self.neighbor(root, sigma, tau, cons[j])
+
+        cell = Cell(root.index, sigma, tau, _wrong(tau, root.label), cons, rays)
+        if n == 3:
+            # order facets cyclically: each extreme ray lies on exactly two facets
+            on = {}
+            for j in facets:
+                for r in tight[j]:
+                    on.setdefault(r, []).append(j)
+            if any(len(v) != 2 for v in on.values()) or len(on) != len(facets):
+                raise InternalError("polygon structure is inconsistent")
+            order = [facets[0]]
+            r_prev = tight[facets[0]][0]
+            while len(order) < len(facets):
+                j = order[-1]
+                r_next = next(r for r in tight[j] if r != r_prev)
+                nxt = next(f for f in on[r_next] if f != j)
+                order.append(nxt)
+                r_prev = r_next
+            cell.polygon = order
+            cell.edge_neighbors = [neighbor_key(j) for j in order]
+            # rays in polygon order: vertex i between edge i and edge i+1
+            m = len(order)
+            cell.rays = [next(rays[r] for r in tight[order[i]] if r in tight[order[(i + 1) % m]]) for i in range(m)]
+        else:
+            w = [sum(c) for c in zip(*rays)]
+            cell.witness = tuple(w)
+            facet_cols = [cons[j] for j in facets]
+            ev = []
+            for j, g in enumerate(cons):
+                if rep.get(g) == j:
+                    point = tuple(sum(c) for c in zip(*(rays[r] for r in tight[j])))
+                    ev.append(("facet", point, neighbor_key(j)))
+                elif g in rep:
+                    ev.append(("same", rep[g]))
+                else:
+                    lam = solve_nonneg(facet_cols, g)
+                    if lam is None:
+                        raise InternalError("an implied constraint has no Farkas multipliers")
+                    ev.append(("implied", [facets[i] for i, v in enumerate(lam) if v != 0]))
+            cell.evidence = ev
+            if n == 2:
+                cell.rays = [tuple(e[1]) for e in ev if e[0] == "facet"]
+        return cell
+
+    # ---- traversal ---------------------------------------------------------------------------
+    def start_point(self, root: Root):
+        """A point strictly inside the root and off every neuron and decision hyperplane (seeded search)."""
+        n = self.n
+        rng = random.Random(1_000_003 * root.index + 7)
+        for attempt in range(200):
+            scale = 1 << (20 + attempt // 20)
+            y = [0] * n
+            for pos, i in enumerate(root.ranking):
+                y[i] = (n - pos) * scale + rng.randrange(scale // 4)
+            shift = y[0] - root.sign * rng.randrange(1, scale // 8)
+            x = tuple(v - shift for v in y)
+            if any(dot(w, x) <= 0 for w in root.walls):
+                continue
+            s = self.signs_at(root, x)
+            if s is not None:
+                return x, s
+        raise InternalError(f"root {root.index}: no generic start point found")
+
+    def traverse_root(self, root: Root, limit=None, on_cell=None) -> list[Cell]:
+        """All cells of one root (breadth-first from the start point)."""
+        _, start = self.start_point(root)
+        seen = {start: None}
+        queue = [start]
+        cells = []
+        head = 0
+        while head < len(queue):
+            key = queue[head]
+            head += 1
+            cell = self.process(root, *key)
+            cells.append(cell)
+            if on_cell is not None:
+                on_cell(len(queue) - head)
+            nbs = cell.edge_neighbors if self.n == 3 else [e[2] for e in cell.evidence if e[0] == "facet"]
+            for nb in nbs:
+                if nb is not None and nb not in seen:
+                    seen[nb] = None
+                    queue.append(nb)
+            if limit is not None:
+                limit(len(cells))
+        return cells
+
+
+def _root_worker(args):
+    rnn, task, root_index = args
+    tr = Traversal(rnn, task)
+    return root_index, tr.traverse_root(tr.roots[root_index])
+
+
+def traverse(rnn, task: str, progress: bool = False, max_regions: int | None = None,
+             timeout: float | None = None, workers: int = 1) -> tuple[Traversal, list[Cell]]:
+    """Traverse every root; cells sorted canonically (root, pattern, decisions). Limits raise LimitReached."""
+    tr = Traversal(rnn, task)
+    t0 = time.perf_counter()
+    bar = None
+    if progress:
+        from tqdm import tqdm
+
+        bar = tqdm(desc="cells", unit="cell", leave=False, mininterval=0.5)
+    done_before = [0]
+
+    def check_limits(count_in_root):
+        total = done_before[0] + count_in_root
+        if max_regions is not None and total > max_regions:
+            raise LimitReached(f"more than {max_regions} cells (--max-regions); stopped, nothing written")
+        if timeout is not None and time.perf_counter() - t0 > timeout:
+            raise LimitReached(f"timeout after {timeout:g}s (--timeout) with {total} cells; stopped, "
+                               "nothing written")
+
+    by_root: dict = {}
+    try:
+        if workers > 1:
+            import multiprocessing as mp
+
+            with mp.get_context("spawn").Pool(workers) as pool:
+                for idx, cells in pool.imap_unordered(_root_worker, [(rnn, task, r.index) for r in tr.roots]):
+                    by_root[idx] = cells
+                    done_before[0] += len(cells)
+                    check_limits(0)
+                    if bar is not None:
+                        bar.update(len(cells))
+                        bar.set_postfix(roots=f"{len(by_root)}/{len(tr.roots)}", refresh=False)
+        else:
+            for root in tr.roots:
+                def on_cell(queue_len, root=root):
+                    if bar is not None:
+                        bar.update(1)
+                        bar.set_postfix(root=f"{root.index + 1}/{len(tr.roots)}", queue=queue_len, refresh=False)
+
+                by_root[root.index] = tr.traverse_root(root, limit=check_limits, on_cell=on_cell)
+                done_before[0] += len(by_root[root.index])
+    finally:
+        if bar is not None:
+            bar.close()
+    cells = []
+    for r in tr.roots:
+        cells.extend(sorted(by_root[r.index], key=lambda c: ("".join("".join(map(str, s)) for s in c.sigma), c.tau)))
+    return tr, cells
+
+
+# ------------------------------------------------------------------------------------------------
+# Certificate (version 2)
+
+
+def cell_document(cell: Cell, index: dict, n: int) -> dict:
+    """The certificate entry of a cell; neighbour keys become indices into the cells list."""
+    doc = {"root": cell.root, "pattern": ["".join(map(str, row)) for row in cell.sigma], "decision": cell.tau,
+           "wrong": cell.wrong}
+    if n == 3:
+        doc["edges"] = list(cell.polygon)
+        doc["neighbors"] = [None if k is None else index[(cell.root, k)] for k in cell.edge_neighbors]
+    else:
+        doc["witness"] = [str(c) for c in cell.witness]
+        ev = []
+        for e in cell.evidence:
+            if e[0] == "facet":
+                ev.append({"facet": [str(c) for c in e[1]],
+                           "neighbor": None if e[2] is None else index[(cell.root, e[2])]})
+            elif e[0] == "same":
+                ev.append({"same": e[1]})
+            else:
+                ev.append({"implied": e[1]})
+        doc["constraints"] = ev
+    return doc
+
+
+def wrong_measure_terms(cells, n: int):
+    """n = 2: wedges (a, b) with cross > 0; n = 3: Van Oosterom-Strackee terms of every wrong cell's fan."""
+    from .measure import spherical_terms
+
+    wrong = [c for c in cells if c.wrong]
+    if n == 2:
+        wedges = []
+        for c in wrong:
+            a, b = c.rays
+            if a[0] * b[1] - a[1] * b[0] < 0:
+                a, b = b, a
+            wedges.append((a, b))
+        return wedges
+    if n == 3:
+        return spherical_terms([c.rays for c in wrong])
+    raise UnsupportedError(f"a rigorous measure for seq_len {n} is not implemented yet")
+
+
+def certify_cones(lm, z3: bool, digits: int, timings: dict, progress: bool = False, max_regions=None,
+                  timeout=None, workers: int = 1):
+    """Certificate version 2 for a position model of any seq_len >= 2 (rigorous measure for n <= 3)."""
+    from .certify import CertifyResult, _header
+    from .measure import (closed_form_spherical, closed_form_wedges, enclose, spherical_sum_ball,
+                          wedge_angle_sum_ball)
+    from .rational import q
+
+    rnn, n = lm.rnn, lm.seq_len
+    if n > 3:
+        raise UnsupportedError(f"seq_len {n}: cells can be traversed but a rigorous measure for n >= 4 is not "
+                               "implemented yet")
+    t0 = time.perf_counter()
+    tr, cells = traverse(rnn, lm.task, progress=progress, max_regions=max_regions, timeout=timeout,
+                         workers=workers)
+    timings["traverse"] = time.perf_counter() - t0
+    if z3:
+        from .smt import confirm_cells
+
+        t0 = time.perf_counter()
+        confirm_cells(rnn, lm.task, cells, tr.roots)
+        timings["z3"] = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    index = {(c.root, c.key): i for i, c in enumerate(cells)}
+    terms = wrong_measure_terms(cells, n)
+    if n == 2:
+        form = closed_form_wedges(terms)
+        lo, hi, _ = enclose(lambda p: wedge_angle_sum_ball(terms, p), digits, exact_zero=not terms)
+    else:
+        form = closed_form_spherical(terms)
+        lo, hi, _ = enclose(lambda p: spherical_sum_ball(terms, p), digits, exact_zero=not terms)
+    timings["measure"] = time.perf_counter() - t0
+    doc = _header(lm, 2, "cones")
+    doc["roots"] = [{"ranking": list(r.ranking), "x0_sign": r.sign} for r in tr.roots]
+    doc["evidence"] = "polygon" if n == 3 else "facets"
+    doc["cells"] = [cell_document(c, index, n) for c in cells]
+    doc["error"] = {"lower": q(lo), "upper": q(hi), "closed_form": form, "rigorous": True, "digits": digits}
+    doc["accuracy"] = {"lower": q(1 - hi), "upper": q(1 - lo)}
+    regions = len({c.sigma for c in cells})
+    doc["regions"] = regions
+    doc["cell_count"] = len(cells)
+    return CertifyResult(lo, hi, form, True, regions, sum(c.wrong for c in cells), doc, lm, timings=timings,
+                         details={"cells": cells, "roots": tr.roots, "cell_count": len(cells)})

@@ -1,0 +1,180 @@
+"""Exact integer/rational linear algebra for the cone machinery (small dimensions, big integers)."""
+
+from __future__ import annotations
+
+import math
+from fractions import Fraction
+from typing import Sequence
+
+Vec = tuple[int, ...]
+
+
+def dot(a: Sequence, b: Sequence):
+    return sum(x * y for x, y in zip(a, b))
+
+
+def primitive(v: Sequence[int]) -> Vec:
+    """v divided by the gcd of its entries (a positive factor: direction and signs are kept)."""
+    g = 0
+    for c in v:
+        g = math.gcd(g, c)
+    if g <= 1:
+        return tuple(v)
+    return tuple(c // g for c in v)
+
+
+def integral(v: Sequence[Fraction]) -> Vec:
+    """A primitive integer vector positively proportional to a rational vector."""
+    den = 1
+    for c in v:
+        den = math.lcm(den, Fraction(c).denominator)
+    return primitive([int(Fraction(c) * den) for c in v])
+
+
+def cross3(a: Sequence[int], b: Sequence[int]) -> Vec:
+    return (a[1] * b[2] - a[2] * b[1], a[2] * b[0] - a[0] * b[2], a[0] * b[1] - a[1] * b[0])
+
+
+def det(rows: Sequence[Sequence[int]]) -> int:
+    """Determinant of a square integer matrix (Bareiss, exact)."""
+    m = [list(r) for r in rows]
+    n = len(m)
+    sign, prev = 1, 1
+    for k in range(n - 1):
+        if m[k][k] == 0:
+            swap = next((i for i in range(k + 1, n) if m[i][k] != 0), None)
+            if swap is None:
+                return 0
+            m[k], m[swap] = m[swap], m[k]
+            sign = -sign
+        for i in range(k + 1, n):
+            for j in range(k + 1, n):
+                m[i][j] = (m[i][j] * m[k][k] - m[i][k] * m[k][j]) // prev
+        prev = m[k][k]
+    return sign * m[n - 1][n - 1] if n else 1
+
+
+def null_vector(rows: Sequence[Sequence[int]], n: int) -> Vec:
+    """The generalised cross product of n-1 vectors in Z^n: orthogonal to each (zero iff dependent)."""
+    if n == 2:
+        (a,) = rows
+        return (-a[1], a[0])
+    if n == 3:
+        return cross3(rows[0], rows[1])
+    out = []
+    for j in range(n):
+        minor = [[r[c] for c in range(n) if c != j] for r in rows]
+        out.append((-1) ** (j + n - 1) * det(minor))
+    return tuple(out)
+
+
+def rank(vectors: Sequence[Sequence[int]]) -> int:
+    """Rank of a list of integer vectors (fraction-free elimination)."""
+    rows = [list(v) for v in vectors if any(v)]
+    if not rows:
+        return 0
+    n = len(rows[0])
+    r = 0
+    for c in range(n):
+        piv = next((i for i in range(r, len(rows)) if rows[i][c] != 0), None)
+        if piv is None:
+            continue
+        rows[r], rows[piv] = rows[piv], rows[r]
+        p = rows[r]
+        for i in range(len(rows)):
+            if i != r and rows[i][c] != 0:
+                f, g = rows[i][c], p[c]
+                rows[i] = [x * g - y * f for x, y in zip(rows[i], p)]
+        r += 1
+        if r == len(rows):
+            break
+    return r
+
+
+def proportion(f: Sequence[int], h: Sequence[int]) -> int:
+    """+1 if f is a positive multiple of h, -1 if a negative multiple, 0 otherwise (f, h nonzero)."""
+    a = next(i for i, x in enumerate(h) if x != 0)
+    if f[a] == 0:
+        return 0
+    for i in range(len(h)):
+        if f[i] * h[a] != h[i] * f[a]:
+            return 0
+    return 1 if (f[a] > 0) == (h[a] > 0) else -1
+
+
+def solve_nonneg(columns: Sequence[Sequence[int]], target: Sequence[int]) -> list[Fraction] | None:
+    """Exact nonnegative solution of sum_i lam_i columns[i] = target (Phase-I simplex, Bland's rule).
+
+    Returns lam (one entry per column) or None when no such lam exists.
+    """
+    m = len(target)
+    k = len(columns)
+    # rows: equality constraints, made b >= 0; artificials a_r.
+    A = [[Fraction(columns[i][r]) for i in range(k)] for r in range(m)]
+    b = [Fraction(target[r]) for r in range(m)]
+    for r in range(m):
+        if b[r] < 0:
+            A[r] = [-x for x in A[r]]
+            b[r] = -b[r]
+    # tableau columns: k structural + m artificial
+    T = [A[r] + [Fraction(1 if c == r else 0) for c in range(m)] + [b[r]] for r in range(m)]
+    basis = [k + r for r in range(m)]
+    ncol = k + m
+    # objective: minimise sum of artificials -> reduced costs
+    cost = [Fraction(0)] * k + [Fraction(1)] * m
+    for _ in range(10_000):
+        # reduced cost c_j - c_B B^-1 A_j
+        red = []
+        for j in range(ncol):
+            red.append(cost[j] - sum(cost[basis[r]] * T[r][j] for r in range(m)))
+        enter = next((j for j in range(ncol) if red[j] < 0), None)
+        if enter is None:
+            break
+        best, leave = None, None
+        for r in range(m):
+            if T[r][enter] > 0:
+                ratio = T[r][-1] / T[r][enter]
+                if best is None or ratio < best or (ratio == best and basis[r] < basis[leave]):
+                    best, leave = ratio, r
+        if leave is None:
+            return None  # unbounded (cannot happen in phase I)
+        piv = T[leave][enter]
+        T[leave] = [x / piv for x in T[leave]]
+        for r in range(m):
+            if r != leave and T[r][enter] != 0:
+                f = T[r][enter]
+                T[r] = [x - f * y for x, y in zip(T[r], T[leave])]
+        basis[leave] = enter
+    if sum(T[r][-1] for r in range(m) if basis[r] >= k) != 0:
+        return None
+    lam = [Fraction(0)] * k
+    for r in range(m):
+        if basis[r] < k:
+            lam[basis[r]] = T[r][-1]
+    if any(sum(lam[i] * columns[i][r] for i in range(k)) != target[r] for r in range(m)):
+        return None
+    return lam
+
+
+def solve_exact(columns: Sequence[Sequence[int]], target: Sequence[int]) -> list[Fraction] | None:
+    """The unique solution lam of sum_i lam_i columns[i] = target, or None (no solution / not unique)."""
+    m, k = len(target), len(columns)
+    rows = [[Fraction(columns[i][r]) for i in range(k)] + [Fraction(target[r])] for r in range(m)]
+    piv_cols = []
+    r = 0
+    for c in range(k):
+        p = next((i for i in range(r, m) if rows[i][c] != 0), None)
+        if p is None:
+            return None  # dependent columns: not unique
+        rows[r], rows[p] = rows[p], rows[r]
+        pv = rows[r][c]
+        rows[r] = [x / pv for x in rows[r]]
+        for i in range(m):
+            if i != r and rows[i][c] != 0:
+                f = rows[i][c]
+                rows[i] = [x - f * y for x, y in zip(rows[i], rows[r])]
+        piv_cols.append(c)
+        r += 1
+    if any(rows[i][k] != 0 for i in range(r, m)):
+        return None
+    return [rows[i][k] for i in range(k)]
