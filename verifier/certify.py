@@ -198,6 +198,7 @@ def report_json(res: CertifyResult) -> dict:
                      "rigorous": res.rigorous},
            "accuracy": {"lower": q(res.accuracy[0]), "upper": q(res.accuracy[1])},
            "regions": res.regions, "wrong_regions": res.wrong_regions,
+           "cells": res.details.get("cell_count", res.regions),
            "certificate": res.certificate_path, "timings_s": {k: round(v, 4) for k, v in res.timings.items()}}
     if res.sampled is not None:
         out["sampled"] = res.sampled.to_json()
@@ -229,8 +230,10 @@ def run_certify_cli(a) -> int:
         print("  the model is never wrong (error exactly 0)")
     elif one is not None:
         print(f"  about 1 in {one:,.0f} inputs is misclassified; accuracy {_fmt(res.accuracy[0], 12)}")
-    print(f"  {res.regions} regions, {res.wrong_regions} wrong; certificate {res.certificate_path} "
-          f"(checked: accepted)")
+    cells = res.details.get("cell_count")
+    what = (f"{res.regions} regions (activation patterns) split into {cells} cells, {res.wrong_regions} wrong"
+            if cells is not None else f"{res.regions} sectors, {res.wrong_regions} wrong")
+    print(f"  {what}; certificate {res.certificate_path} (checked: accepted)")
     if res.sampled is not None:
         s = res.sampled
         print(f"  sampled (estimate, {s.samples} {s.dtype} samples): error {s.error:.6g}, 95% CI "

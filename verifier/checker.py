@@ -155,10 +155,33 @@ def canonical_json(o) -> str:
 
 @dataclass(frozen=True)
 class Model:
+    """Exact weights, and the same weights scaled to integers: with c the lcm of the denominators of
+    W_hi and W_hh, In = c W_hi, Hn = c W_hh, On = c_o W_oh.  Positive scaling commutes with ReLU, so the
+    integer recurrence P_0 = In x_0, P_{t+1} = Hn ReLU(P_t) + c^(t+1) In x_{t+1} has P_t = c^(t+1) pre_t
+    and logits scaled by c_o c^n > 0: every sign, pattern and argmax is the same as the exact model's."""
+
     W_hi: tuple
     W_hh: tuple
     W_oh: tuple
     n: int
+    In: tuple = ()
+    Hn: tuple = ()
+    On: tuple = ()
+    c: int = 1
+
+    @staticmethod
+    def of(W_hi, W_hh, W_oh, n):
+        def lcm_den(vals):
+            out = 1
+            for v in vals:
+                out = out * v.denominator // math.gcd(out, v.denominator)
+            return out
+
+        c = lcm_den([w[0] for w in W_hi] + [v for r in W_hh for v in r])
+        co = lcm_den([v for r in W_oh for v in r])
+        return Model(W_hi, W_hh, W_oh, n, tuple(int(w[0] * c) for w in W_hi),
+                     tuple(tuple(int(v * c) for v in r) for r in W_hh),
+                     tuple(tuple(int(v * co) for v in r) for r in W_oh), c)
 
     @property
     def d(self):
@@ -166,50 +189,71 @@ class Model:
 
 
 def _lin(coeffs, x):
-    return sum((c * v for c, v in zip(coeffs, x) if c), Fraction(0))
+    return sum(c * v for c, v in zip(coeffs, x) if c)
 
 
-def forms(m: Model, pattern):
-    """Pre-activation forms per step and output forms, as coefficient tuples over x, for a pattern."""
-    n, d = m.n, m.d
-    steps = []
-    prev = None
-    for t in range(n):
-        cur = []
-        for i in range(d):
-            row = [Fraction(0)] * n
-            if prev is not None:
-                for j in range(d):
-                    w = m.W_hh[i][j]
-                    if w and pattern[t - 1][j]:
-                        for k in range(n):
-                            if prev[j][k]:
-                                row[k] += w * prev[j][k]
-            row[t] += m.W_hi[i][0]
-            cur.append(tuple(row))
-        steps.append(cur)
-        prev = cur
-    out = []
-    for r in m.W_oh:
-        row = [Fraction(0)] * n
-        for j in range(d):
-            if r[j] and pattern[n - 1][j]:
-                for k in range(n):
-                    row[k] += r[j] * prev[j][k]
-        out.append(tuple(row))
-    return steps, out
+class Forms:
+    """Integer pre-activation forms per step and output forms for patterns (cached by pattern prefix)."""
+
+    def __init__(self, m: Model):
+        self.m = m
+        self._cache = {}
+
+    def step(self, prefix):
+        got = self._cache.get(prefix)
+        if got is None:
+            m, t = self.m, len(prefix)
+            n, d = m.n, m.d
+            prev = self.step(prefix[:-1]) if t else None
+            scale = m.c ** t
+            got = []
+            for i in range(d):
+                row = [0] * n
+                if prev is not None:
+                    hi = m.Hn[i]
+                    for j in range(d):
+                        w = hi[j]
+                        if w and prefix[-1][j]:
+                            pj = prev[j]
+                            for k in range(t):
+                                row[k] += w * pj[k]
+                row[t] += scale * m.In[i]
+                got.append(tuple(row))
+            self._cache[prefix] = got
+        return got
+
+    def output(self, pattern):
+        key = ("out", pattern)
+        got = self._cache.get(key)
+        if got is None:
+            m = self.m
+            last = self.step(pattern[:m.n - 1])
+            got = []
+            for r in m.On:
+                row = [0] * m.n
+                for j in range(m.d):
+                    if r[j] and pattern[m.n - 1][j]:
+                        for k in range(m.n):
+                            row[k] += r[j] * last[j][k]
+                got.append(tuple(row))
+            self._cache[key] = got
+        return got
+
+    def all(self, pattern):
+        return [self.step(pattern[:t]) for t in range(self.m.n)], self.output(pattern)
 
 
 def forward(m: Model, x):
-    """Exact forward pass: (pattern, logits) at x."""
-    h = [Fraction(0)] * m.d
+    """Exact forward pass at an integer point: (pattern, positively scaled logits)."""
+    h = [0] * m.d
     pat = []
     for t in range(m.n):
-        pre = [sum((m.W_hh[i][j] * h[j] for j in range(m.d) if h[j] and m.W_hh[i][j]), Fraction(0))
-               + m.W_hi[i][0] * x[t] for i in range(m.d)]
+        s = m.c ** t
+        pre = [sum(m.Hn[i][j] * h[j] for j in range(m.d) if h[j] and m.Hn[i][j]) + s * m.In[i] * x[t]
+               for i in range(m.d)]
         pat.append(tuple(1 if p > 0 else 0 for p in pre))
-        h = [p if p > 0 else Fraction(0) for p in pre]
-    logits = tuple(sum((r[j] * h[j] for j in range(m.d) if h[j]), Fraction(0)) for r in m.W_oh)
+        h = [p if p > 0 else 0 for p in pre]
+    logits = tuple(sum(r[j] * h[j] for j in range(m.d) if h[j]) for r in m.On)
     return tuple(pat), logits
 
 
@@ -348,7 +392,7 @@ def _check_model(doc) -> tuple[Model, str]:
         raise Reject("model", f"family {mo['family']!r} is not supported by this checker")
     d = small_int(mo["hidden_size"], "model.hidden_size", 1, MAX_DIM)
     n = small_int(mo["seq_len"], "model.seq_len", 2, 64)
-    m = Model(qmat(mo["W_hi"], "W_hi", d, 1), qmat(mo["W_hh"], "W_hh", d, d), qmat(mo["W_oh"], "W_oh", n, d), n)
+    m = Model.of(qmat(mo["W_hi"], "W_hi", d, 1), qmat(mo["W_hh"], "W_hh", d, d), qmat(mo["W_oh"], "W_oh", n, d), n)
     digest = hashlib.sha256(canonical_json({"W_hi": mo["W_hi"], "W_hh": mo["W_hh"], "W_oh": mo["W_oh"]})
                             .encode()).hexdigest()
     if digest != mo["weights_sha256"]:
@@ -488,8 +532,9 @@ def _check_disc(doc, m: Model, task: str):
         if k + 1 < len(parsed) and not _before(ref, u, v):
             raise Reject("cover", f"sector {k}: rays are out of angular order (sectors overlap or wind twice)")
     # Rules pattern / label / prediction on each open sector.
+    fm = Forms(m)
     for k, (u, v, pat, lab, pred, wrong) in enumerate(parsed):
-        steps, out = forms(m, pat)
+        steps, out = fm.all(pat)
         for t, step in enumerate(steps):
             for i, f in enumerate(step):
                 fu, fv = _lin(f, u), _lin(f, v)
@@ -503,7 +548,7 @@ def _check_disc(doc, m: Model, task: str):
         fu, fv = u[0] - u[1], v[0] - v[1]
         if not _sign_ok(fu, fv) or fu + fv == 0:
             raise Reject("label", f"sector {k}: the task boundary x_0 = x_1 crosses the sector")
-        w = (Fraction(u[0] + v[0]), Fraction(u[1] + v[1]))
+        w = (u[0] + v[0], u[1] + v[1])
         if task_label(task, w) != lab:
             raise Reject("label", f"sector {k}: claimed label {lab} but the task gives {task_label(task, w)}")
         for i in range(len(out)):
@@ -616,13 +661,6 @@ def _primitive(v):
     return tuple(c // g for c in v) if g > 1 else tuple(v)
 
 
-def _integral(v):
-    den = 1
-    for c in v:
-        den = den * c.denominator // math.gcd(den, c.denominator)
-    return _primitive(tuple(int(c * den) for c in v))
-
-
 def _prop(f, h):
     """+1 / -1 if f is a positive / negative multiple of h, else 0 (both nonzero)."""
     a = next(i for i, x in enumerate(h) if x)
@@ -642,29 +680,7 @@ class _Cells:
 
     def __init__(self, m: Model, task: str, roots):
         self.m, self.task, self.roots = m, task, roots
-        self._steps = {}
-
-    def step(self, prefix):
-        got = self._steps.get(prefix)
-        if got is None:
-            t = len(prefix)
-            n, d = self.m.n, self.m.d
-            prev = self.step(prefix[:-1]) if t else None
-            cur = []
-            for i in range(d):
-                row = [Fraction(0)] * n
-                if prev is not None:
-                    for j in range(d):
-                        w = self.m.W_hh[i][j]
-                        if w and prefix[-1][j]:
-                            for k in range(t):
-                                if prev[j][k]:
-                                    row[k] += w * prev[j][k]
-                row[t] += self.m.W_hi[i][0]
-                cur.append(tuple(row))
-            got = cur
-            self._steps[prefix] = got
-        return got
+        self.forms = Forms(m)
 
     def constraints(self, root, pattern, decision, where):
         """Integer constraint vectors g (cell = {x : g.x > 0}) in canonical order; checks zero forms."""
@@ -680,21 +696,13 @@ class _Cells:
         e0[0] = sign
         out.append(tuple(e0))
         for t in range(n):
-            for i, f in enumerate(self.step(pattern[:t])):
+            for i, f in enumerate(self.forms.step(pattern[:t])):
                 if any(f):
-                    out.append(_integral(f if pattern[t][i] else tuple(-c for c in f)))
+                    out.append(_primitive(f if pattern[t][i] else tuple(-c for c in f)))
                 elif pattern[t][i]:
                     raise Reject("pattern", f"{where}: neuron {i} at step {t} is claimed active but its "
                                  "pre-activation is identically zero there")
-        last = self.step(pattern[:n - 1])
-        outs = []
-        for r in self.m.W_oh:
-            row = [Fraction(0)] * n
-            for j in range(self.m.d):
-                if r[j] and pattern[n - 1][j]:
-                    for c in range(n):
-                        row[c] += r[j] * last[j][c]
-            outs.append(row)
+        outs = self.forms.output(pattern)
         for j in range(n):
             c = decision[j]
             if j == k:
@@ -706,7 +714,7 @@ class _Cells:
                 if c not in "+-":
                     raise Reject("prediction", f"{where}: l_{k} - l_{j} is not identically zero, so its sign "
                                  "must be + or -")
-                out.append(_integral(D if c == "+" else tuple(-v for v in D)))
+                out.append(_primitive(D if c == "+" else tuple(-v for v in D)))
             elif c != "0":
                 raise Reject("prediction", f"{where}: l_{k} - l_{j} is identically zero, so it must be marked 0")
         return out
@@ -773,7 +781,7 @@ def _check_cones(doc, m: Model, task: str):
             shapes.append(_check_facets(ci, where, cells, c, cons, n))
         # sanity: the model at an interior point agrees with the claims
         w = shapes[-1]["interior"]
-        wpat, logits = forward(m, [Fraction(v) for v in w])
+        wpat, logits = forward(m, w)
         if wpat != pat:
             raise Reject("pattern", f"{where}: the interior point has a different activation pattern")
         if (argmax_first(logits) != roots[r][2]) != c["wrong"]:

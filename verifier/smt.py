@@ -1,9 +1,14 @@
 """Z3 (exact linear real arithmetic) confirmation of the claims the generator makes.
 
-Z3 sees the network itself, ReLU as If(pre > 0, pre, 0), with numerals built from Fractions (never
-floats).  For each cell, given as strict linear constraints on x, we ask whether some x in the open
-cell has a different activation pattern, a different task label or a different prediction than
-claimed; "unsat" confirms the claim, "sat" refutes it, and "unknown" is never counted as either.
+Numerals are exact rationals written from Fractions (never floats).  For a cell with claimed pattern
+sigma, the network is encoded with each step's hidden state fixed by sigma (h = pre where sigma = 1,
+h = 0 where sigma = 0) and Z3 itself derives every pre-activation and logit from the weights.  We
+ask whether some x in the open cell violates sigma at some step, has another task label, or another
+prediction than claimed.  If no x violates sigma, then by induction over the steps the true ReLU
+network follows sigma on the cell and equals the encoding there, so the label and prediction claims
+are claims about the network itself.  "unsat" confirms, "sat" refutes, "unknown" is never counted as
+either.  Formulas are handed to Z3 as SMT-LIB text (define-fun per pre-activation), which keeps the
+Python side cheap.
 """
 
 from __future__ import annotations
@@ -16,90 +21,95 @@ from .errors import InternalError
 RANK_OF_TARGET = {"argmax": lambda n: 0, "2nd_argmax": lambda n: 1, "argmedian": lambda n: (n - 1) // 2}
 
 
-def _z3():
-    import z3
-
-    return z3
-
-
-def num(z3, v) -> "z3.ArithRef":
+def smt_num(v) -> str:
+    """An exact SMT-LIB real numeral for a rational."""
     v = Fraction(v)
-    return z3.RealVal(f"{v.numerator}/{v.denominator}") if v.denominator != 1 else z3.RealVal(v.numerator)
+    p, q = v.numerator, v.denominator
+    body = f"{abs(p)}.0" if q == 1 else f"(/ {abs(p)}.0 {q}.0)"
+    return f"(- {body})" if p < 0 else body
+
+
+def _sum(terms: list[str]) -> str:
+    if not terms:
+        return "0.0"
+    return terms[0] if len(terms) == 1 else "(+ " + " ".join(terms) + ")"
 
 
 class NetworkSolver:
-    """A Z3 solver holding the network's semantics over real inputs x_0..x_{n-1}."""
+    """A Z3 solver for one model, asked one cell at a time (see the module docstring)."""
 
     def __init__(self, rnn, task: str, timeout_ms: int = 60_000):
-        z3 = _z3()
+        import z3
+
         self.z3 = z3
         self.rnn = rnn
         self.task = task
-        n, d = rnn.seq_len, rnn.d
-        self.x = [z3.Real(f"x{t}") for t in range(n)]
+        self.n, self.d = rnn.seq_len, rnn.d
         self.s = z3.SolverFor("QF_LRA")
         self.s.set("timeout", timeout_ms)
-        self.pre = []
-        h = [None] * d
-        for t in range(n):
-            pre_t = []
+        self.W_hi = [smt_num(w[0]) for w in rnn.W_hi]
+        self.W_hh = [[smt_num(v) if v != 0 else None for v in row] for row in rnn.W_hh]
+        self.W_oh = [[smt_num(v) if v != 0 else None for v in row] for row in rnn.W_oh]
+        self.decls = "".join(f"(declare-fun x{t} () Real)" for t in range(self.n))
+        self._names: dict = {}
+
+    def _pre_defs(self, pattern, defs: list) -> list[list[str]]:
+        """define-fun lines for each step's pre-activations under pattern; returns their names."""
+        names = []
+        d = self.d
+        h: list = [None] * d
+        for t in range(self.n):
+            row = []
             for i in range(d):
-                terms = [num(z3, rnn.W_hh[i][j]) * h[j] for j in range(d) if h[j] is not None and rnn.W_hh[i][j] != 0]
-                if rnn.W_hi[i][0] != 0:
-                    terms.append(num(z3, rnn.W_hi[i][0]) * self.x[t])
-                p = z3.Real(f"p{t}_{i}")
-                self.s.add(p == (z3.Sum(terms) if terms else z3.RealVal(0)))
-                pre_t.append(p)
-            self.pre.append(pre_t)
-            h = []
-            for i in range(d):
-                hv = z3.Real(f"h{t}_{i}")
-                self.s.add(hv == z3.If(pre_t[i] > 0, pre_t[i], z3.RealVal(0)))
-                h.append(hv)
-        self.logits = []
-        for k, row in enumerate(rnn.W_oh):
-            lv = z3.Real(f"l{k}")
-            terms = [num(z3, w) * h[j] for j, w in enumerate(row) if w != 0]
-            self.s.add(lv == (z3.Sum(terms) if terms else z3.RealVal(0)))
-            self.logits.append(lv)
+                nm = f"p{t}_{i}"
+                terms = [f"(* {self.W_hh[i][j]} {h[j]})" for j in range(d)
+                         if h[j] is not None and self.W_hh[i][j] is not None]
+                terms.append(f"(* {self.W_hi[i]} x{t})")
+                defs.append(f"(define-fun {nm} () Real {_sum(terms)})")
+                row.append(nm)
+            names.append(row)
+            h = [row[i] if pattern[t][i] else None for i in range(d)]
+        for k, wrow in enumerate(self.W_oh):
+            terms = [f"(* {wrow[j]} {h[j]})" for j in range(d) if h[j] is not None and wrow[j] is not None]
+            defs.append(f"(define-fun l{k} () Real {_sum(terms)})")
+        return names
 
-    def lin(self, coeffs: Sequence) -> "z3.ArithRef":
-        z3 = self.z3
-        terms = [num(z3, c) * xv for c, xv in zip(coeffs, self.x) if c != 0]
-        return z3.Sum(terms) if terms else z3.RealVal(0)
+    def _label_is_not(self, k: int) -> str:
+        n = self.n
+        before = []
+        for j in range(n):
+            if j == k:
+                continue
+            cond = f"(>= x{j} x{k})" if j < k else f"(> x{j} x{k})"
+            before.append(f"(ite {cond} 1.0 0.0)")
+        return f"(not (= {_sum(before)} {RANK_OF_TARGET[self.task](n)}.0))"
 
-    def _label_is_not(self, k: int):
-        z3 = self.z3
-        n = len(self.x)
-        before = [z3.If(z3.Or(self.x[j] > self.x[k], self.x[j] == self.x[k]) if j < k else self.x[j] > self.x[k],
-                        1, 0) for j in range(n) if j != k]
-        return z3.Sum(before) != RANK_OF_TARGET[self.task](n)
-
-    def _prediction_is_not(self, p: int):
-        z3 = self.z3
-        alts = [self.logits[j] >= self.logits[p] for j in range(p)]
-        alts += [self.logits[j] > self.logits[p] for j in range(p + 1, len(self.logits))]
-        return z3.Or(alts) if alts else z3.BoolVal(False)
+    def _prediction_is_not(self, p: int) -> str:
+        alts = [f"(>= l{j} l{p})" for j in range(p)] + [f"(> l{j} l{p})" for j in range(p + 1, len(self.W_oh))]
+        return "(or " + " ".join(alts) + ")" if alts else "false"
 
     def confirm_cell(self, strict: Sequence[Sequence], pattern, label: int, prediction: int | None, name: str,
                      wrong: bool | None = None) -> None:
         """Prove: on {x : g.x > 0 for g in strict}, the pattern and label are as claimed, and the
         prediction is `prediction` (when given) or is / is not the label as `wrong` says."""
         z3 = self.z3
+        defs: list[str] = []
+        names = self._pre_defs(pattern, defs)
         bad = []
         for t, row in enumerate(pattern):
             for i, bit in enumerate(row):
-                bad.append(self.pre[t][i] <= 0 if bit else self.pre[t][i] > 0)
+                bad.append(f"(<= {names[t][i]} 0.0)" if bit else f"(> {names[t][i]} 0.0)")
         bad.append(self._label_is_not(label))
         if prediction is not None:
             bad.append(self._prediction_is_not(prediction))
         if wrong is not None:
-            bad.append(z3.Not(self._prediction_is_not(label)) if wrong else self._prediction_is_not(label))
+            miss = self._prediction_is_not(label)
+            bad.append(f"(not {miss})" if wrong else miss)
+        cons = [f"(> {_sum([f'(* {smt_num(c)} x{k})' for k, c in enumerate(g) if c != 0])} 0.0)" for g in strict]
+        text = self.decls + "".join(defs) + "".join(f"(assert {c})" for c in cons) + f"(assert (or {' '.join(bad)}))"
         self.s.push()
         try:
-            for g in strict:
-                self.s.add(self.lin(g) > 0)
-            self.s.add(z3.Or(bad))
+            self.s.add(self.z3.parse_smt2_string(text))
             res = self.s.check()
         finally:
             self.s.pop()
@@ -112,13 +122,13 @@ class NetworkSolver:
 
 def confirm_sectors(rnn, task: str, secs) -> None:
     """Z3: every sector's claims hold on the open sector, and the closed sectors cover the plane."""
-    z3 = _z3()
+    import z3
+
     ns = NetworkSolver(rnn, task)
     for k, s in enumerate(secs):
         u, v = s.u, s.v
         # open sector (angle < pi): cross(u, x) > 0 and cross(x, v) > 0
-        strict = [(-u[1], u[0]), (v[1], -v[0])]
-        ns.confirm_cell(strict, s.pattern, s.label, s.prediction, f"sector {k}")
+        ns.confirm_cell([(-u[1], u[0]), (v[1], -v[0])], s.pattern, s.label, s.prediction, f"sector {k}")
     x0, x1 = z3.Reals("c0 c1")
     solver = z3.SolverFor("QF_LRA")
     inside = [z3.And(u[0] * x1 - u[1] * x0 >= 0, x0 * v[1] - x1 * v[0] >= 0) for u, v in ((s.u, s.v) for s in secs)]
@@ -132,5 +142,4 @@ def confirm_cells(rnn, task: str, cells, roots) -> None:
     """Z3: on every open cell the claimed pattern and label hold and the cell is right or wrong as claimed."""
     ns = NetworkSolver(rnn, task)
     for k, c in enumerate(cells):
-        root = roots[c.root]
-        ns.confirm_cell(c.constraints, c.sigma, root.label, None, f"cell {k}", wrong=c.wrong)
+        ns.confirm_cell(c.constraints, c.sigma, roots[c.root].label, None, f"cell {k}", wrong=c.wrong)
