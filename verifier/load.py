@@ -77,10 +77,14 @@ def _one_line(exc: BaseException) -> str:
 
 
 def _load_torch(path: str, data: bytes) -> dict:
+    import warnings
+
     import torch
 
     try:
-        obj = torch.load(io.BytesIO(data), map_location="cpu", weights_only=True)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # torch's own warnings would break the one-line error contract
+            obj = torch.load(io.BytesIO(data), map_location="cpu", weights_only=True)
     except Exception as exc:  # any failure to unpickle safely is a bad file, never a crash
         if "Weights only load failed" in str(exc) or "Unsupported global" in str(exc):
             raise InputError(f"{path}: refused: the file holds objects other than tensors "
