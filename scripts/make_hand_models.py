@@ -17,7 +17,7 @@ from fractions import Fraction as F
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
 
-from verifier.load import load, state_dict_bytes, weights_json  # noqa: E402
+from verifier.loader import load, state_dict_bytes, weights_json  # noqa: E402
 from verifier.model import RNN  # noqa: E402
 from verifier.rational import dumps_canonical, write_atomic  # noqa: E402
 from verifier.train import parse_count  # noqa: E402

@@ -150,7 +150,7 @@ def test_exact_forward_matches_torch_float64(entry):
     """
     import torch
 
-    from verifier.load import load
+    from verifier.loader import load
     from verifier.sample import rnn_logits
 
     lm = load(os.path.join(ROOT, "models", entry["file"]), task=entry["task"], seq_len=entry["seq_len"]

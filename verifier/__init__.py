@@ -19,15 +19,15 @@ from .model import RNN
 
 
 def load(path, task=None, seq_len=None):
-    """Read a checkpoint into exact rationals (see verifier.load.load)."""
-    from .load import load as _load
+    """Read a checkpoint into exact rationals (see verifier.loader.load)."""
+    from .loader import load as _load
 
     return _load(path, task=task, seq_len=seq_len)
 
 
 def certify(model, task=None, seq_len=None, **options):
     """Certify a checkpoint path, a LoadedModel or an RNN: exact error, regions and the certificate document."""
-    from .certify import certify as _certify
+    from .certification import certify as _certify
 
     return _certify(model, task=task, seq_len=seq_len, **options)
 

@@ -111,7 +111,7 @@ def _emit_json(obj) -> None:
 
 
 def cmd_inspect(a) -> int:
-    from .load import load
+    from .loader import load
     from .model import standardize
     from .rational import q, q_matrix
 
@@ -153,7 +153,7 @@ def cmd_inspect(a) -> int:
 
 
 def cmd_sample(a) -> int:
-    from .load import load
+    from .loader import load
     from .sample import sample_error
 
     m = load(a.checkpoint, task=a.task, seq_len=a.seq_len)
@@ -194,13 +194,13 @@ def cmd_train(a) -> int:
 
 
 def cmd_certify(a) -> int:
-    from .certify import run_certify_cli
+    from .certification import run_certify_cli
 
     return run_certify_cli(a)
 
 
 def cmd_check(a) -> int:
-    from .certify import run_check_cli
+    from .certification import run_check_cli
 
     return run_check_cli(a)
 

@@ -466,7 +466,7 @@ def wrong_measure_terms(cells, n: int):
 def certify_cones(lm, z3: bool, digits: int, timings: dict, progress: bool = False, max_regions=None,
                   timeout=None, workers: int = 1):
     """Certificate version 2 for a position model of any seq_len >= 2 (rigorous measure for n <= 3)."""
-    from .certify import CertifyResult, _header
+    from .certification import CertifyResult, _header
     from .measure import (closed_form_spherical, closed_form_wedges, enclose, spherical_sum_ball,
                           wedge_angle_sum_ball)
     from .rational import q

@@ -95,6 +95,37 @@ def pattern(rnn: RNN, x: Sequence[Fraction]) -> Pattern:
     return tuple(tuple(1 if p > 0 else 0 for p in pre) for pre in preactivations(rnn, x))
 
 
+def linear_map(rnn: RNN, sigma: Pattern):
+    """Exact forms on the cone of pattern sigma: (pre-activation rows per step, output rows), each row the
+    coefficients of x_0..x_{n-1} as Fractions."""
+    n, d = rnn.seq_len, rnn.d
+    steps = []
+    prev = None
+    for t in range(n):
+        cur = []
+        for i in range(d):
+            row = [Fraction(0)] * n
+            if prev is not None:
+                for j in range(d):
+                    w = rnn.W_hh[i][j]
+                    if w and sigma[t - 1][j]:
+                        for k in range(n):
+                            row[k] += w * prev[j][k]
+            row[t] += rnn.W_hi[i][0]
+            cur.append(tuple(row))
+        steps.append(cur)
+        prev = cur
+    out = []
+    for r in rnn.W_oh:
+        row = [Fraction(0)] * n
+        for j in range(d):
+            if r[j] and sigma[n - 1][j]:
+                for k in range(n):
+                    row[k] += r[j] * prev[j][k]
+        out.append(tuple(row))
+    return steps, out
+
+
 def argmax_first(values: Sequence) -> int:
     """torch's argmax convention: the first index of a maximal value."""
     best = 0

@@ -226,7 +226,7 @@ def run_training(task: str, d: int, n: int, seeds: list[int], sequences: int, ba
     path = os.path.join(out, stem + ".pth")
     write_atomic(path, best.state_bytes)
     # Manifest entry: accuracy on fresh samples (a different seed from selection).
-    from .load import load
+    from .loader import load
     from .zoo import sampled_figures
 
     lm = load(path, task=task, seq_len=n if task == "median" else None)

@@ -1,4 +1,4 @@
-"""Certify: load -> cones -> classify -> Z3 -> measure -> certificate -> independent re-check -> report.
+"""Certification: load -> cones -> classify -> Z3 -> measure -> certificate -> independent re-check -> report.
 
 `certify()` is the library entry point; `run_certify_cli` / `run_check_cli` are the thin CLI layers.
 """
@@ -15,7 +15,7 @@ from typing import Any
 
 from . import __version__
 from .errors import InputError, InternalError, UnsupportedError, EXIT_INPUT, EXIT_REJECTED
-from .load import LoadedModel, load
+from .loader import LoadedModel, load
 from .model import RNN
 from .rational import dumps_canonical, q, q_matrix, write_atomic
 
