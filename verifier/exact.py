@@ -157,24 +157,79 @@ def solve_nonneg(columns: Sequence[Sequence[int]], target: Sequence[int]) -> lis
 
 
 def solve_exact(columns: Sequence[Sequence[int]], target: Sequence[int]) -> list[Fraction] | None:
-    """The unique solution lam of sum_i lam_i columns[i] = target, or None (no solution / not unique)."""
-    m, k = len(target), len(columns)
-    rows = [[Fraction(columns[i][r]) for i in range(k)] + [Fraction(target[r])] for r in range(m)]
-    piv_cols = []
-    r = 0
-    for c in range(k):
-        p = next((i for i in range(r, m) if rows[i][c] != 0), None)
-        if p is None:
-            return None  # dependent columns: not unique
-        rows[r], rows[p] = rows[p], rows[r]
-        pv = rows[r][c]
-        rows[r] = [x / pv for x in rows[r]]
-        for i in range(m):
-            if i != r and rows[i][c] != 0:
-                f = rows[i][c]
-                rows[i] = [x - f * y for x, y in zip(rows[i], rows[r])]
-        piv_cols.append(c)
-        r += 1
-    if any(rows[i][k] != 0 for i in range(r, m)):
+    """The unique solution lam of sum_i lam_i columns[i] = target, or None (no solution / not unique).
+
+    Integer arithmetic: pick k independent rows, Cramer's rule with Bareiss determinants, then verify
+    every row exactly.
+    """
+    res = solve_exact_int(columns, target)
+    if res is None:
         return None
-    return [rows[i][k] for i in range(k)]
+    nums, den = res
+    return [Fraction(v, den) for v in nums]
+
+
+def independent_rows(columns: Sequence[Sequence[int]], m: int) -> list[int] | None:
+    """k row indices r where the k x k matrix [columns[i][r]] is invertible (None if the columns are dependent)."""
+    k = len(columns)
+    work = [list(c) for c in columns]  # eliminate on the k vectors; pivots mark independent coordinates
+    rows = []
+    for r in range(m):
+        piv = next((i for i in range(len(rows), k) if work[i][r] != 0), None)
+        if piv is None:
+            continue
+        p = len(rows)
+        work[p], work[piv] = work[piv], work[p]
+        pr = work[p]
+        for i in range(p + 1, k):
+            if work[i][r]:
+                f, g = work[i][r], pr[r]
+                work[i] = [a * g - b * f for a, b in zip(work[i], pr)]
+        rows.append(r)
+        if len(rows) == k:
+            return rows
+    return None
+
+
+def solve_exact_int(columns: Sequence[Sequence[int]], target: Sequence[int]):
+    """(numerators, denominator) with sum_i (num_i / den) columns[i] = target, den > 0; None if not unique."""
+    k, m = len(columns), len(target)
+    rows = independent_rows(columns, m)
+    if rows is None:
+        return None
+    M = [[columns[i][r] for i in range(k)] for r in rows]
+    D = det(M)
+    if D == 0:
+        return None
+    nums = []
+    for i in range(k):
+        Mi = [row[:i] + [target[r]] + row[i + 1:] for row, r in zip(M, rows)]
+        nums.append(det(Mi))
+    if D < 0:
+        D, nums = -D, [-v for v in nums]
+    for r in range(m):
+        if sum(nums[i] * columns[i][r] for i in range(k)) != D * target[r]:
+            return None
+    return nums, D
+
+
+def independent_subset(vectors: Sequence[Sequence[int]], labels: Sequence, k: int) -> list:
+    """The labels of the first k linearly independent vectors, scanning in order (fraction-free)."""
+    basis: list[list[int]] = []
+    pivots: list[int] = []
+    out = []
+    for v, lab in zip(vectors, labels):
+        w = list(v)
+        for b, p in zip(basis, pivots):
+            if w[p]:
+                f, g = w[p], b[p]
+                w = [x * g - y * f for x, y in zip(w, b)]
+        piv = next((i for i, x in enumerate(w) if x), None)
+        if piv is None:
+            continue
+        basis.append(w)
+        pivots.append(piv)
+        out.append(lab)
+        if len(out) == k:
+            return out
+    raise ValueError("not enough independent vectors")

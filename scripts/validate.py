@@ -1,0 +1,85 @@
+"""Validate certified errors against float64 sampling (an independent estimate).
+
+For every certificate in proofs/ (or those matching --only), sample the model in float64 with N
+inputs (default 10^8) and report z = (sampled - certified) / sqrt(p (1 - p) / N), p the certified
+value.  Results go to docs/validation.json and the table in docs/VALIDATION.md between the markers.
+Usage: python scripts/validate.py [--samples 1e8] [--only REGEX] [--sigmas 4]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import re
+import sys
+import time
+from fractions import Fraction
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
+
+from verifier.loader import load  # noqa: E402
+from verifier.sample import sample_error  # noqa: E402
+
+BEGIN, END = "<!-- validation table: begin -->", "<!-- validation table: end -->"
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--samples", default="1e8")
+    ap.add_argument("--only", default=".")
+    ap.add_argument("--sigmas", type=float, default=4.0)
+    ap.add_argument("--proofs", default="proofs")
+    ap.add_argument("--models", default="models")
+    ap.add_argument("--out", default="docs/validation.json")
+    a = ap.parse_args()
+    n_samples = int(float(a.samples))
+    results = {}
+    if os.path.exists(a.out):
+        with open(a.out) as fh:
+            results = json.load(fh)
+    worst = 0.0
+    for f in sorted(os.listdir(a.proofs)):
+        if not f.endswith(".cert.json") or not re.search(a.only, f):
+            continue
+        with open(os.path.join(a.proofs, f)) as fh:
+            cert = json.load(fh)
+        p = (Fraction(cert["error"]["lower"]) + Fraction(cert["error"]["upper"])) / 2
+        lm = load(os.path.join(a.models, cert["checkpoint"]["name"]), task=cert["task"])
+        t0 = time.perf_counter()
+        seed = int.from_bytes(f.encode(), "little") % (2 ** 31)
+        s = sample_error(lm.float_arrays(), lm.seq_len, lm.task, samples=n_samples, seed=seed, dtype="float64",
+                         batch=1 << 20)
+        pf = float(p)
+        se = math.sqrt(max(pf * (1 - pf), 1e-300) / n_samples)
+        z = (s.error - pf) / se if pf > 0 else (0.0 if s.wrong == 0 else math.inf)
+        worst = max(worst, abs(z))
+        results[f] = {"model": cert["checkpoint"]["name"], "task": cert["task"], "certified": f"{pf:.12g}",
+                      "sampled": s.error, "wrong": s.wrong, "samples": n_samples, "z": round(z, 3), "seed": seed,
+                      "seconds": round(time.perf_counter() - t0, 1), "within": abs(z) <= a.sigmas}
+        print(f"{f}: certified {pf:.8g}, sampled {s.error:.8g} ({s.wrong}/{n_samples}), z = {z:+.2f}", flush=True)
+        with open(a.out, "w") as fh:
+            json.dump(results, fh, indent=1, sort_keys=True)
+    render(results, a.out)
+    print(f"worst |z| = {worst:.2f}")
+    return 0 if all(r["within"] for r in results.values()) else 1
+
+
+def render(results, json_path):
+    path = os.path.join(os.path.dirname(json_path), "VALIDATION.md")
+    rows = ["| certificate | task | certified error | float64 sampled | wrong / samples | z |",
+            "|---|---|---|---|---|---|"]
+    for f, r in sorted(results.items()):
+        rows.append(f"| `{f}` | {r['task']} | {r['certified']} | {r['sampled']:.8g} | {r['wrong']} / {r['samples']:.0e} "
+                    f"| {r['z']:+.2f} |")
+    table = "\n".join(rows)
+    text = open(path).read() if os.path.exists(path) else f"# Validation\n\n{BEGIN}\n{END}\n"
+    head, rest = text.split(BEGIN)
+    _, tail = rest.split(END)
+    with open(path, "w") as fh:
+        fh.write(head + BEGIN + "\n" + table + "\n" + END + tail)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
