@@ -448,7 +448,7 @@ def _ball_bounds(x):
     return mid - rad, mid + rad
 
 
-def _check_enclosure(err: dict, ball_fn, exact_zero: bool, digits_needed: int | None = None) -> tuple:
+def _check_enclosure(err: dict, ball_fn, exact_zero: bool, start_prec: int = 320) -> tuple:
     lo, hi = rat(err["lower"], "error.lower"), rat(err["upper"], "error.upper")
     if lo > hi:
         raise Reject("enclosure", "error.lower > error.upper")
@@ -456,7 +456,7 @@ def _check_enclosure(err: dict, ball_fn, exact_zero: bool, digits_needed: int | 
         if lo > 0 or hi < 0:
             raise Reject("enclosure", "the error is exactly 0 but the enclosure excludes 0")
         return lo, hi
-    prec = 320
+    prec = start_prec
     while True:
         blo, bhi = _ball_bounds(ball_fn(prec))
         if lo <= blo and bhi <= hi:
@@ -648,6 +648,7 @@ def check_document(doc, checkpoint: str | None = None, z3: bool = False) -> dict
 
 _TOP_V2 = ("format", "version", "generator", "claim", "checkpoint", "model", "task", "method", "roots", "evidence",
            "cells", "error", "accuracy", "regions", "cell_count")
+_TOP_V2_OPTIONAL = ("measured",)
 
 
 def _perm_label(task, ranking):
@@ -753,10 +754,10 @@ def _check_cones(doc, m: Model, task: str):
     seen = set()
     per_root = [0] * len(roots)
     keys = ("root", "pattern", "decision", "wrong") + (("edges", "neighbors") if kind == "polygon"
-                                                       else ("witness", "constraints"))
+                                                       else ("rays", "constraints"))
     for ci, c in enumerate(raw):
         where = f"cell {ci}"
-        c = obj(c, where, keys)
+        c = obj(c, where, keys, () if kind == "polygon" else ("simplices",))
         r = small_int(c["root"], f"{where}.root", 0, len(roots) - 1)
         pat = parse_pattern(c["pattern"], f"{where}.pattern", n, m.d)
         dec = c["decision"]
@@ -859,11 +860,53 @@ def _check_polygon(ci, where, cells, c, cons, roots):
     return {"interior": interior, "verts": verts}
 
 
+def _det(rows):
+    m = [list(r) for r in rows]
+    n = len(m)
+    sign, prev = 1, 1
+    for k in range(n - 1):
+        if m[k][k] == 0:
+            sw = next((i for i in range(k + 1, n) if m[i][k] != 0), None)
+            if sw is None:
+                return 0
+            m[k], m[sw] = m[sw], m[k]
+            sign = -sign
+        for i in range(k + 1, n):
+            for j in range(k + 1, n):
+                m[i][j] = (m[i][j] * m[k][k] - m[i][k] * m[k][j]) // prev
+        prev = m[k][k]
+    return sign * m[n - 1][n - 1] if n else 1
+
+
+def _null(rows, n):
+    """Generalised cross product of n - 1 integer vectors in Z^n (zero iff they are dependent)."""
+    return tuple((-1) ** (j + n - 1) * _det([[r[c] for c in range(n) if c != j] for r in rows]) for j in range(n))
+
+
+def _ray(cons, idx, where):
+    v = _null([cons[j] for j in idx], len(cons[0]))
+    if not any(v):
+        raise Reject("rays", f"{where}: constraints {idx} are linearly dependent")
+    vals = [_dotv(g, v) for g in cons]
+    if all(x >= 0 for x in vals):
+        return _primitive(v)
+    if all(x <= 0 for x in vals):
+        return _primitive(tuple(-x for x in v))
+    raise Reject("rays", f"{where}: the ray on constraints {idx} leaves the cell")
+
+
 def _check_facets(ci, where, cells, c, cons, n):
-    w = tuple(integer(v, f"{where}.witness") for v in lst(c["witness"], f"{where}.witness", n))
+    raw_rays = lst(c["rays"], f"{where}.rays")
+    if len(raw_rays) < n:
+        raise Reject("rays", f"{where}: a full-dimensional pointed cone has at least {n} extreme rays")
+    rays = []
+    for a, idx in enumerate(raw_rays):
+        idx = [small_int(j, f"{where}.rays[{a}]", 0, len(cons) - 1) for j in lst(idx, f"{where}.rays[{a}]", n - 1)]
+        rays.append(_ray(cons, idx, f"{where} ray {a}"))
+    w = tuple(sum(r[k] for r in rays) for k in range(n))
     for j, g in enumerate(cons):
         if _dotv(g, w) <= 0:
-            raise Reject("witness", f"{where}: the witness violates constraint {j}")
+            raise Reject("witness", f"{where}: the sum of the rays is not strictly inside constraint {j}")
     ev = lst(c["constraints"], f"{where}.constraints", len(cons))
     kinds = []
     for j, e in enumerate(ev):
@@ -873,21 +916,24 @@ def _check_facets(ci, where, cells, c, cons, n):
         if kinds[-1] is None:
             raise Reject("schema", f"{where}.constraints[{j}]: expected facet, same or implied")
     walls = cons[:n]
-    facets = []
+    facet_rays = []
     for j, e in enumerate(ev):
         h = cons[j]
         if kinds[j] == "facet":
             e = obj(e, f"{where}.constraints[{j}]", ("facet", "neighbor"))
-            y = tuple(integer(v, f"{where}.constraints[{j}].facet") for v in lst(e["facet"], "facet", n))
+            ids = [small_int(r, f"{where}.constraints[{j}].facet", 0, len(rays) - 1) for r in lst(e["facet"], "facet")]
+            if not ids or len(set(ids)) != len(ids):
+                raise Reject("facet", f"{where}: facet {j} must list distinct rays")
+            y = tuple(sum(rays[r][k] for r in ids) for k in range(n))
             if _dotv(h, y) != 0:
-                raise Reject("facet", f"{where}: facet point of constraint {j} is not on its hyperplane")
+                raise Reject("facet", f"{where}: the rays listed for facet {j} are not on its hyperplane")
             for i2, g in enumerate(cons):
                 if i2 != j and _dotv(g, y) <= 0 and _prop(g, h) != 1:
                     raise Reject("facet", f"{where}: facet point of constraint {j} is not strictly inside "
                                  f"constraint {i2}")
             _check_neighbor(f"{where} facet {j}", cells, ci, e["neighbor"], y, h,
                             any(_prop(wl, h) == 1 for wl in walls))
-            facets.append(y)
+            facet_rays.append(ids)
         elif kinds[j] == "same":
             e = obj(e, f"{where}.constraints[{j}]", ("same",))
             i2 = small_int(e["same"], f"{where}.constraints[{j}].same", 0, len(cons) - 1)
@@ -903,7 +949,45 @@ def _check_facets(ci, where, cells, c, cons, n):
             if lam is None or any(x < 0 for x in lam):
                 raise Reject("redundant", f"{where}: constraint {j} is not a nonnegative combination of "
                              f"facets {sup}")
-    return {"interior": w, "facet_points": facets}
+    return {"interior": w, "rays": rays, "facet_rays": facet_rays}
+
+
+def _check_triangulation(where, cons, rays, simplices, n):
+    """The simplicial cones tile the closed cell: rays in the cell, facets matched in pairs across, or on a
+    cell constraint; and an interior point of the first simplex lies in no other simplex."""
+    simplices = lst(simplices, f"{where}.simplices")
+    if not simplices:
+        raise Reject("triangulation", f"{where}: no simplices")
+    sx = []
+    for a, s in enumerate(simplices):
+        ids = [small_int(r, f"{where}.simplices[{a}]", 0, len(rays) - 1) for r in lst(s, f"{where}.simplices[{a}]", n)]
+        if len(set(ids)) != n or _det([rays[r] for r in ids]) == 0:
+            raise Reject("triangulation", f"{where}: simplex {a} is degenerate")
+        sx.append(ids)
+    faces = {}
+    for a, ids in enumerate(sx):
+        for i in range(n):
+            key = tuple(sorted(ids[:i] + ids[i + 1:]))
+            faces.setdefault(key, []).append((a, ids[i]))
+    for key, users in faces.items():
+        frays = [rays[r] for r in key]
+        on_boundary = any(all(_dotv(g, r) == 0 for r in frays) for g in cons)
+        if on_boundary:
+            if len(users) != 1:
+                raise Reject("triangulation", f"{where}: a boundary facet belongs to {len(users)} simplices")
+            continue
+        if len(users) != 2:
+            raise Reject("triangulation", f"{where}: an interior facet belongs to {len(users)} simplices, not 2")
+        nu = _null(frays, n)
+        s1, s2 = (_dotv(nu, rays[users[0][1]]), _dotv(nu, rays[users[1][1]]))
+        if not ((s1 > 0 and s2 < 0) or (s1 < 0 and s2 > 0)):
+            raise Reject("triangulation", f"{where}: two simplices sharing a facet lie on the same side")
+    p = tuple(sum(rays[r][k] for r in sx[0]) for k in range(n))
+    for a, ids in enumerate(sx[1:], start=1):
+        lam = _solve_unique([rays[r] for r in ids], p)
+        if lam is not None and all(x >= 0 for x in lam):
+            raise Reject("triangulation", f"{where}: simplices 0 and {a} overlap")
+    return [[rays[r] for r in ids] for ids in sx]
 
 
 def _solve_unique(columns, target):
@@ -966,8 +1050,112 @@ def _vos_ball(terms):
     return fn
 
 
+def _orthant_form(measured, count, n):
+    head = "1 - " if measured == "right" else ""
+    return (f"{head}sum of Gaussian orthant probabilities P_{n} of the {count} simplicial cones triangulating the "
+            f"{measured} cells (Plackett reduction; one-dimensional integrals in ball arithmetic)")
+
+
+def _simplex_normals(rays):
+    n = len(rays)
+    out = []
+    for i in range(n):
+        g = _null([r for j, r in enumerate(rays) if j != i], n)
+        if _dotv(g, rays[i]) < 0:
+            g = tuple(-c for c in g)
+        out.append(_primitive(g))
+    return out
+
+
+def _pmul(a, b):
+    out = [0] * (len(a) + len(b) - 1)
+    for i, x in enumerate(a):
+        for j, y in enumerate(b):
+            out[i + j] += x * y
+    return out
+
+
+def _pdet(M):
+    if len(M) == 1:
+        return M[0][0]
+    out = [0]
+    for c in range(len(M)):
+        term = _pmul(M[0][c], _pdet([row[:c] + row[c + 1:] for row in M[1:]]))
+        sign = 1 if c % 2 == 0 else -1
+        out = [(out[i] if i < len(out) else 0) + sign * (term[i] if i < len(term) else 0)
+               for i in range(max(len(out), len(term)))]
+    return out
+
+
+def _orthant(normals, flint, prec):
+    """P(g_i . x >= 0 for all i) for n = 4 (Plackett's reduction: six one-dimensional integrals, written
+    with integer polynomials in u = 1 - t, see FORMAT.md) or n = 5 (odd-n identity over marginals)."""
+    import itertools
+
+    n = len(normals)
+    G = [[_dotv(a, b) for b in normals] for a in normals]
+    arb, acb = flint.arb, flint.acb
+    pi = arb.pi()
+    tol = arb(2) ** (-(prec - 19))
+    I_ = acb(0, 1)
+
+    def asin_r(i, j):
+        return (arb(G[i][j]) / (arb(G[i][i]) * arb(G[j][j])).sqrt()).asin()
+
+    def p4(idx):
+        A = [[[G[a][a]] if a == b else [G[a][b], -G[a][b]] for b in idx] for a in idx]
+        detA = _pdet(A)
+        total, quad = arb(1) / 16, arb(0)
+        for a, b in itertools.combinations(range(4), 2):
+            c, e = [x for x in range(4) if x not in (a, b)]
+            total += asin_r(idx[a], idx[b]) / (8 * pi)
+            if G[idx[a]][idx[b]] == 0:
+                continue
+            Q = _pdet([[A[a][a], A[a][b]], [A[b][a], A[b][b]]])
+            M = _pdet([[A[c][e], A[c][a], A[c][b]], [A[a][e], A[a][a], A[a][b]], [A[b][e], A[b][a], A[b][b]]])
+            Qp, QDp, Mp, g = flint.acb_poly(Q), flint.acb_poly(_pmul(Q, detA)), flint.acb_poly(M), arb(G[idx[a]][idx[b]])
+
+            def f(u, analytic, Qp=Qp, QDp=QDp, Mp=Mp, g=g):
+                w = Mp(u) / QDp(u).sqrt(analytic=analytic)
+                iw = I_ * w
+                return g * (I_ / 2 * ((1 - iw).log(analytic=analytic) - (1 + iw).log(analytic=analytic))) \
+                    / Qp(u).sqrt(analytic=analytic)
+
+            quad += acb.integral(f, 0, 1, rel_tol=tol, abs_tol=tol).real
+        return total + quad / (4 * pi * pi)
+
+    if n == 4:
+        return p4((0, 1, 2, 3))
+    if n == 5:
+        s2 = sum((arb(1) / 4 + asin_r(i, j) / (2 * pi) for i, j in itertools.combinations(range(5), 2)), arb(0))
+        s3 = sum((arb(1) / 8 + (asin_r(i, j) + asin_r(i, k) + asin_r(j, k)) / (4 * pi)
+                  for i, j, k in itertools.combinations(range(5), 3)), arb(0))
+        s4 = sum((p4(c) for c in itertools.combinations(range(5), 4)), arb(0))
+        return (1 - arb(5) / 2 + s2 - s3 + s4) / 2
+    raise Reject("measure", f"no orthant rule for n = {n}")
+
+
+def _orthant_ball_fn(cones, complement):
+    flint = _arb()
+
+    def fn(prec):
+        if prec > 128:
+            raise Reject("enclosure", "the enclosure is narrower than the checker can confirm")
+        old = flint.ctx.prec
+        flint.ctx.prec = prec
+        try:
+            tot = flint.arb(0)
+            for rays in cones:
+                tot += _orthant(_simplex_normals(rays), flint, prec)
+            return 1 - tot if complement else tot
+        finally:
+            flint.ctx.prec = old
+
+    return fn
+
+
 def _check_v2(doc, checkpoint, z3):
-    obj(doc, "certificate", _TOP_V2)
+    obj(doc, "certificate", _TOP_V2, _TOP_V2_OPTIONAL)
     m, task = _check_model(doc)
     _check_checkpoint(doc, m, checkpoint)
     if doc["method"] != "cones":
@@ -977,29 +1165,43 @@ def _check_v2(doc, checkpoint, z3):
         raise Reject("schema", "cell_count / regions do not match the cells listed")
     err = obj(doc["error"], "error", ("lower", "upper", "closed_form", "rigorous", "digits"))
     wrong = [i for i, c in enumerate(cells) if c[4]["wrong"]]
-    if m.n == 2:
+    if m.n >= 4:
+        if doc.get("measured") not in ("wrong", "right"):
+            raise Reject("schema", "a seq_len >= 4 certificate must say which cells are measured (wrong or right)")
+        measured_wrong = doc["measured"] == "wrong"
+        cones = []
+        for i, c in enumerate(cells):
+            has = "simplices" in c[4]
+            if c[4]["wrong"] == measured_wrong:
+                cones.extend(_check_triangulation(f"cell {i}", c[3], shapes[i]["rays"], c[4]["simplices"] if has
+                                                  else [], m.n))
+            elif has:
+                raise Reject("schema", f"cell {i}: only the measured cells carry simplices")
+        form = _orthant_form(doc["measured"], len(cones), m.n)
+        ball = _orthant_ball_fn(cones, complement=not measured_wrong)
+        empty = measured_wrong and not cones
+    elif m.n == 2:
         wedges = []
         for i in wrong:
-            a, b = shapes[i]["facet_points"] if len(shapes[i]["facet_points"]) == 2 else (None, None)
-            if a is None:
-                raise Reject("measure", f"cell {i}: a plane cell must have exactly two facets")
+            fr = shapes[i]["facet_rays"]
+            if len(fr) != 2 or any(len(x) != 1 for x in fr) or fr[0] == fr[1]:
+                raise Reject("measure", f"cell {i}: a plane cell must have exactly two facets, one ray each")
+            a, b = shapes[i]["rays"][fr[0][0]], shapes[i]["rays"][fr[1][0]]
             if _cross(a, b) < 0:
                 a, b = b, a
             if _cross(a, b) <= 0:
-                raise Reject("measure", f"cell {i}: its facet points do not bound a sector")
+                raise Reject("measure", f"cell {i}: its facet rays do not bound a sector")
             wedges.append((a, b))
         form, ball = _wedge_form(wedges), _wedge_ball(wedges)
         empty = not wedges
     elif m.n == 3:
         terms = _vos_terms([shapes[i]["verts"] for i in wrong])
         form, ball, empty = _vos_form(terms), _vos_ball(terms), not terms
-    else:
-        raise Reject("measure", f"no rigorous measure rule for seq_len {m.n} in this checker")
     if err["closed_form"] != form:
         raise Reject("closed-form", "closed_form is not the measure of the wrong cells")
     if err["rigorous"] is not True:
         raise Reject("enclosure", "this certificate's enclosure must be rigorous")
-    lo, hi = _check_enclosure(err, ball, exact_zero=empty)
+    lo, hi = _check_enclosure(err, ball, exact_zero=empty, start_prec=64 if m.n >= 4 else 320)
     _check_accuracy(doc, lo, hi)
     if z3:
         _z3_cells(m, task, cells, roots=_parse_roots(doc, m.n, task))

@@ -165,61 +165,78 @@ def simplex_normals(rays):
     return out
 
 
-def _corr(normals, flint):
-    gram = [[sum(a * b for a, b in zip(gi, gj)) for gj in normals] for gi in normals]
-    norms = [flint.arb(gram[i][i]).sqrt() for i in range(len(normals))]
-    return [[flint.arb(gram[i][j]) / (norms[i] * norms[j]) for j in range(len(normals))]
-            for i in range(len(normals))]
+def _pmul(a, b):
+    out = [0] * (len(a) + len(b) - 1)
+    for i, x in enumerate(a):
+        if x:
+            for j, y in enumerate(b):
+                out[i + j] += x * y
+    return out
 
 
-def _p2(r, flint):
-    return flint.arb(1) / 4 + r.asin() / (2 * flint.arb.pi())
+def _padd(a, b, sign=1):
+    n = max(len(a), len(b))
+    return [(a[i] if i < len(a) else 0) + sign * (b[i] if i < len(b) else 0) for i in range(n)]
 
 
-def _p3(R, idx, flint):
-    i, j, k = idx
-    return flint.arb(1) / 8 + (R[i][j].asin() + R[i][k].asin() + R[j][k].asin()) / (4 * flint.arb.pi())
+def _pdet(M):
+    """Determinant of a small matrix of integer polynomials (coefficient lists), by cofactors."""
+    if len(M) == 1:
+        return M[0][0]
+    out = [0]
+    for c in range(len(M)):
+        minor = [row[:c] + row[c + 1:] for row in M[1:]]
+        out = _padd(out, _pmul(M[0][c], _pdet(minor)), 1 if c % 2 == 0 else -1)
+    return out
 
 
-def _p4(R, idx, flint, prec):
-    """P_4 = 1/16 + sum asin(r_ij)/(8 pi) + 1/(4 pi^2) sum_{i<j} r_ij int_0^1 asin(r_kl.ij(t))/sqrt(1-t^2 r_ij^2) dt."""
+def _p4(G, flint, prec):
+    """P_4 of the cone {g_i . x >= 0} from the integer Gram matrix G of its four normals.
+
+    Plackett: P_4 = 1/16 + sum_{i<j} asin(r_ij)/(8 pi) + 1/(4 pi^2) sum_{i<j} r_ij int_0^1
+    asin(r_kl.ij(t)) / sqrt(1 - t^2 r_ij^2) dt along R(t) = (1 - t) I + t R.  With u = 1 - t and
+    A(u) = diag(G) + (1 - u) offdiag(G) (a rescaling of R(t), which leaves partial correlations
+    unchanged), r_ij / sqrt(1 - t^2 r_ij^2) = G_ij / sqrt(Q(u)) and asin(r_kl.ij) =
+    atan(M_kl(u) / sqrt(Q(u) det A(u))), where Q = det A_{ij,ij} and M_kl = det A_{kij,lij} are
+    polynomials in u with exact integer coefficients (Sylvester: M_kk M_ll - M_kl^2 = Q det A).
+    Expanding at u = 0 (t = 1, where thin cones are nearly singular) keeps the evaluation well
+    conditioned.  Branch cuts are guarded with analytic=True (sqrt, log), as acb.integral requires.
+    """
     import itertools
 
-    acb = flint.acb
-    pi = flint.arb.pi()
-    total = flint.arb(1) / 16
-    tol = flint.arb(2) ** (-(prec - 12))
-    quad = flint.arb(0)
-    for a, b in itertools.combinations(range(4), 2):
-        i, j = idx[a], idx[b]
-        total += R[i][j].asin() / (8 * pi)
-        k, l = [idx[c] for c in range(4) if c not in (a, b)]
-        rij, rki, rkj, rli, rlj, rkl = (acb(R[p][q]) for p, q in ((i, j), (k, i), (k, j), (l, i), (l, j), (k, l)))
+    acb, arb = flint.acb, flint.arb
+    pi = arb.pi()
+    tol = arb(2) ** (-(prec - 19))
+    A = [[[G[a][a]] if a == b else [G[a][b], -G[a][b]] for b in range(4)] for a in range(4)]
+    detA = _pdet(A)
+    total = arb(1) / 16
+    quad = arb(0)
+    I_ = acb(0, 1)
+    for i, j in itertools.combinations(range(4), 2):
+        k, l = [c for c in range(4) if c not in (i, j)]
+        total += (arb(G[i][j]) / (arb(G[i][i]) * arb(G[j][j])).sqrt()).asin() / (8 * pi)
+        if G[i][j] == 0:
+            continue  # the term is r_ij times the integral: exactly 0
+        Q = _pdet([[A[i][i], A[i][j]], [A[j][i], A[j][j]]])
+        M = _pdet([[A[k][l], A[k][i], A[k][j]], [A[i][l], A[i][i], A[i][j]], [A[j][l], A[j][i], A[j][j]]])
+        Qp, QDp, Mp = flint.acb_poly(Q), flint.acb_poly(_pmul(Q, detA)), flint.acb_poly(M)
+        gij = arb(G[i][j])
 
-        def f(t, analytic, rij=rij, rki=rki, rkj=rkj, rli=rli, rlj=rlj, rkl=rkl):
-            s = t * rij
-            den = 1 - s * s
-            bki, bkj, bli, blj = t * rki, t * rkj, t * rli, t * rlj
-            ckl = t * rkl - (bki * bli - s * bki * blj - s * bkj * bli + bkj * blj) / den
-            ckk = 1 - (bki * bki - 2 * s * bki * bkj + bkj * bkj) / den
-            cll = 1 - (bli * bli - 2 * s * bli * blj + blj * blj) / den
-            prod = ckk * cll
-            if analytic and not (den.real > 0 and prod.real > 0):
-                return acb("nan")  # off the domain where the branches are analytic: acb.integral subdivides
-            z = ckl / prod.sqrt()
-            if analytic and not (z.real > -1 and z.real < 1):
-                return acb("nan")
-            return z.asin() / den.sqrt()
+        def f(u, analytic, Qp=Qp, QDp=QDp, Mp=Mp, gij=gij):
+            w = Mp(u) / QDp(u).sqrt(analytic=analytic)
+            iw = I_ * w
+            at = I_ / 2 * ((1 - iw).log(analytic=analytic) - (1 + iw).log(analytic=analytic))  # atan(w)
+            return gij * at / Qp(u).sqrt(analytic=analytic)
 
         integral = acb.integral(f, 0, 1, rel_tol=tol, abs_tol=tol)
         if not integral.real.is_finite():
             raise ArithmeticError("orthant integral did not converge")
-        quad += R[i][j] * integral.real
+        quad += integral.real
     return total + quad / (4 * pi * pi)
 
 
 def orthant_ball(normals, prec: int):
-    """arb ball of P(g_i . x >= 0 for all i), x ~ N(0, I_n), for n = 4 or 5 independent normals."""
+    """arb ball of P(g_i . x >= 0 for all i), x ~ N(0, I_n), for n = 4 or 5 independent integer normals."""
     import itertools
 
     flint = _flint()
@@ -227,21 +244,28 @@ def orthant_ball(normals, prec: int):
     flint.ctx.prec = prec
     try:
         n = len(normals)
-        R = _corr(normals, flint)
+        G = [[sum(a * b for a, b in zip(gi, gj)) for gj in normals] for gi in normals]
         if n == 4:
-            return _p4(R, (0, 1, 2, 3), flint, prec)
+            return _p4(G, flint, prec)
         if n == 5:
+            arb, pi = flint.arb, flint.arb.pi()
+
+            def asin_r(i, j):
+                return (arb(G[i][j]) / (arb(G[i][i]) * arb(G[j][j])).sqrt()).asin()
+
             # odd n: P_5 = 1/2 (1 - 5/2 + sum P_2 - sum P_3 + sum P_4) over the marginals of each size
-            s2 = sum((_p2(R[i][j], flint) for i, j in itertools.combinations(range(5), 2)), flint.arb(0))
-            s3 = sum((_p3(R, c, flint) for c in itertools.combinations(range(5), 3)), flint.arb(0))
-            s4 = sum((_p4(R, c, flint, prec) for c in itertools.combinations(range(5), 4)), flint.arb(0))
-            return (1 - flint.arb(5) / 2 + s2 - s3 + s4) / 2
+            s2 = sum((arb(1) / 4 + asin_r(i, j) / (2 * pi) for i, j in itertools.combinations(range(5), 2)), arb(0))
+            s3 = sum((arb(1) / 8 + (asin_r(i, j) + asin_r(i, k) + asin_r(j, k)) / (4 * pi)
+                      for i, j, k in itertools.combinations(range(5), 3)), arb(0))
+            s4 = sum((_p4([[G[a][b] for b in c] for a in c], flint, prec)
+                      for c in itertools.combinations(range(5), 4)), arb(0))
+            return (1 - arb(5) / 2 + s2 - s3 + s4) / 2
         raise ValueError(f"orthant probabilities for n = {n} are not implemented")
     finally:
         flint.ctx.prec = old
 
 
-ORTHANT_PREC = 96
+ORTHANT_PREC = 64
 
 
 def orthant_closed_form(measured: str, count: int, n: int) -> str:
