@@ -17,7 +17,7 @@ from . import __version__
 from .errors import InputError, InternalError, UnsupportedError, EXIT_INPUT, EXIT_REJECTED
 from .loader import LoadedModel, load
 from .model import RNN
-from .rational import dumps_canonical, q, q_matrix, write_atomic
+from .rational import dumps_canonical, dumps_compact, q, q_matrix, write_atomic
 
 CLAIM = ("For the bias-free ReLU RNN with the exact rational weights below (the exact values of the "
          "checkpoint's floats) and x ~ N(0, I_n), the probability that argmax(model(x)) (first index on "
@@ -163,7 +163,7 @@ def certify(model, task: str | None = None, seq_len: int | None = None, *, z3: b
     timings["total"] = time.perf_counter() - t_all
     res.timings = timings
     if out:
-        write_atomic(out, dumps_canonical(res.certificate))
+        write_atomic(out, dumps_compact(res.certificate))
         res.certificate_path = out
     if samples:
         from .sample import sample_error
@@ -222,14 +222,19 @@ def run_certify_cli(a) -> int:
     lm = res.model
     print(f"{lm.path}: {lm.task}, d={lm.hidden_size}, n={lm.seq_len}, {lm.parameters} parameters "
           f"(sha256 {lm.sha256[:16]}...)")
-    kind = "exact" if res.rigorous else "ESTIMATE (not rigorous)"
-    print(f"  error ({kind}) = {sympy_form(res.closed_form)}")
+    if not res.closed_form.startswith(("(", "0")):
+        print(f"  error (rigorous enclosure; no elementary closed form) = {res.closed_form}")
+    else:
+        print(f"  error (exact) = {sympy_form(res.closed_form)}")
     print(f"  enclosure     [{_fmt(res.error_lower, 25)}, {_fmt(res.error_upper, 25)}]")
     one = res.one_in()
     if res.error_upper == 0:
         print("  the model is never wrong (error exactly 0)")
-    elif one is not None:
+    elif one is not None and one >= 100:
         print(f"  about 1 in {one:,.0f} inputs is misclassified; accuracy {_fmt(res.accuracy[0], 12)}")
+    else:
+        mid = (res.error_lower + res.error_upper) / 2
+        print(f"  {100 * float(mid):.4f}% of inputs are misclassified; accuracy {_fmt(res.accuracy[0], 12)}")
     cells = res.details.get("cell_count")
     what = (f"{res.regions} regions (activation patterns) split into {cells} cells, {res.wrong_regions} wrong"
             if cells is not None else f"{res.regions} sectors, {res.wrong_regions} wrong")

@@ -232,6 +232,14 @@ def main(argv=None) -> int:
         return EXIT_INTERRUPTED
     except BrokenPipeError:
         return 0
+    except Exception as exc:  # a bug, not a verdict: one line, and the traceback on request
+        import os
+
+        if os.environ.get("VERIFIER_DEBUG"):
+            raise
+        sys.stderr.write(f"verifier: internal error (please report): {type(exc).__name__}: {exc}; "
+                         "set VERIFIER_DEBUG=1 for the traceback\n")
+        return 1
 
 
 if __name__ == "__main__":

@@ -96,7 +96,7 @@ def closed_form_wedges(wedges) -> str:
 
 def sympy_form(closed_form: str, max_terms: int = 6) -> str:
     """A human-friendly simplification of a canonical closed form (sympy); long sums are summarised."""
-    if closed_form == "0" or closed_form.count("atan2") > max_terms:
+    if closed_form == "0" or closed_form.count("atan2") > max_terms or not closed_form.startswith("("):
         return closed_form
     import sympy
 

@@ -88,6 +88,11 @@ def dumps_canonical(obj: Any) -> str:
     return json.dumps(obj, sort_keys=True, indent=1, ensure_ascii=True, allow_nan=False) + "\n"
 
 
+def dumps_compact(obj: Any) -> str:
+    """Byte-stable compact JSON for large documents (certificates): sorted keys, no spaces, newline."""
+    return json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=True, allow_nan=False) + "\n"
+
+
 def write_atomic(path: str, data: bytes | str) -> None:
     """Write a file via a temporary file in the same folder and a rename: never a partial file."""
     if isinstance(data, str):

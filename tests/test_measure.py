@@ -1,0 +1,135 @@
+"""Measures: rounding direction, closed forms with known values, orthant probabilities against
+independent closed forms (block-diagonal correlations factor into lower-dimensional orthants)."""
+
+from __future__ import annotations
+
+import copy
+import itertools
+import math
+import random
+from fractions import Fraction
+
+import pytest
+
+import verifier
+from verifier.measure import (arb_to_bounds, orthant_ball, round_outward, spherical_sum_ball, spherical_terms,
+                              wedge_angle_sum_ball)
+
+
+def test_round_outward_directions():
+    lo, hi = Fraction(1, 3), Fraction(1, 3)
+    rlo, rhi = round_outward(lo - Fraction(1, 10 ** 40), hi + Fraction(1, 10 ** 40), 10)
+    assert rlo <= Fraction(1, 3) <= rhi and rhi - rlo <= Fraction(2, 10 ** 10)
+    rlo, rhi = round_outward(Fraction(-2, 7), Fraction(-2, 7), 12)
+    assert rlo <= Fraction(-2, 7) <= rhi
+
+
+def contains(ball, value: Fraction) -> bool:
+    lo, hi = arb_to_bounds(ball)
+    return lo <= value <= hi
+
+
+def test_quarter_wedge_and_octant():
+    assert contains(wedge_angle_sum_ball([((1, 0), (0, 1))], 128), Fraction(1, 4))
+    assert contains(wedge_angle_sum_ball([((1, 0), (-1, 0))], 128), Fraction(1, 2))  # angle exactly pi
+    terms = spherical_terms([[(1, 0, 0), (0, 1, 0), (0, 0, 1)]])
+    assert contains(spherical_sum_ball(terms, 128), Fraction(1, 8))
+    # the octant as a quadrilateral fan (split by the ray (1, 1, 0)): still 1/8
+    terms = spherical_terms([[(1, 0, 0), (1, 1, 0), (0, 1, 0), (0, 0, 1)]])
+    assert contains(spherical_sum_ball(terms, 128), Fraction(1, 8))
+
+
+def _p2(r):
+    return 0.25 + math.asin(r) / (2 * math.pi)
+
+
+def _p3(r12, r13, r23):
+    return 0.125 + (math.asin(r12) + math.asin(r13) + math.asin(r23)) / (4 * math.pi)
+
+
+def _rho(a, b):
+    return sum(x * y for x, y in zip(a, b)) / math.sqrt(sum(x * x for x in a) * sum(x * x for x in b))
+
+
+def test_orthant_identity_is_one_sixteenth():
+    e = [tuple(int(i == j) for j in range(4)) for i in range(4)]
+    assert contains(orthant_ball(e, 64), Fraction(1, 16))
+    e5 = [tuple(int(i == j) for j in range(5)) for i in range(5)]
+    assert contains(orthant_ball(e5, 64), Fraction(1, 32))
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_p4_block_diagonal_factorises(seed):
+    rng = random.Random(seed)
+
+    def vec2():
+        while True:
+            v = (rng.randint(-9, 9), rng.randint(-9, 9))
+            if any(v):
+                return v
+
+    a, b, c, d = vec2(), vec2(), vec2(), vec2()
+    if a[0] * b[1] == a[1] * b[0] or c[0] * d[1] == c[1] * d[0]:
+        pytest.skip("dependent normals drawn")
+    normals = [(a[0], a[1], 0, 0), (b[0], b[1], 0, 0), (0, 0, c[0], c[1]), (0, 0, d[0], d[1])]
+    expected = _p2(_rho(a, b)) * _p2(_rho(c, d))
+    lo, hi = arb_to_bounds(orthant_ball(normals, 64))
+    assert hi - lo < Fraction(1, 10 ** 12)
+    assert abs(float((lo + hi) / 2) - expected) < 1e-12
+
+
+def test_p5_block_factorises():
+    g = [(2, 1, 0, 0, 0), (1, 2, 0, 0, 0), (0, 0, 1, 1, 0), (0, 0, 0, 1, 2), (0, 0, 1, -1, 1)]
+    expected = _p2(_rho(g[0], g[1])) * _p3(_rho(g[2], g[3]), _rho(g[2], g[4]), _rho(g[3], g[4]))
+    lo, hi = arb_to_bounds(orthant_ball(g, 64))
+    assert abs(float((lo + hi) / 2) - expected) < 1e-12 and hi - lo < Fraction(1, 10 ** 12)
+
+
+def test_p4_against_monte_carlo_on_a_thin_cone():
+    """A thin (nearly singular) cone, as cells of trained models are: compare with sampling (5 sigma)."""
+    import numpy as np
+
+    normals = [(1000, 999, 3, 1), (-999, -1000, 2, 3), (1, 2, 1000, -7), (3, -1, 5, 900)]
+    lo, hi = arb_to_bounds(orthant_ball(normals, 64))
+    p = float((lo + hi) / 2)
+    rng = np.random.default_rng(0)
+    N = 4_000_000
+    x = rng.standard_normal((N, 4))
+    inside = np.all(x @ np.array(normals, dtype=float).T >= 0, axis=1).mean()
+    assert abs(inside - p) <= 5 * math.sqrt(p * (1 - p) / N)
+
+
+def _n4_model():
+    from verifier.model import RNN
+
+    return RNN.make([[1]], [[Fraction(1, 2)]], [[1], [2], [3], [4]], seq_len=4)
+
+
+def test_n4_model_certified_checked_and_sampled():
+    from test_cones import assert_matches_sampling, consistency_at_random_points
+
+    rnn = _n4_model()
+    res = verifier.certify(rnn)
+    assert res.error_upper - res.error_lower < Fraction(1, 10 ** 9)
+    assert verifier.check(res.certificate).accepted
+    consistency_at_random_points(rnn, "2nd_argmax", res.certificate, points=100)
+    assert_matches_sampling(res, rnn, "2nd_argmax")
+
+
+def test_n4_triangulation_tampering_rejected():
+    res = verifier.certify(_n4_model())
+    doc = res.certificate
+    cell = next(c for c in doc["cells"] if len(c.get("simplices", [])) > 1)
+    d = copy.deepcopy(doc)
+    c = next(x for x in d["cells"] if x == cell)
+    del c["simplices"][0]
+    v = verifier.check(d)
+    assert not v.accepted and v.rule == "triangulation"
+    d = copy.deepcopy(doc)
+    c = next(x for x in d["cells"] if x == cell)
+    c["simplices"].append(list(c["simplices"][0]))
+    v = verifier.check(d)
+    assert not v.accepted and v.rule == "triangulation"
+    d = copy.deepcopy(doc)
+    d["measured"] = "wrong" if d["measured"] == "right" else "right"
+    assert not verifier.check(d).accepted
