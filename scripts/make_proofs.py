@@ -27,9 +27,12 @@ def main() -> int:
     ap.add_argument("--only", default=".", help="regex on the model file name")
     ap.add_argument("--no-z3", action="store_true")
     ap.add_argument("--workers", type=int, default=1)
+    ap.add_argument("--seq-lens", default=",".join(map(str, CERTIFIABLE_SEQ_LENS)),
+                    help="which seq_lens to certify (default: those CI requires)")
     a = ap.parse_args()
     for m in read_index(a.models)["models"]:
-        if m["family"] != "position" or m["seq_len"] not in CERTIFIABLE_SEQ_LENS or not re.search(a.only, m["file"]):
+        if (m["family"] != "position" or m["seq_len"] not in {int(x) for x in a.seq_lens.split(",")}
+                or not re.search(a.only, m["file"])):
             continue
         stem = m["file"].rsplit(".", 1)[0]
         out = os.path.join(a.proofs, stem + ".cert.json")

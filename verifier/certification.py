@@ -341,4 +341,5 @@ def _missing_certificates(models_dir: str, cert_files) -> list[str]:
     return missing
 
 
+# seq_lens whose certificates `check --models` requires (n = 4, 5 certificates are optional: slow to check)
 CERTIFIABLE_SEQ_LENS = (2, 3)
