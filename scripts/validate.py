@@ -9,6 +9,7 @@ Usage: python scripts/validate.py [--samples 1e8] [--only REGEX] [--sigmas 4]
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import math
 import os
@@ -48,7 +49,7 @@ def main() -> int:
         p = (Fraction(cert["error"]["lower"]) + Fraction(cert["error"]["upper"])) / 2
         lm = load(os.path.join(a.models, cert["checkpoint"]["name"]), task=cert["task"])
         t0 = time.perf_counter()
-        seed = int.from_bytes(f.encode(), "little") % (2 ** 31)
+        seed = int(hashlib.sha256(f.encode()).hexdigest()[:8], 16)  # independent streams per certificate
         s = sample_error(lm.float_arrays(), lm.seq_len, lm.task, samples=n_samples, seed=seed, dtype="float64",
                          batch=1 << 20)
         pf = float(p)

@@ -596,7 +596,8 @@ def _wedge_form(wedges) -> str:
     return "(" + " + ".join(f"atan2({_cross(a, b)}, {_dot2(a, b)})" for a, b in wedges) + ")/(2*pi)"
 
 
-def _wedge_ball(wedges):
+def _ball_sum(terms, term_ball, scale=None):
+    """fn(prec): the arb ball of sum(term_ball(flint, t) for t in terms) (times scale(flint)) at prec bits."""
     flint = _arb()
 
     def fn(prec):
@@ -604,13 +605,22 @@ def _wedge_ball(wedges):
         flint.ctx.prec = prec
         try:
             tot = flint.arb(0)
-            for a, b in wedges:
-                tot += flint.arb.atan2(flint.arb(_cross(a, b)), flint.arb(_dot2(a, b)))
-            return tot / (2 * flint.arb.pi())
+            for t in terms:
+                tot += term_ball(flint, t)
+            return tot * scale(flint) if scale else tot
         finally:
             flint.ctx.prec = old
 
     return fn
+
+
+def _over_two_pi(flint):
+    return 1 / (2 * flint.arb.pi())
+
+
+def _wedge_ball(wedges):
+    return _ball_sum(wedges, lambda flint, w: flint.arb.atan2(flint.arb(_cross(*w)), flint.arb(_dot2(*w))),
+                     _over_two_pi)
 
 
 # ------------------------------------------------------------------------------------------------
@@ -1031,23 +1041,14 @@ def _vos_form(terms):
                             for N, A, B, C, ab, ac, bc in terms) + ")/(2*pi)"
 
 
+def _vos_term(flint, t):
+    N, A, B, C, ab, ac, bc = t
+    den = flint.arb(A * B * C).sqrt() + ab * flint.arb(C).sqrt() + ac * flint.arb(B).sqrt() + bc * flint.arb(A).sqrt()
+    return flint.arb.atan2(flint.arb(N), den)
+
+
 def _vos_ball(terms):
-    flint = _arb()
-
-    def fn(prec):
-        old = flint.ctx.prec
-        flint.ctx.prec = prec
-        try:
-            tot = flint.arb(0)
-            for N, A, B, C, ab, ac, bc in terms:
-                den = (flint.arb(A * B * C).sqrt() + ab * flint.arb(C).sqrt() + ac * flint.arb(B).sqrt()
-                       + bc * flint.arb(A).sqrt())
-                tot += flint.arb.atan2(flint.arb(N), den)
-            return tot / (2 * flint.arb.pi())
-        finally:
-            flint.ctx.prec = old
-
-    return fn
+    return _ball_sum(terms, _vos_term, _over_two_pi)
 
 
 def _orthant_form(measured, count, n):
@@ -1136,22 +1137,14 @@ def _orthant(normals, flint, prec):
 
 
 def _orthant_ball_fn(cones, complement):
-    flint = _arb()
+    fn = _ball_sum(cones, lambda flint, rays: _orthant(_simplex_normals(rays), flint, flint.ctx.prec))
 
-    def fn(prec):
+    def guarded(prec):
         if prec > 128:
             raise Reject("enclosure", "the enclosure is narrower than the checker can confirm")
-        old = flint.ctx.prec
-        flint.ctx.prec = prec
-        try:
-            tot = flint.arb(0)
-            for rays in cones:
-                tot += _orthant(_simplex_normals(rays), flint, prec)
-            return 1 - tot if complement else tot
-        finally:
-            flint.ctx.prec = old
+        return 1 - fn(prec) if complement else fn(prec)
 
-    return fn
+    return guarded
 
 
 def _check_v2(doc, checkpoint, z3):

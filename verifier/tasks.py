@@ -43,17 +43,11 @@ def label(task: str, x: Sequence[Fraction]):
     """The exact target of task at input x (a position, or a rational for median)."""
     r = ranking(x)
     n = len(x)
-    if task == "argmax":
-        return r[0]
-    if task == "2nd_argmax":
-        return r[1]
-    if task == "argmedian":
-        return r[(n - 1) // 2]
     if task == "median":
         if n % 2:
             return Fraction(x[r[n // 2]])
         return (Fraction(x[r[n // 2 - 1]]) + Fraction(x[r[n // 2]])) / 2
-    raise InputError(f"unknown task {task!r}")
+    return label_of_ranking(task, r)
 
 
 def label_of_ranking(task: str, r: Sequence[int]) -> int:
@@ -65,7 +59,7 @@ def label_of_ranking(task: str, r: Sequence[int]) -> int:
         return r[1]
     if task == "argmedian":
         return r[(n - 1) // 2]
-    raise InputError(f"task {task!r} has no position target")
+    raise InputError(f"unknown task {task!r}" if task not in TASKS else f"task {task!r} has no position target")
 
 
 def torch_labels(task: str, x):
