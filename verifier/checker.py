@@ -1203,39 +1203,6 @@ def _check_v2(doc, checkpoint, z3):
             "closed_form": err["closed_form"]}
 
 
-def _z3_cells(m, task, cells, roots):
-    try:
-        import z3
-    except ImportError:
-        raise Unreadable("--z3 needs the z3-solver package") from None
-    s, x, pres, logits = _z3_network(z3, m, task)
-    for ci, (r, pat, dec, cons, c) in enumerate(cells):
-        k = roots[r][2]
-        s.push()
-        for g in cons:
-            s.add(z3.Sum([int(a) * xv for a, xv in zip(g, x)]) > 0)
-        pred_not_k = z3.Or([logits[j] >= logits[k] for j in range(k)] + [logits[j] > logits[k]
-                                                                          for j in range(k + 1, m.n)])
-        pattern_or_label_bad = _z3_cell_bad_pattern_label(z3, x, pres, task, pat, k)
-        s.add(z3.Or(pattern_or_label_bad, pred_not_k if not c["wrong"] else z3.Not(pred_not_k)))
-        res = s.check()
-        s.pop()
-        if res != z3.unsat:
-            raise Reject("z3", f"cell {ci}: Z3 does not confirm the cell's claims ({res})")
-
-
-def _z3_cell_bad_pattern_label(z3, x, pres, task, pat, lab):
-    bad = []
-    for t, row in enumerate(pat):
-        for i, bit in enumerate(row):
-            bad.append(pres[t][i] <= 0 if bit else pres[t][i] > 0)
-    n = len(x)
-    before = [z3.If(z3.Or(x[j] > x[lab], x[j] == x[lab]) if j < lab else x[j] > x[lab], 1, 0)
-              for j in range(n) if j != lab]
-    bad.append(z3.Sum(before) != TASK_RANK[task](n))
-    return z3.Or(bad)
-
-
 def check(certificate, checkpoint: str | None = None, z3: bool = False) -> Verdict:
     """Check a certificate given as a path, JSON text, bytes or a parsed document."""
     try:
@@ -1262,6 +1229,19 @@ def check(certificate, checkpoint: str | None = None, z3: bool = False) -> Verdi
 
 # ------------------------------------------------------------------------------------------------
 # Second opinion: Z3 (only with --z3)
+#
+# For a cell with claimed pattern sigma, Z3 computes the network with each step's hidden state fixed by
+# sigma (its own exact arithmetic on the weights) and must find no point of the open cell where a
+# pre-activation breaks sigma, the target differs, or the right/wrong claim fails.  No violation of
+# sigma means, by induction over the steps, that the ReLU network equals this encoding on the cell.
+
+
+def _z3_module():
+    try:
+        import z3
+    except ImportError:
+        raise Unreadable("--z3 needs the z3-solver package") from None
+    return z3
 
 
 def _z3_num(z3, v):
@@ -1269,52 +1249,72 @@ def _z3_num(z3, v):
     return z3.RealVal(f"{v.numerator}/{v.denominator}")
 
 
-def _z3_network(z3, m: Model, task: str):
-    s = z3.SolverFor("QF_LRA")
-    x = [z3.Real(f"x{t}") for t in range(m.n)]
-    h = None
-    pres = []
-    for t in range(m.n):
-        pre = []
-        for i in range(m.d):
-            terms = [_z3_num(z3, m.W_hi[i][0]) * x[t]]
-            if h is not None:
-                terms += [_z3_num(z3, m.W_hh[i][j]) * h[j] for j in range(m.d) if m.W_hh[i][j]]
-            p = z3.Real(f"p{t}_{i}")
-            s.add(p == z3.Sum(terms))
-            pre.append(p)
-        pres.append(pre)
-        h = []
-        for i in range(m.d):
-            hv = z3.Real(f"h{t}_{i}")
-            s.add(hv == z3.If(pre[i] > 0, pre[i], 0))
-            h.append(hv)
-    logits = []
-    for k, r in enumerate(m.W_oh):
-        lv = z3.Real(f"l{k}")
-        s.add(lv == z3.Sum([_z3_num(z3, r[j]) * h[j] for j in range(m.d)] or [z3.RealVal(0)]))
-        logits.append(lv)
-    return s, x, pres, logits
+class _Z3Net:
+    def __init__(self, z3, m: Model, task: str):
+        self.z3, self.m, self.task = z3, m, task
+        self.x = [z3.Real(f"x{t}") for t in range(m.n)]
+        self.W_hi = [_z3_num(z3, w[0]) for w in m.W_hi]
+        self.W_hh = [[_z3_num(z3, v) if v else None for v in r] for r in m.W_hh]
+        self.W_oh = [[_z3_num(z3, v) if v else None for v in r] for r in m.W_oh]
+        self.cache = {}
 
+    def step(self, prefix):
+        got = self.cache.get(prefix)
+        if got is None:
+            z3, d, t = self.z3, self.m.d, len(prefix)
+            h = [None] * d
+            if t:
+                prev = self.step(prefix[:-1])
+                h = [prev[i] if prefix[-1][i] else None for i in range(d)]
+            got = []
+            for i in range(d):
+                terms = [self.W_hh[i][j] * h[j] for j in range(d) if h[j] is not None and self.W_hh[i][j] is not None]
+                got.append(z3.simplify(z3.Sum(terms + [self.W_hi[i] * self.x[t]])))
+            self.cache[prefix] = got
+        return got
 
-def _z3_cell_bad(z3, x, pres, logits, task, pat, lab, pred):
-    """Some point violates the pattern, the label, or has a prediction other than pred."""
-    alts = [logits[j] >= logits[pred] for j in range(pred)] + \
-           [logits[j] > logits[pred] for j in range(pred + 1, len(logits))]
-    return z3.Or([_z3_cell_bad_pattern_label(z3, x, pres, task, pat, lab)] + ([z3.Or(alts)] if alts else []))
+    def violation(self, pattern, label, pred=None, wrong=None):
+        """Some point breaks the pattern or the label, or the prediction claim (pred, or right/wrong)."""
+        z3, n, d = self.z3, self.m.n, self.m.d
+        pres = [self.step(tuple(pattern[:t])) for t in range(n)]
+        h = [pres[n - 1][i] if pattern[n - 1][i] else None for i in range(d)]
+        logits = [z3.Sum([r[j] * h[j] for j in range(d) if h[j] is not None and r[j] is not None] or [z3.RealVal(0)])
+                  for r in self.W_oh]
+        bad = [pres[t][i] <= 0 if bit else pres[t][i] > 0 for t, row in enumerate(pattern) for i, bit in enumerate(row)]
+        x = self.x
+        before = [z3.If(x[j] >= x[label] if j < label else x[j] > x[label], 1, 0) for j in range(n) if j != label]
+        bad.append(z3.Sum(before) != TASK_RANK[self.task](n))
+
+        def not_pred(p):
+            alts = [logits[j] >= logits[p] for j in range(p)] + [logits[j] > logits[p] for j in range(p + 1, n)]
+            return z3.Or(alts) if alts else z3.BoolVal(False)
+
+        if pred is not None:
+            bad.append(not_pred(pred))
+        if wrong is not None:
+            bad.append(z3.Not(not_pred(label)) if wrong else not_pred(label))
+        return z3.Or(bad)
+
+    def confirm(self, strict, claim, where):
+        z3 = self.z3
+        s = z3.SolverFor("QF_LRA")
+        for g in strict:
+            s.add(z3.Sum([int(a) * xv for a, xv in zip(g, self.x) if a]) > 0)
+        s.add(claim)
+        res = s.check()
+        if res != z3.unsat:
+            raise Reject("z3", f"{where}: Z3 does not confirm the claims ({res})")
 
 
 def _z3_disc(m, task, parsed):
-    try:
-        import z3
-    except ImportError:
-        raise Unreadable("--z3 needs the z3-solver package") from None
-    s, x, pres, logits = _z3_network(z3, m, task)
+    z3 = _z3_module()
+    net = _Z3Net(z3, m, task)
     for k, (u, v, pat, lab, pred, _w) in enumerate(parsed):
-        s.push()
-        s.add(u[0] * x[1] - u[1] * x[0] > 0, x[0] * v[1] - x[1] * v[0] > 0)
-        s.add(_z3_cell_bad(z3, x, pres, logits, task, pat, lab, pred))
-        res = s.check()
-        s.pop()
-        if res != z3.unsat:
-            raise Reject("z3", f"sector {k}: Z3 does not confirm the sector's claims ({res})")
+        net.confirm([(-u[1], u[0]), (v[1], -v[0])], net.violation(pat, lab, pred=pred), f"sector {k}")
+
+
+def _z3_cells(m, task, cells, roots):
+    z3 = _z3_module()
+    net = _Z3Net(z3, m, task)
+    for ci, (r, pat, dec, cons, c) in enumerate(cells):
+        net.confirm(cons, net.violation(pat, roots[r][2], wrong=c["wrong"]), f"cell {ci}")
