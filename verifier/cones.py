@@ -560,7 +560,7 @@ def certify_cones(lm, z3: bool, digits: int, timings: dict, progress: bool = Fal
         from .smt import confirm_cells
 
         t0 = time.perf_counter()
-        confirm_cells(rnn, lm.task, cells, tr.roots)
+        confirm_cells(rnn, lm.task, cells, tr.roots, progress=progress)
         timings["z3"] = time.perf_counter() - t0
     t0 = time.perf_counter()
     index = {(c.root, c.key): i for i, c in enumerate(cells)}

@@ -138,8 +138,13 @@ def confirm_sectors(rnn, task: str, secs) -> None:
         raise InternalError(f"sectors: Z3 did not confirm that the sectors cover the plane ({res})")
 
 
-def confirm_cells(rnn, task: str, cells, roots) -> None:
+def confirm_cells(rnn, task: str, cells, roots, progress: bool = False) -> None:
     """Z3: on every open cell the claimed pattern and label hold and the cell is right or wrong as claimed."""
     ns = NetworkSolver(rnn, task)
-    for k, c in enumerate(cells):
+    it = enumerate(cells)
+    if progress:
+        from tqdm import tqdm
+
+        it = tqdm(it, total=len(cells), desc="Z3 cells", unit="cell", leave=False)
+    for k, c in it:
         ns.confirm_cell(c.constraints, c.sigma, roots[c.root].label, None, f"cell {k}", wrong=c.wrong)
