@@ -130,3 +130,28 @@ def test_explain_draws_the_disc(tmp_path):
     assert code == 0, err
     assert (tmp_path / "disc.png").stat().st_size > 1000 and (tmp_path / "disc.svg").stat().st_size > 1000
     assert "wrong" in out and "Δ" in out
+
+
+def test_z3_refutes_a_false_claim():
+    """Z3 is a real check: a sector whose prediction or pattern is misstated is refuted (sat)."""
+    import dataclasses
+
+    from verifier.disc import sectors
+    from verifier.errors import InternalError
+    from verifier.smt import confirm_sectors
+
+    rnn = linear_readout_model(2, -1)
+    secs = sectors(rnn, "2nd_argmax")
+    confirm_sectors(rnn, "2nd_argmax", secs)
+    bad = list(secs)
+    bad[0] = dataclasses.replace(bad[0], prediction=1 - bad[0].prediction)
+    with pytest.raises(InternalError, match="Z3 found"):
+        confirm_sectors(rnn, "2nd_argmax", bad)
+    bad = list(secs)
+    flipped = tuple(tuple(1 - b for b in row) for row in bad[1].pattern)
+    bad[1] = dataclasses.replace(bad[1], pattern=flipped)
+    with pytest.raises(InternalError, match="Z3 found"):
+        confirm_sectors(rnn, "2nd_argmax", bad)
+    # a gap in the cover is found too
+    with pytest.raises(InternalError, match="cover"):
+        confirm_sectors(rnn, "2nd_argmax", secs[1:])

@@ -50,29 +50,47 @@ class NetworkSolver:
         self.W_hi = [smt_num(w[0]) for w in rnn.W_hi]
         self.W_hh = [[smt_num(v) if v != 0 else None for v in row] for row in rnn.W_hh]
         self.W_oh = [[smt_num(v) if v != 0 else None for v in row] for row in rnn.W_oh]
-        self.decls = "".join(f"(declare-fun x{t} () Real)" for t in range(self.n))
-        self._names: dict = {}
+        self.s.from_string("".join(f"(declare-fun x{t} () Real)" for t in range(self.n)))
+        self._names_cache: dict = {}
 
-    def _pre_defs(self, pattern, defs: list) -> list[list[str]]:
-        """define-fun lines for each step's pre-activations under pattern; returns their names."""
-        names = []
+    def _names(self, pattern) -> tuple[list[list[str]], list[str]]:
+        """Names of every step's pre-activations and of the logits under pattern, defining new ones once.
+
+        Definitions live at the solver's base level (outside any push), keyed by the pattern prefix they
+        depend on, so cells that share a prefix share them.
+        """
         d = self.d
+        names = []
         h: list = [None] * d
         for t in range(self.n):
-            row = []
-            for i in range(d):
-                nm = f"p{t}_{i}"
-                terms = [f"(* {self.W_hh[i][j]} {h[j]})" for j in range(d)
-                         if h[j] is not None and self.W_hh[i][j] is not None]
-                terms.append(f"(* {self.W_hi[i]} x{t})")
-                defs.append(f"(define-fun {nm} () Real {_sum(terms)})")
-                row.append(nm)
+            key = tuple(tuple(r) for r in pattern[:t])
+            row = self._names_cache.get(key)
+            if row is None:
+                tag = f"q{len(self._names_cache)}"
+                row, defs = [], []
+                for i in range(d):
+                    nm = f"{tag}_{i}"
+                    terms = [f"(* {self.W_hh[i][j]} {h[j]})" for j in range(d)
+                             if h[j] is not None and self.W_hh[i][j] is not None]
+                    terms.append(f"(* {self.W_hi[i]} x{t})")
+                    defs.append(f"(define-fun {nm} () Real {_sum(terms)})")
+                    row.append(nm)
+                self.s.from_string("".join(defs))
+                self._names_cache[key] = row
             names.append(row)
             h = [row[i] if pattern[t][i] else None for i in range(d)]
-        for k, wrow in enumerate(self.W_oh):
-            terms = [f"(* {wrow[j]} {h[j]})" for j in range(d) if h[j] is not None and wrow[j] is not None]
-            defs.append(f"(define-fun l{k} () Real {_sum(terms)})")
-        return names
+        key = ("logits", tuple(tuple(r) for r in pattern))
+        logits = self._names_cache.get(key)
+        if logits is None:
+            tag = f"l{len(self._names_cache)}"
+            logits, defs = [], []
+            for k, wrow in enumerate(self.W_oh):
+                terms = [f"(* {wrow[j]} {h[j]})" for j in range(d) if h[j] is not None and wrow[j] is not None]
+                defs.append(f"(define-fun {tag}_{k} () Real {_sum(terms)})")
+                logits.append(f"{tag}_{k}")
+            self.s.from_string("".join(defs))
+            self._names_cache[key] = logits
+        return names, logits
 
     def _label_is_not(self, k: int) -> str:
         n = self.n
@@ -84,8 +102,10 @@ class NetworkSolver:
             before.append(f"(ite {cond} 1.0 0.0)")
         return f"(not (= {_sum(before)} {RANK_OF_TARGET[self.task](n)}.0))"
 
-    def _prediction_is_not(self, p: int) -> str:
-        alts = [f"(>= l{j} l{p})" for j in range(p)] + [f"(> l{j} l{p})" for j in range(p + 1, len(self.W_oh))]
+    @staticmethod
+    def _prediction_is_not(logits, p: int) -> str:
+        alts = [f"(>= {logits[j]} {logits[p]})" for j in range(p)]
+        alts += [f"(> {logits[j]} {logits[p]})" for j in range(p + 1, len(logits))]
         return "(or " + " ".join(alts) + ")" if alts else "false"
 
     def confirm_cell(self, strict: Sequence[Sequence], pattern, label: int, prediction: int | None, name: str,
@@ -93,23 +113,22 @@ class NetworkSolver:
         """Prove: on {x : g.x > 0 for g in strict}, the pattern and label are as claimed, and the
         prediction is `prediction` (when given) or is / is not the label as `wrong` says."""
         z3 = self.z3
-        defs: list[str] = []
-        names = self._pre_defs(pattern, defs)
+        names, logits = self._names(pattern)
         bad = []
         for t, row in enumerate(pattern):
             for i, bit in enumerate(row):
                 bad.append(f"(<= {names[t][i]} 0.0)" if bit else f"(> {names[t][i]} 0.0)")
         bad.append(self._label_is_not(label))
         if prediction is not None:
-            bad.append(self._prediction_is_not(prediction))
+            bad.append(self._prediction_is_not(logits, prediction))
         if wrong is not None:
-            miss = self._prediction_is_not(label)
+            miss = self._prediction_is_not(logits, label)
             bad.append(f"(not {miss})" if wrong else miss)
         cons = [f"(> {_sum([f'(* {smt_num(c)} x{k})' for k, c in enumerate(g) if c != 0])} 0.0)" for g in strict]
-        text = self.decls + "".join(defs) + "".join(f"(assert {c})" for c in cons) + f"(assert (or {' '.join(bad)}))"
+        text = "".join(f"(assert {c})" for c in cons) + f"(assert (or {' '.join(bad)}))"
         self.s.push()
         try:
-            self.s.add(self.z3.parse_smt2_string(text))
+            self.s.from_string(text)
             res = self.s.check()
         finally:
             self.s.pop()
