@@ -49,7 +49,6 @@ def main():
             break
         q = mp.Queue()
         p = mp.Process(target=_run, args=(path, q))
-        t0 = time.perf_counter()
         p.start()
         p.join(a.budget)
         if p.is_alive():

@@ -94,7 +94,6 @@ def test_weight_changed_by_one_ulp(disc_cert):
     d["model"]["W_hh"][0][0] = q(_next_float32(d["model"]["W_hh"][0][0]))
     rejected(d, "weights-digest")
     # a careful forger also recomputes the digest: the checkpoint itself then exposes the change
-    from verifier.certification import weights_doc
     import hashlib
 
     w = {k: d["model"][k] for k in ("W_hi", "W_hh", "W_oh")}

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import json
 import os
 import random
 from fractions import Fraction
 
 import pytest
 
-from conftest import ROOT, linear_logits_model, rnn_state, run_cli, save_state
+from conftest import ROOT, linear_logits_model, run_cli
 import verifier
 from verifier.model import RNN, forward, pattern, argmax_first
 from verifier.tasks import label

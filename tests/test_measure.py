@@ -4,7 +4,6 @@ independent closed forms (block-diagonal correlations factor into lower-dimensio
 from __future__ import annotations
 
 import copy
-import itertools
 import math
 import random
 from fractions import Fraction

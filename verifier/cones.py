@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 
 from .errors import InternalError, LimitReached, UnsupportedError
-from .exact import (cross3, dot, independent_subset, null_vector, primitive, proportion, rank, solve_exact_int,
+from .exact import (dot, independent_subset, null_vector, primitive, proportion, rank, solve_exact_int,
                     solve_nonneg)
 from .model import IntRNN
 from .tasks import POSITION_TASKS, label_of_ranking
@@ -574,7 +574,7 @@ def certify_cones(lm, z3: bool, digits: int, timings: dict, progress: bool = Fal
         form = closed_form_spherical(terms)
         lo, hi, _ = enclose(lambda p: spherical_sum_ball(terms, p), digits, exact_zero=not terms)
     else:
-        from .measure import orthant_closed_form, orthant_sum_ball, enclose_orthants
+        from .measure import orthant_closed_form, enclose_orthants
 
         wrong = sum(c.wrong for c in cells)
         measured = "wrong" if wrong <= len(cells) - wrong else "right"

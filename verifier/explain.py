@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import math
 import os
-import sys
 
 from .errors import UnsupportedError
 
@@ -106,7 +105,7 @@ def draw(rows, wedges, path_stem: str, title: str) -> list[str]:
 
 
 def run_explain_cli(a) -> int:
-    from .disc import sectors, wrong_wedges
+    from .disc import wrong_wedges
     from .loader import load
     from .model import standardize
     from .rational import q

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 from .errors import InputError
 from .rational import write_atomic
-from .tasks import POSITION_TASKS, TASKS, torch_labels
+from .tasks import TASKS, torch_labels
 
 ZOO_STEPS = 1 << 20  # 2^30 sequences / batch 1024
 ZOO_WARMUP = 1 << 14
