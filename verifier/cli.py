@@ -188,8 +188,11 @@ def cmd_train(a) -> int:
                          log=lambda s: print(s, file=sys.stderr))
     s = entry["sampled"]
     fig = f"RMSE {s['rmse']:.5f}" if "rmse" in s else f"accuracy {100 * s['accuracy']:.4f}%"
+    pub = entry.get("published") or {}
+    pub_s = (f"RMSE {pub['rmse']}" if "rmse" in pub else
+             f"{pub['accuracy_percent']}%" if "accuracy_percent" in pub else "none for this shape")
     print(f"{a.out}/{entry['file']}: seed {entry['seed']}, {fig} on {s['samples']} fresh samples "
-          f"(published: {entry['published']}), sha256 {entry['sha256']}")
+          f"(published zoo: {pub_s}), sha256 {entry['sha256']}")
     return 0
 
 
