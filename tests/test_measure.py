@@ -132,3 +132,37 @@ def test_n4_triangulation_tampering_rejected():
     d = copy.deepcopy(doc)
     d["measured"] = "wrong" if d["measured"] == "right" else "right"
     assert not verifier.check(d).accepted
+
+
+# Known answers derived by hand for the d = 1 model h_t = relu(x_t) with readout l_k = (k + 1) h_{n-1}:
+# if x_{n-1} > 0 the model predicts position n - 1 (largest coefficient), otherwise all logits are 0 and
+# torch's rule predicts position 0.  With u = Phi(t) and i.i.d. N(0, 1) inputs:
+#   argmax, right = P(x_{n-1} max, x_{n-1} > 0) + P(x_0 max, x_{n-1} <= 0)
+#     n = 4: (1/4 - 1/64) + (1/64 + 1/2 int_{1/2}^1 u^2 du = 7/48) = 19/48     -> error 29/48
+#     n = 5: (1/5 - 1/160) + (1/160 + 1/2 int_{1/2}^1 u^3 du = 15/128)          -> error 437/640
+#   2nd argmax, right = P(x_{n-1} 2nd, x_{n-1} > 0) + P(x_0 2nd, x_{n-1} <= 0)
+#     n = 4: (1/4 - 3 int_0^{1/2} (1-u) u^2 du) + (int_0^{1/2} u^2 (1/2 - u) du
+#            + 2 int_0^{1/2} (1-u) u^2 du + int_{1/2}^1 (1-u) u du) = 11/64 + 9/64    -> error 11/16
+#     n = 5: (1/5 - 3/80) + (1/640 + 9/320 + 11/128) = 13/80 + 37/320               -> error 231/320
+# The no-input model (all logits 0, always position 0) errs with probability (n - 1)/n for both tasks.
+@pytest.mark.parametrize("n,task,expected", [
+    (4, "argmax", Fraction(29, 48)), (4, "2nd_argmax", Fraction(11, 16)),
+    (5, "argmax", Fraction(437, 640)), (5, "2nd_argmax", Fraction(231, 320)),
+])
+def test_orthant_measure_known_answers_n4_n5(n, task, expected):
+    from verifier.model import RNN
+
+    rnn = RNN.make([[1]], [[0]], [[k + 1] for k in range(n)], seq_len=n)
+    res = verifier.certify(rnn, task=task)
+    assert res.error_lower <= expected <= res.error_upper
+    assert res.error_upper - res.error_lower < Fraction(1, 10 ** 9)
+    assert verifier.check(res.certificate).accepted
+
+
+@pytest.mark.parametrize("n", [4, 5])
+def test_no_input_model_errs_n_minus_one_over_n(n):
+    from verifier.model import RNN
+
+    res = verifier.certify(RNN.make([[0]], [[1]], [[0]] * n, seq_len=n))
+    assert res.error_lower <= Fraction(n - 1, n) <= res.error_upper
+    assert res.error_upper - res.error_lower < Fraction(1, 10 ** 9)
