@@ -319,6 +319,7 @@ def test_check_cli_exit_codes(tmp_path):
     bad.write_text(json.dumps(doc))
     code, out, err = run_cli("check", good, bad)
     assert code == 1 and "REJECTED" in out and "[wrong]" in out
+    assert "1 of 2 accepted; 1 rejected" in out
     junk = tmp_path / "junk.cert.json"
     junk.write_bytes(b"\xff\xfe not json")
     code, out, err = run_cli("check", junk)

@@ -315,6 +315,10 @@ def run_check_cli(a) -> int:
                             "message": "certifiable model without a certificate"})
             if not a.json:
                 print(f"MISSING   {m}  has no certificate among those checked")
+    if not a.json and len(results) > 1:
+        n_ok = sum(1 for r in results if r["accepted"])
+        print(f"{n_ok} of {len(results)} accepted" + ("" if n_ok == len(results) else
+                                                      f"; {len(results) - n_ok} rejected, stale or missing"))
     if a.json:
         sys.stdout.write(json.dumps({"results": results, "all_accepted": worst == 0}, sort_keys=True, indent=1)
                          + "\n")
