@@ -1140,9 +1140,17 @@ def _orthant_ball_fn(cones, complement):
     fn = _ball_sum(cones, lambda flint, rays: _orthant(_simplex_normals(rays), flint, flint.ctx.prec))
 
     def guarded(prec):
-        if prec > 128:
+        if prec > 160:
             raise Reject("enclosure", "the enclosure is narrower than the checker can confirm")
-        return 1 - fn(prec) if complement else fn(prec)
+        if not complement:
+            return fn(prec)
+        flint = _arb()
+        old = flint.ctx.prec
+        flint.ctx.prec = prec  # 1 - x at the working precision, not the default 53 bits
+        try:
+            return 1 - fn(prec)
+        finally:
+            flint.ctx.prec = old
 
     return guarded
 
@@ -1194,7 +1202,7 @@ def _check_v2(doc, checkpoint, z3):
         raise Reject("closed-form", "closed_form is not the measure of the wrong cells")
     if err["rigorous"] is not True:
         raise Reject("enclosure", "this certificate's enclosure must be rigorous")
-    lo, hi = _check_enclosure(err, ball, exact_zero=empty, start_prec=64 if m.n >= 4 else 320)
+    lo, hi = _check_enclosure(err, ball, exact_zero=empty, start_prec=80 if m.n >= 4 else 320)
     _check_accuracy(doc, lo, hi)
     if z3:
         _z3_cells(m, task, cells, roots=_parse_roots(doc, m.n, task))
