@@ -596,8 +596,9 @@ def _wedge_form(wedges) -> str:
     return "(" + " + ".join(f"atan2({_cross(a, b)}, {_dot2(a, b)})" for a, b in wedges) + ")/(2*pi)"
 
 
-def _ball_sum(terms, term_ball, scale=None):
-    """fn(prec): the arb ball of sum(term_ball(flint, t) for t in terms) (times scale(flint)) at prec bits."""
+def _ball_sum(terms, term_ball, scale=None, complement=False):
+    """fn(prec): the arb ball of S = sum(term_ball(flint, t) for t in terms) (times scale(flint)), or of 1 - S
+    when complement, every operation at prec bits."""
     flint = _arb()
 
     def fn(prec):
@@ -607,7 +608,8 @@ def _ball_sum(terms, term_ball, scale=None):
             tot = flint.arb(0)
             for t in terms:
                 tot += term_ball(flint, t)
-            return tot * scale(flint) if scale else tot
+            tot = tot * scale(flint) if scale else tot
+            return 1 - tot if complement else tot
         finally:
             flint.ctx.prec = old
 
@@ -1137,20 +1139,13 @@ def _orthant(normals, flint, prec):
 
 
 def _orthant_ball_fn(cones, complement):
-    fn = _ball_sum(cones, lambda flint, rays: _orthant(_simplex_normals(rays), flint, flint.ctx.prec))
+    fn = _ball_sum(cones, lambda flint, rays: _orthant(_simplex_normals(rays), flint, flint.ctx.prec),
+                   complement=complement)
 
     def guarded(prec):
         if prec > 160:
             raise Reject("enclosure", "the enclosure is narrower than the checker can confirm")
-        if not complement:
-            return fn(prec)
-        flint = _arb()
-        old = flint.ctx.prec
-        flint.ctx.prec = prec  # 1 - x at the working precision, not the default 53 bits
-        try:
-            return 1 - fn(prec)
-        finally:
-            flint.ctx.prec = old
+        return fn(prec)
 
     return guarded
 
