@@ -15,7 +15,7 @@ sys.path.insert(0, os.path.dirname(__file__))
 from common import best_of, samples_for_relative_error, sampling_throughput  # noqa: E402
 
 import verifier  # noqa: E402
-from verifier.checker import check  # noqa: E402
+from verifier.kernel import check  # noqa: E402
 from verifier.certification import _as_loaded  # noqa: E402
 
 

@@ -17,7 +17,7 @@ import pytest
 
 from conftest import ROOT, run_cli
 import verifier
-from verifier.checker import check
+from verifier import check
 
 MODELS = os.path.join(ROOT, "models")
 

@@ -16,21 +16,14 @@ from verifier.tasks import label
 
 def _cell_of_point(cert, m, x):
     """The unique listed cell whose constraints hold strictly at x (None if x is on a boundary)."""
-    from verifier.checker import Model, _Cells, _parse_roots, _dotv
-    from verifier.checker import qmat
+    from verifier.kernel import read_certificate
+    from verifier.kernel.claim import Work, model
+    from verifier.kernel.cones import pattern, prediction, roots
 
-    mo = cert["model"]
-    model = Model.of(qmat(mo["W_hi"], "", None, None), qmat(mo["W_hh"], "", None, None),
-                     qmat(mo["W_oh"], "", None, None), mo["seq_len"])
-    roots = _parse_roots(cert, mo["seq_len"], cert["task"])
-    cc = _Cells(model, cert["task"], roots)
-    hits = []
-    for i, c in enumerate(cert["cells"]):
-        pat = tuple(tuple(int(ch) for ch in s) for s in c["pattern"])
-        cons = cc.constraints(roots[c["root"]], pat, c["decision"], "")
-        if all(_dotv(g, x) > 0 for g in cons):
-            hits.append(i)
-    return hits
+    c, w = read_certificate(cert), Work()
+    for rule in (model, roots, pattern, prediction):  # the kernel's own constraint lists
+        rule(c, w)
+    return [i for i, cons in enumerate(w.cons) if all(sum(a * b for a, b in zip(g, x)) > 0 for g in cons)]
 
 
 def consistency_at_random_points(rnn, task, cert, points=200, seed=0):

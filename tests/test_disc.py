@@ -61,17 +61,27 @@ def test_decision_ray_at_rational_slope(a, b, expected):
 
 
 def test_disc_agrees_with_cone_method():
-    """Two independent constructions (sectors vs chamber traversal) give the same exact error."""
-    from verifier.cones import certify_cones
-    from verifier.certification import _as_loaded
+    """Two independent constructions give the same exact error: the disc's sectors (certificate version 1)
+    and the general chamber traversal (cones.traverse, which seq_len 3-5 certificates use) run on n = 2,
+    its wrong cells' angles summed here with arb."""
+    import flint
+
+    from verifier.cones import traverse
+    from verifier.measure import arb_to_bounds
 
     for name in ("2nd_argmax_2_2.pth", "2nd_argmax_8_2.pth", "2nd_argmax_32_2.pth"):
-        lm = _as_loaded(os.path.join(ROOT, "models", name), None, None)
+        lm = verifier.load(os.path.join(ROOT, "models", name))
         disc = verifier.certify(lm, z3=False)
-        cones = certify_cones(lm, False, 30, {})
-        assert disc.error_lower <= cones.error_upper and cones.error_lower <= disc.error_upper, name
-        assert abs(disc.error_lower - cones.error_lower) < Fraction(1, 10 ** 28)
-        assert verifier.check(cones.certificate).accepted
+        _, cells = traverse(lm.rnn, lm.task)
+        with flint.ctx.workprec(200):
+            total = flint.arb(0)
+            for c in cells:
+                if c.wrong:
+                    assert len(c.rays) == 2, "a plane cell is a sector between two rays"
+                    (a0, a1), (b0, b1) = c.rays
+                    total += abs(flint.arb.atan2(flint.arb(a0 * b1 - a1 * b0), flint.arb(a0 * b0 + a1 * b1)))
+            lo, hi = arb_to_bounds(total / (2 * flint.arb.pi()))
+        assert disc.error_lower - Fraction(1, 10 ** 28) <= lo and hi <= disc.error_upper + Fraction(1, 10 ** 28), name
 
 
 def test_certificate_is_byte_identical(tmp_path):

@@ -10,10 +10,10 @@ Importing this package is light: torch and z3 are imported only by the rooms tha
 
 from __future__ import annotations
 
-__version__ = "0.1.0"
 
 __all__ = ["certify", "check", "load", "RNN", "VerifierError", "InputError", "__version__"]
 
+from ._version import __version__
 from .errors import InputError, VerifierError
 from .model import RNN
 
@@ -33,7 +33,8 @@ def certify(model, task=None, seq_len=None, **options):
 
 
 def check(certificate, checkpoint=None, z3=False):
-    """Re-check a certificate (path, JSON text or parsed document) with the independent checker."""
-    from .checker import check as _check
+    """Re-check a certificate (path, JSON text or parsed document) with the kernel (verifier.kernel); with
+    z3=True, Z3's second opinion runs after every rule has passed."""
+    from .second_opinion import check as _check
 
     return _check(certificate, checkpoint=checkpoint, z3=z3)

@@ -1,23 +1,29 @@
-"""Certification: load -> cones -> classify -> Z3 -> measure -> certificate -> independent re-check -> report.
+"""The pipeline: load -> regions (disc.py for seq_len 2, cones.py for 3-5) -> Z3 (smt.py) -> measure
+(measure.py) -> certificate document -> the kernel's independent re-check.
 
-`certify()` is the library entry point; `run_certify_cli` / `run_check_cli` are the thin CLI layers.
+`certify()` is the library entry point; it prints nothing (the CLI prints).  The pipeline drives the
+geometry modules; they never import it.
 """
 
 from __future__ import annotations
 
 import hashlib
 import os
-import sys
 import time
 from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Any
 
-from . import __version__
-from .errors import InputError, InternalError, UnsupportedError, EXIT_INPUT, EXIT_REJECTED
+from ._version import __version__
+from .errors import InputError, InternalError, UnsupportedError
 from .loader import LoadedModel, load
 from .model import RNN
-from .rational import dumps_canonical, dumps_compact, q, q_matrix, write_atomic
+from .rational import dumps_canonical, dumps_compact, q, weights_doc, write_atomic
+
+# seq_len 2 is served by certificate version 1 (the disc), 3 to 5 by version 2 (cones); see ARCHITECTURE.md
+MAX_SEQ_LEN = 5
+# seq_lens whose certificates `check --models` requires (n = 4, 5 certificates are optional: slow to check)
+CERTIFIABLE_SEQ_LENS = (2, 3)
 
 CLAIM = ("For the bias-free ReLU RNN with the exact rational weights below (the exact values of the "
          "checkpoint's floats) and x ~ N(0, I_n), the probability that argmax(model(x)) (first index on "
@@ -74,10 +80,6 @@ def _as_loaded(model, task, seq_len) -> LoadedModel:
     return load(model, task=task, seq_len=seq_len)
 
 
-def weights_doc(rnn: RNN) -> dict:
-    return {"W_hi": q_matrix(rnn.W_hi), "W_hh": q_matrix(rnn.W_hh), "W_oh": q_matrix(rnn.W_oh)}
-
-
 def model_block(rnn: RNN) -> dict:
     w = weights_doc(rnn)
     out = {"family": rnn.family, "hidden_size": rnn.d, "seq_len": rnn.seq_len, **w,
@@ -85,7 +87,7 @@ def model_block(rnn: RNN) -> dict:
     return out
 
 
-def _header(lm: LoadedModel, version: int, method: str) -> dict:
+def header(lm: LoadedModel, version: int, method: str) -> dict:
     return {"format": "verifier-certificate", "version": version, "generator": f"verifier {__version__}",
             "claim": CLAIM, "checkpoint": {"name": os.path.basename(lm.path), "sha256": lm.sha256},
             "model": model_block(lm.rnn), "task": lm.task, "method": method}
@@ -112,7 +114,7 @@ def _certify_disc(lm: LoadedModel, z3: bool, digits: int, timings: dict) -> Cert
     lo, hi, _prec = enclose(lambda p: wedge_angle_sum_ball(wedges, p), digits, exact_zero=not wedges)
     form = closed_form_wedges(wedges)
     timings["measure"] = time.perf_counter() - t0
-    doc = _header(lm, 1, "disc")
+    doc = header(lm, 1, "disc")
     doc["sectors"] = [{"u": [q(c) for c in s.u], "v": [q(c) for c in s.v],
                        "pattern": ["".join(map(str, row)) for row in s.pattern],
                        "label": s.label, "prediction": s.prediction, "wrong": s.wrong} for s in secs]
@@ -122,6 +124,58 @@ def _certify_disc(lm: LoadedModel, z3: bool, digits: int, timings: dict) -> Cert
     doc["regions"] = len(secs)
     return CertifyResult(lo, hi, form, True, len(secs), sum(s.wrong for s in secs), doc, lm,
                          timings=timings, details={"sectors": secs, "wedges": wedges})
+
+
+def _certify_cones(lm: LoadedModel, z3: bool, digits: int, timings: dict, progress: bool = False,
+                   max_regions=None, timeout=None, workers: int = 1) -> CertifyResult:
+    """Certificate version 2 for a position model of seq_len 3 to 5 (exact closed form for 3, rigorous
+    orthant-probability enclosure for 4 and 5)."""
+    from .cones import cell_document, traverse, triangulate
+    from .measure import closed_form_spherical, enclose, enclose_orthants, orthant_closed_form, spherical_sum_ball
+    from .measure import spherical_terms
+
+    rnn, n = lm.rnn, lm.seq_len
+    t0 = time.perf_counter()
+    tr, cells = traverse(rnn, lm.task, progress=progress, max_regions=max_regions, timeout=timeout,
+                         workers=workers)
+    timings["traverse"] = time.perf_counter() - t0
+    if z3:
+        from .smt import confirm_cells
+
+        t0 = time.perf_counter()
+        confirm_cells(rnn, lm.task, cells, tr.roots, progress=progress)
+        timings["z3"] = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    index = {(c.root, c.key): i for i, c in enumerate(cells)}
+    measured = None
+    if n == 3:
+        terms = spherical_terms([c.rays for c in cells if c.wrong])
+        form = closed_form_spherical(terms)
+        lo, hi, _ = enclose(lambda p: spherical_sum_ball(terms, p), digits, exact_zero=not terms)
+    else:
+        wrong = sum(c.wrong for c in cells)
+        measured = "wrong" if wrong <= len(cells) - wrong else "right"
+        cones_ = []
+        for c in cells:
+            if c.wrong == (measured == "wrong"):
+                c.simplices = triangulate(c.rays, c.masks, n, len(c.constraints))
+                cones_.extend([c.rays[r] for r in sx] for sx in c.simplices)
+        form = orthant_closed_form(measured, len(cones_), n)
+        lo, hi, digits = enclose_orthants(cones_, measured == "right", progress=progress)
+    timings["measure"] = time.perf_counter() - t0
+    doc = header(lm, 2, "cones")
+    doc["roots"] = [{"ranking": list(r.ranking), "x0_sign": r.sign} for r in tr.roots]
+    doc["evidence"] = "polygon" if n == 3 else "facets"
+    if measured is not None:
+        doc["measured"] = measured
+    doc["cells"] = [cell_document(c, index, n) for c in cells]
+    doc["error"] = {"lower": q(lo), "upper": q(hi), "closed_form": form, "rigorous": True, "digits": digits}
+    doc["accuracy"] = {"lower": q(1 - hi), "upper": q(1 - lo)}
+    regions = len({c.sigma for c in cells})
+    doc["regions"] = regions
+    doc["cell_count"] = len(cells)
+    return CertifyResult(lo, hi, form, True, regions, sum(c.wrong for c in cells), doc, lm, timings=timings,
+                         details={"cells": cells, "roots": tr.roots, "cell_count": len(cells)})
 
 
 def certify(model, task: str | None = None, seq_len: int | None = None, *, z3: bool | None = None,
@@ -144,22 +198,22 @@ def certify(model, task: str | None = None, seq_len: int | None = None, *, z3: b
         raise InputError("--digits must be between 1 and 1000")
     timings: dict = {}
     t_all = time.perf_counter()
+    if lm.seq_len > MAX_SEQ_LEN:
+        raise UnsupportedError(f"{lm.path}: seq_len {lm.seq_len}: cells can be traversed but a rigorous measure "
+                               f"for seq_len >= {MAX_SEQ_LEN + 1} is not implemented yet (no orthant rule)")
     if lm.seq_len == 2:
         res = _certify_disc(lm, True if z3 is None else z3, digits, timings)
     else:
-        from .cones import certify_cones
-
-        res = certify_cones(lm, bool(z3), digits, timings, progress=progress, max_regions=max_regions,
-                            timeout=timeout, workers=workers)
+        res = _certify_cones(lm, bool(z3), digits, timings, progress=progress, max_regions=max_regions,
+                             timeout=timeout, workers=workers)
     if self_check:
-        from .checker import check as independent_check
+        from .kernel import check as kernel_check
 
         t0 = time.perf_counter()
-        verdict = independent_check(res.certificate)
+        verdict = kernel_check(res.certificate)
         timings["check"] = time.perf_counter() - t0
         if not verdict.accepted:
-            raise InternalError(f"the independent checker rejected the new certificate: [{verdict.rule}] "
-                                f"{verdict.message}")
+            raise InternalError(f"the kernel rejected the new certificate: [{verdict.rule}] {verdict.message}")
     timings["total"] = time.perf_counter() - t_all
     res.timings = timings
     if out:
@@ -174,176 +228,10 @@ def certify(model, task: str | None = None, seq_len: int | None = None, *, z3: b
 
 
 def default_certificate_path(checkpoint: str) -> str:
+    """proofs/<checkpoint stem>.cert.json"""
     stem = os.path.basename(checkpoint)
     for ext in (".pth", ".pt", ".safetensors", ".json"):
         if stem.endswith(ext):
             stem = stem[: -len(ext)]
             break
     return os.path.join("proofs", stem + ".cert.json")
-
-
-def _fmt(x: Fraction, digits: int = 12) -> str:
-    if x == 0:
-        return "0"
-    from decimal import Decimal, getcontext
-
-    getcontext().prec = digits
-    return str(Decimal(x.numerator) / Decimal(x.denominator))
-
-
-def report_json(res: CertifyResult) -> dict:
-    out = {"checkpoint": res.model.path, "sha256": res.model.sha256, "task": res.model.task,
-           "hidden_size": res.model.hidden_size, "seq_len": res.model.seq_len,
-           "error": {"lower": q(res.error_lower), "upper": q(res.error_upper), "closed_form": res.closed_form,
-                     "rigorous": res.rigorous},
-           "accuracy": {"lower": q(res.accuracy[0]), "upper": q(res.accuracy[1])},
-           "regions": res.regions, "wrong_regions": res.wrong_regions,
-           "cells": res.details.get("cell_count", res.regions),
-           "certificate": res.certificate_path, "timings_s": {k: round(v, 4) for k, v in res.timings.items()}}
-    if res.sampled is not None:
-        out["sampled"] = res.sampled.to_json()
-    return out
-
-
-def run_certify_cli(a) -> int:
-    out = a.out or default_certificate_path(a.checkpoint)
-    if os.path.isdir(out):
-        raise InputError(f"--out {out}: is a directory")
-    res = certify(a.checkpoint, task=a.task, seq_len=a.seq_len, z3=a.z3, digits=a.digits, samples=a.samples,
-                  seed=a.seed, out=out, progress=not (a.quiet or a.json), max_regions=a.max_regions,
-                  timeout=a.timeout, workers=a.workers)
-    if a.json:
-        import json
-
-        sys.stdout.write(json.dumps(report_json(res), sort_keys=True, indent=1) + "\n")
-        return 0
-    from .measure import sympy_form
-
-    lm = res.model
-    print(f"{lm.path}: {lm.task}, d={lm.hidden_size}, n={lm.seq_len}, {lm.parameters} parameters "
-          f"(sha256 {lm.sha256[:16]}...)")
-    if not res.closed_form.startswith(("(", "0")):
-        print(f"  error (rigorous enclosure; no elementary closed form) = {res.closed_form}")
-    else:
-        print(f"  error (exact) = {sympy_form(res.closed_form)}")
-    print(f"  enclosure     [{_fmt(res.error_lower, 25)}, {_fmt(res.error_upper, 25)}]")
-    one = res.one_in()
-    if res.error_upper == 0:
-        print("  the model is never wrong (error exactly 0)")
-    elif one is not None and one >= 100:
-        print(f"  about 1 in {one:,.0f} inputs is misclassified; accuracy {_fmt(res.accuracy[0], 12)}")
-    else:
-        mid = (res.error_lower + res.error_upper) / 2
-        print(f"  {100 * float(mid):.4f}% of inputs are misclassified; accuracy {_fmt(res.accuracy[0], 12)}")
-    cells = res.details.get("cell_count")
-    what = (f"{res.regions} regions (activation patterns) split into {cells} cells, {res.wrong_regions} wrong"
-            if cells is not None else f"{res.regions} sectors, {res.wrong_regions} wrong")
-    print(f"  {what}; certificate {res.certificate_path} (checked: accepted)")
-    if res.sampled is not None:
-        s = res.sampled
-        print(f"  sampled (estimate, {s.samples} {s.dtype} samples): error {s.error:.6g}, 95% CI "
-              f"[{s.ci95[0]:.6g}, {s.ci95[1]:.6g}]")
-    print(f"  time: {res.timings.get('total', 0):.3f}s certify+check")
-    return 0
-
-
-def _gather(paths) -> list[str]:
-    files = []
-    for p in paths:
-        if os.path.isdir(p):
-            found = sorted(os.path.join(p, f) for f in os.listdir(p) if f.endswith(".cert.json"))
-            if not found:
-                raise InputError(f"{p}: no *.cert.json files")
-            files.extend(found)
-        elif os.path.exists(p):
-            files.append(p)
-        else:
-            raise InputError(f"{p}: no such file")
-    return files
-
-
-def run_check_cli(a) -> int:
-    import json
-
-    from .checker import Unreadable, check as independent_check, parse_json
-
-    files = _gather(a.certificates)
-    if a.checkpoint and len(files) != 1:
-        raise InputError("--checkpoint goes with exactly one certificate")
-    results = []
-    worst = 0
-    for f in files:
-        ckpt = a.checkpoint
-        problem = None
-        if a.models and not ckpt:
-            try:
-                with open(f, "rb") as fh:
-                    name = parse_json(fh.read().decode("utf-8"))["checkpoint"]["name"]
-                ckpt = os.path.join(a.models, os.path.basename(str(name)))
-                if not os.path.exists(ckpt):
-                    problem = f"stale: its checkpoint {ckpt} is not in {a.models}"
-            except Exception as exc:  # an unreadable certificate is reported by the checker below
-                problem = None if os.path.exists(f) else str(exc)
-        t0 = time.perf_counter()
-        if problem:
-            v_ok, rule, msg, code = False, "stale", problem, EXIT_REJECTED
-        else:
-            try:
-                v = independent_check(f, checkpoint=ckpt, z3=a.z3)
-                v_ok, rule, msg, code = v.accepted, v.rule, v.message, 0 if v.accepted else EXIT_REJECTED
-                summary = v.summary
-            except Unreadable as exc:
-                v_ok, rule, msg, code = False, "unreadable", str(exc), EXIT_INPUT
-        secs = time.perf_counter() - t0
-        worst = max(worst, code)
-        entry = {"certificate": f, "accepted": v_ok, "rule": rule, "message": msg, "seconds": round(secs, 3)}
-        if v_ok:
-            entry.update({"error_lower": summary["error_lower"], "error_upper": summary["error_upper"],
-                          "regions": summary["regions"]})
-        results.append(entry)
-        if not a.json:
-            if v_ok:
-                print(f"ACCEPTED  {f}  error in [{_fmt(Fraction(summary['error_lower']), 8)}, "
-                      f"{_fmt(Fraction(summary['error_upper']), 8)}], {summary['regions']} regions, {secs:.2f}s")
-            else:
-                print(f"REJECTED  {f}  [{rule}] {msg}")
-    if a.models:
-        missing = _missing_certificates(a.models, files)
-        for m in missing:
-            worst = max(worst, EXIT_REJECTED)
-            results.append({"certificate": None, "checkpoint": m, "accepted": False, "rule": "missing",
-                            "message": "certifiable model without a certificate"})
-            if not a.json:
-                print(f"MISSING   {m}  has no certificate among those checked")
-    if not a.json and len(results) > 1:
-        n_ok = sum(1 for r in results if r["accepted"])
-        print(f"{n_ok} of {len(results)} accepted" + ("" if n_ok == len(results) else
-                                                      f"; {len(results) - n_ok} rejected, stale or missing"))
-    if a.json:
-        sys.stdout.write(json.dumps({"results": results, "all_accepted": worst == 0}, sort_keys=True, indent=1)
-                         + "\n")
-    return worst
-
-
-def _missing_certificates(models_dir: str, cert_files) -> list[str]:
-    """Models in models_dir that this version can certify but have no certificate among cert_files."""
-    from .zoo import read_index
-
-    names = set()
-    for f in cert_files:
-        try:
-            from .checker import parse_json
-
-            with open(f, "rb") as fh:
-                names.add(os.path.basename(str(parse_json(fh.read().decode())["checkpoint"]["name"])))
-        except Exception:
-            continue
-    missing = []
-    for m in read_index(models_dir)["models"]:
-        if m["family"] == "position" and m["seq_len"] in CERTIFIABLE_SEQ_LENS and m["file"] not in names:
-            missing.append(os.path.join(models_dir, m["file"]))
-    return missing
-
-
-# seq_lens whose certificates `check --models` requires (n = 4, 5 certificates are optional: slow to check)
-CERTIFIABLE_SEQ_LENS = (2, 3)

@@ -1,14 +1,15 @@
 """Command line: a thin layer over the library.
 
     python -m verifier CKPT                  certify (the default command)
-    python -m verifier check CERT|DIR ...    re-check certificates with the independent checker
+    python -m verifier check CERT|DIR ...    re-check certificates with the kernel
     python -m verifier inspect CKPT          the model as exact rationals, and standardised
     python -m verifier sample CKPT           sampled error (the empirical baseline)
     python -m verifier explain CKPT          sectors table and the disc picture (seq_len 2)
     python -m verifier train ...             train AlgZoo models with the published recipe
 
 Exit codes: 0 success / accepted; 1 rejected (a certificate fails a rule); 2 usage or input error;
-3 a limit (--max-regions, --timeout) stopped the work; 130 interrupted.  Diagnostics go to stderr as
+3 a limit (--max-regions, --timeout) stopped the work; 4 internal error (a bug: please report);
+130 interrupted.  Diagnostics go to stderr as
 one line; results to stdout (`--json`: exactly one JSON object).
 """
 
@@ -16,9 +17,13 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
+import time
+from fractions import Fraction
 
-from .errors import EXIT_INPUT, EXIT_INTERRUPTED, VerifierError, InputError
+from .errors import EXIT_INPUT, EXIT_INTERNAL, EXIT_INTERRUPTED, EXIT_REJECTED, InputError, VerifierError
+from .tasks import TASKS
 
 COMMANDS = ("certify", "check", "inspect", "sample", "explain", "train")
 
@@ -45,7 +50,7 @@ def _build_parser() -> argparse.ArgumentParser:
 
     def model_args(sp):
         sp.add_argument("checkpoint", help="AlgZoo checkpoint (.pth), .safetensors, or verifier-weights .json")
-        sp.add_argument("--task", choices=("2nd_argmax", "argmax", "argmedian", "median"),
+        sp.add_argument("--task", choices=TASKS,
                         help="task (default: 2nd_argmax for position models, median for single-output models)")
         sp.add_argument("--seq-len", type=int, help="sequence length (required for single-output models)")
         sp.add_argument("--json", action="store_true", help="print one JSON object on stdout")
@@ -65,7 +70,7 @@ def _build_parser() -> argparse.ArgumentParser:
     c.add_argument("--digits", type=int, default=30, help="significant digits of the enclosure (default 30)")
     c.add_argument("--quiet", action="store_true", help="no progress bar")
 
-    k = sub.add_parser("check", help="re-check certificates with the independent checker")
+    k = sub.add_parser("check", help="re-check certificates with the kernel")
     k.add_argument("certificates", nargs="+", help="certificate files or folders of *.cert.json")
     k.add_argument("--checkpoint", help="also verify the certificate's SHA-256 against this file")
     k.add_argument("--models", help="folder of checkpoints: each certificate's checkpoint must be there with "
@@ -91,7 +96,7 @@ def _build_parser() -> argparse.ArgumentParser:
     e.add_argument("--no-plot", action="store_true", help="only print the table")
 
     t = sub.add_parser("train", help="train AlgZoo models with the published recipe, best of several seeds")
-    t.add_argument("--task", required=True, choices=("2nd_argmax", "argmax", "argmedian", "median"))
+    t.add_argument("--task", required=True, choices=TASKS)
     t.add_argument("--hidden", type=int, required=True, help="hidden size d")
     t.add_argument("--seq-len", type=int, required=True, help="sequence length n")
     t.add_argument("--seeds", default="0-4", help="seeds, e.g. 0-4 (default) or 0,2")
@@ -113,14 +118,14 @@ def _emit_json(obj) -> None:
 def cmd_inspect(a) -> int:
     from .loader import load
     from .model import standardize
-    from .rational import q, q_matrix
+    from .rational import q, q_matrix, weights_doc
 
     m = load(a.checkpoint, task=a.task, seq_len=a.seq_len)
     out = {"family": m.family, "task": m.task, "hidden_size": m.hidden_size, "seq_len": m.seq_len,
            "parameters": m.parameters, "sha256": m.sha256, "source_dtype": m.source_dtype, "shapes": m.shapes}
     if m.rnn is not None:
         std, c = standardize(m.rnn)
-        out["weights"] = {"W_hi": q_matrix(m.rnn.W_hi), "W_hh": q_matrix(m.rnn.W_hh), "W_oh": q_matrix(m.rnn.W_oh)}
+        out["weights"] = weights_doc(m.rnn)
         out["standardized"] = {"W_hi": q_matrix(std.W_hi), "W_hh": q_matrix(std.W_hh),
                                "W_oh": q_matrix(std.W_oh), "scales": [q(v) for v in c]}
     else:
@@ -196,16 +201,168 @@ def cmd_train(a) -> int:
     return 0
 
 
-def cmd_certify(a) -> int:
-    from .certification import run_certify_cli
+def _fmt(x: Fraction, digits: int = 12) -> str:
+    if x == 0:
+        return "0"
+    from decimal import Decimal, getcontext
 
-    return run_certify_cli(a)
+    getcontext().prec = digits
+    return str(Decimal(x.numerator) / Decimal(x.denominator))
+
+
+def report_json(res) -> dict:
+    from .rational import q
+
+    out = {"checkpoint": res.model.path, "sha256": res.model.sha256, "task": res.model.task,
+           "hidden_size": res.model.hidden_size, "seq_len": res.model.seq_len,
+           "error": {"lower": q(res.error_lower), "upper": q(res.error_upper), "closed_form": res.closed_form,
+                     "rigorous": res.rigorous},
+           "accuracy": {"lower": q(res.accuracy[0]), "upper": q(res.accuracy[1])},
+           "regions": res.regions, "wrong_regions": res.wrong_regions,
+           "cells": res.details.get("cell_count", res.regions),
+           "certificate": res.certificate_path, "timings_s": {k: round(v, 4) for k, v in res.timings.items()}}
+    if res.sampled is not None:
+        out["sampled"] = res.sampled.to_json()
+    return out
+
+
+def cmd_certify(a) -> int:
+    from .certification import certify, default_certificate_path
+
+    out = a.out or default_certificate_path(a.checkpoint)
+    if os.path.isdir(out):
+        raise InputError(f"--out {out}: is a directory")
+    res = certify(a.checkpoint, task=a.task, seq_len=a.seq_len, z3=a.z3, digits=a.digits, samples=a.samples,
+                  seed=a.seed, out=out, progress=not (a.quiet or a.json), max_regions=a.max_regions,
+                  timeout=a.timeout, workers=a.workers)
+    if a.json:
+        _emit_json(report_json(res))
+        return 0
+    from .measure import sympy_form
+
+    lm = res.model
+    print(f"{lm.path}: {lm.task}, d={lm.hidden_size}, n={lm.seq_len}, {lm.parameters} parameters "
+          f"(sha256 {lm.sha256[:16]}...)")
+    if not res.closed_form.startswith(("(", "0")):
+        print(f"  error (rigorous enclosure; no elementary closed form) = {res.closed_form}")
+    else:
+        print(f"  error (exact) = {sympy_form(res.closed_form)}")
+    print(f"  enclosure     [{_fmt(res.error_lower, 25)}, {_fmt(res.error_upper, 25)}]")
+    one = res.one_in()
+    if res.error_upper == 0:
+        print("  the model is never wrong (error exactly 0)")
+    elif one is not None and one >= 100:
+        print(f"  about 1 in {one:,.0f} inputs is misclassified; accuracy {_fmt(res.accuracy[0], 12)}")
+    else:
+        mid = (res.error_lower + res.error_upper) / 2
+        print(f"  {100 * float(mid):.4f}% of inputs are misclassified; accuracy {_fmt(res.accuracy[0], 12)}")
+    cells = res.details.get("cell_count")
+    what = (f"{res.regions} regions (activation patterns) split into {cells} cells, {res.wrong_regions} wrong"
+            if cells is not None else f"{res.regions} sectors, {res.wrong_regions} wrong")
+    print(f"  {what}; certificate {res.certificate_path} (checked: accepted)")
+    if res.sampled is not None:
+        s = res.sampled
+        print(f"  sampled (estimate, {s.samples} {s.dtype} samples): error {s.error:.6g}, 95% CI "
+              f"[{s.ci95[0]:.6g}, {s.ci95[1]:.6g}]")
+    print(f"  time: {res.timings.get('total', 0):.3f}s certify+check")
+    return 0
+
+
+def _gather(paths) -> list[str]:
+    files = []
+    for p in paths:
+        if os.path.isdir(p):
+            found = sorted(os.path.join(p, f) for f in os.listdir(p) if f.endswith(".cert.json"))
+            if not found:
+                raise InputError(f"{p}: no *.cert.json files")
+            files.extend(found)
+        elif os.path.exists(p):
+            files.append(p)
+        else:
+            raise InputError(f"{p}: no such file")
+    return files
+
+
+def _checkpoint_name(cert_path: str) -> str | None:
+    """The checkpoint file name a certificate names, or None when it cannot be read (the kernel reports why)."""
+    from .kernel import Reject, parse_json
+
+    try:
+        with open(cert_path, "rb") as fh:
+            return os.path.basename(str(parse_json(fh.read().decode("utf-8"))["checkpoint"]["name"]))
+    except (OSError, UnicodeDecodeError, Reject, KeyError, TypeError):
+        return None
 
 
 def cmd_check(a) -> int:
-    from .certification import run_check_cli
+    from .kernel import Unreadable
+    from .second_opinion import check as checked
 
-    return run_check_cli(a)
+    files = _gather(a.certificates)
+    if a.checkpoint and len(files) != 1:
+        raise InputError("--checkpoint goes with exactly one certificate")
+    results = []
+    worst = 0
+    for f in files:
+        ckpt = a.checkpoint
+        problem = None
+        if a.models and not ckpt:
+            name = _checkpoint_name(f)
+            if name is not None:
+                ckpt = os.path.join(a.models, name)
+                if not os.path.exists(ckpt):
+                    problem = f"stale: its checkpoint {ckpt} is not in {a.models}"
+        t0 = time.perf_counter()
+        if problem:
+            v_ok, rule, msg, code = False, "stale", problem, EXIT_REJECTED
+        else:
+            try:
+                v = checked(f, checkpoint=ckpt, z3=a.z3)
+                v_ok, rule, msg, code = v.accepted, v.rule, v.message, 0 if v.accepted else EXIT_REJECTED
+                summary = v.summary
+            except Unreadable as exc:
+                v_ok, rule, msg, code = False, "unreadable", str(exc), EXIT_INPUT
+        secs = time.perf_counter() - t0
+        worst = max(worst, code)
+        entry = {"certificate": f, "accepted": v_ok, "rule": rule, "message": msg, "seconds": round(secs, 3)}
+        if v_ok:
+            entry.update({"error_lower": summary["error_lower"], "error_upper": summary["error_upper"],
+                          "regions": summary["regions"]})
+        results.append(entry)
+        if not a.json:
+            if v_ok:
+                print(f"ACCEPTED  {f}  error in [{_fmt(Fraction(summary['error_lower']), 8)}, "
+                      f"{_fmt(Fraction(summary['error_upper']), 8)}], {summary['regions']} regions, {secs:.2f}s")
+            else:
+                print(f"REJECTED  {f}  [{rule}] {msg}")
+    if a.models:
+        missing = _missing_certificates(a.models, files)
+        for m in missing:
+            worst = max(worst, EXIT_REJECTED)
+            results.append({"certificate": None, "checkpoint": m, "accepted": False, "rule": "missing",
+                            "message": "certifiable model without a certificate"})
+            if not a.json:
+                print(f"MISSING   {m}  has no certificate among those checked")
+    if not a.json and len(results) > 1:
+        n_ok = sum(1 for r in results if r["accepted"])
+        print(f"{n_ok} of {len(results)} accepted" + ("" if n_ok == len(results) else
+                                                      f"; {len(results) - n_ok} rejected, stale or missing"))
+    if a.json:
+        _emit_json({"results": results, "all_accepted": worst == 0})
+    return worst
+
+
+def _missing_certificates(models_dir: str, cert_files) -> list[str]:
+    """Models in models_dir that this version can certify but have no certificate among cert_files."""
+    from .certification import CERTIFIABLE_SEQ_LENS
+    from .zoo import read_index
+
+    names = {_checkpoint_name(f) for f in cert_files}
+    missing = []
+    for m in read_index(models_dir)["models"]:
+        if m["family"] == "position" and m["seq_len"] in CERTIFIABLE_SEQ_LENS and m["file"] not in names:
+            missing.append(os.path.join(models_dir, m["file"]))
+    return missing
 
 
 def cmd_explain(a) -> int:
@@ -236,13 +393,11 @@ def main(argv=None) -> int:
     except BrokenPipeError:
         return 0
     except Exception as exc:  # a bug, not a verdict: one line, and the traceback on request
-        import os
-
         if os.environ.get("VERIFIER_DEBUG"):
             raise
         sys.stderr.write(f"verifier: internal error (please report): {type(exc).__name__}: {exc}; "
                          "set VERIFIER_DEBUG=1 for the traceback\n")
-        return 1
+        return EXIT_INTERNAL
 
 
 if __name__ == "__main__":

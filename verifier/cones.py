@@ -1,4 +1,4 @@
-"""seq_len >= 2: exact cone traversal with adjacency-checked coverage (certificate version 2).
+"""Exact cone traversal with adjacency-checked coverage (the geometry of certificate version 2).
 
 R^n is split into 2 * n! roots: an ordering chamber (x_{r0} > x_{r1} > ... , the task's target is
 constant there) intersected with a half-space x_0 > 0 or x_0 < 0 (which makes every cone pointed).
@@ -16,8 +16,9 @@ a solver (see proofs/FORMAT.md):
   other  "facets": an interior witness, a facet witness point with its neighbour for every facet,
          "same" for constraints that repeat a facet, and the support of Farkas multipliers for the
          implied (redundant) constraints.
-Measure: n = 2 angles, n = 3 spherical polygons (Van Oosterom-Strackee fan), both exact closed forms
-with ball-arithmetic enclosures; n >= 4 is reported as an estimate (see cones_measure).
+The traversal works for any n >= 2 (the pipeline uses it for 3 to 5; seq_len 2 is the disc's); the
+measure of the cells is the pipeline's business (certification.py with measure.py): spherical polygons
+for n = 3, triangulations (`triangulate`) and orthant probabilities for n = 4, 5.
 """
 
 from __future__ import annotations
@@ -520,82 +521,3 @@ def cell_document(cell: Cell, index: dict, n: int) -> dict:
         if cell.simplices:
             doc["simplices"] = [list(sx) for sx in cell.simplices]
     return doc
-
-
-def wrong_measure_terms(cells, n: int):
-    """n = 2: wedges (a, b) with cross > 0; n = 3: Van Oosterom-Strackee terms of every wrong cell's fan."""
-    from .measure import spherical_terms
-
-    wrong = [c for c in cells if c.wrong]
-    if n == 2:
-        wedges = []
-        for c in wrong:
-            a, b = c.rays
-            if a[0] * b[1] - a[1] * b[0] < 0:
-                a, b = b, a
-            wedges.append((a, b))
-        return wedges
-    if n == 3:
-        return spherical_terms([c.rays for c in wrong])
-    raise UnsupportedError(f"a rigorous measure for seq_len {n} is not implemented yet")
-
-
-def certify_cones(lm, z3: bool, digits: int, timings: dict, progress: bool = False, max_regions=None,
-                  timeout=None, workers: int = 1):
-    """Certificate version 2 for a position model of any seq_len >= 2 (rigorous measure for n <= 3)."""
-    from .certification import CertifyResult, _header
-    from .measure import (closed_form_spherical, closed_form_wedges, enclose, spherical_sum_ball,
-                          wedge_angle_sum_ball)
-    from .rational import q
-
-    rnn, n = lm.rnn, lm.seq_len
-    if n > 5:
-        raise UnsupportedError(f"seq_len {n}: cells can be traversed but a rigorous measure for n >= 6 is not "
-                               "implemented yet")
-    t0 = time.perf_counter()
-    tr, cells = traverse(rnn, lm.task, progress=progress, max_regions=max_regions, timeout=timeout,
-                         workers=workers)
-    timings["traverse"] = time.perf_counter() - t0
-    if z3:
-        from .smt import confirm_cells
-
-        t0 = time.perf_counter()
-        confirm_cells(rnn, lm.task, cells, tr.roots, progress=progress)
-        timings["z3"] = time.perf_counter() - t0
-    t0 = time.perf_counter()
-    index = {(c.root, c.key): i for i, c in enumerate(cells)}
-    measured = None
-    if n == 2:
-        terms = wrong_measure_terms(cells, n)
-        form = closed_form_wedges(terms)
-        lo, hi, _ = enclose(lambda p: wedge_angle_sum_ball(terms, p), digits, exact_zero=not terms)
-    elif n == 3:
-        terms = wrong_measure_terms(cells, n)
-        form = closed_form_spherical(terms)
-        lo, hi, _ = enclose(lambda p: spherical_sum_ball(terms, p), digits, exact_zero=not terms)
-    else:
-        from .measure import orthant_closed_form, enclose_orthants
-
-        wrong = sum(c.wrong for c in cells)
-        measured = "wrong" if wrong <= len(cells) - wrong else "right"
-        cones_ = []
-        for c in cells:
-            if c.wrong == (measured == "wrong"):
-                c.simplices = triangulate(c.rays, c.masks, n, len(c.constraints))
-                cones_.extend([c.rays[r] for r in sx] for sx in c.simplices)
-        form = orthant_closed_form(measured, len(cones_), n)
-        lo, hi, digits = enclose_orthants(cones_, measured == "right", progress=progress)
-    timings["measure"] = time.perf_counter() - t0
-    doc = _header(lm, 2, "cones")
-    doc["roots"] = [{"ranking": list(r.ranking), "x0_sign": r.sign} for r in tr.roots]
-    doc["evidence"] = "polygon" if n == 3 else "facets"
-    if measured is not None:
-        doc["measured"] = measured
-    doc["cells"] = [cell_document(c, index, n) for c in cells]
-    doc["error"] = {"lower": q(lo), "upper": q(hi), "closed_form": form, "rigorous": True, "digits": digits}
-    doc["accuracy"] = {"lower": q(1 - hi), "upper": q(1 - lo)}
-    regions = len({c.sigma for c in cells})
-    doc["regions"] = regions
-    doc["cell_count"] = len(cells)
-    return CertifyResult(lo, hi, form, True, regions, sum(c.wrong for c in cells), doc, lm, timings=timings,
-                         details={"cells": cells, "roots": tr.roots, "cell_count": len(cells)})

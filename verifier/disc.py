@@ -12,25 +12,14 @@ All arithmetic is on integers (rays are primitive integer vectors).
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 from .errors import UnsupportedError
-from .model import RNN, IntRNN, Pattern, argmax_first, dot
+from .exact import cross2 as cross, dot, primitive
+from .model import RNN, IntRNN, Pattern, argmax_first
 from .tasks import POSITION_TASKS, label as task_label
 
 Ray = tuple[int, int]
-
-
-def cross(u: Ray, v: Ray) -> int:
-    return u[0] * v[1] - u[1] * v[0]
-
-
-def primitive(v) -> tuple[int, ...]:
-    g = 0
-    for c in v:
-        g = math.gcd(g, c)
-    return tuple(c // g for c in v) if g > 1 else tuple(v)
 
 
 @dataclass(frozen=True)

@@ -7,6 +7,7 @@ EXIT_OK = 0
 EXIT_REJECTED = 1  # a certificate was rejected / a checked property fails
 EXIT_INPUT = 2  # usage error or unreadable / unsupported input
 EXIT_LIMIT = 3  # a resource limit (--max-regions, --timeout) stopped the work cleanly
+EXIT_INTERNAL = 4  # a bug: the generator's own claim failed the kernel, or an unexpected exception
 EXIT_INTERRUPTED = 130  # Ctrl-C
 
 
@@ -33,6 +34,6 @@ class LimitReached(VerifierError):
 
 
 class InternalError(VerifierError):
-    """A claim the generator was about to make failed its own exact re-check (a bug, never a verdict)."""
+    """A claim the generator was about to make failed its own exact re-check (a bug, never a verdict): exit 4."""
 
-    exit_code = EXIT_REJECTED
+    exit_code = EXIT_INTERNAL

@@ -23,12 +23,8 @@ def primitive(v: Sequence[int]) -> Vec:
     return tuple(c // g for c in v)
 
 
-def integral(v: Sequence[Fraction]) -> Vec:
-    """A primitive integer vector positively proportional to a rational vector."""
-    den = 1
-    for c in v:
-        den = math.lcm(den, Fraction(c).denominator)
-    return primitive([int(Fraction(c) * den) for c in v])
+def cross2(u: Sequence[int], v: Sequence[int]) -> int:
+    return u[0] * v[1] - u[1] * v[0]
 
 
 def cross3(a: Sequence[int], b: Sequence[int]) -> Vec:
@@ -154,19 +150,6 @@ def solve_nonneg(columns: Sequence[Sequence[int]], target: Sequence[int]) -> lis
     if any(sum(lam[i] * columns[i][r] for i in range(k)) != target[r] for r in range(m)):
         return None
     return lam
-
-
-def solve_exact(columns: Sequence[Sequence[int]], target: Sequence[int]) -> list[Fraction] | None:
-    """The unique solution lam of sum_i lam_i columns[i] = target, or None (no solution / not unique).
-
-    Integer arithmetic: pick k independent rows, Cramer's rule with Bareiss determinants, then verify
-    every row exactly.
-    """
-    res = solve_exact_int(columns, target)
-    if res is None:
-        return None
-    nums, den = res
-    return [Fraction(v, den) for v in nums]
 
 
 def independent_rows(columns: Sequence[Sequence[int]], m: int) -> list[int] | None:

@@ -19,7 +19,7 @@ from typing import Any
 
 from .errors import InputError, UnsupportedError
 from .model import FAMILY_POSITION, FAMILY_SCALAR, RNN
-from .rational import loads_strict, parse_q_matrix, q_matrix
+from .rational import loads_strict, parse_q_matrix, weights_doc
 from .tasks import check_task
 
 RNN_KEYS = ("rnn.weight_ih_l0", "rnn.weight_hh_l0", "linear.weight")
@@ -254,7 +254,7 @@ def _load_weights_json(path, data, sha, task, seq_len) -> LoadedModel:
 def weights_json(rnn: RNN, task: str | None = None, note: str | None = None) -> dict[str, Any]:
     """A verifier-weights document for exact rational weights."""
     doc = {"format": WEIGHTS_FORMAT, "version": 1, "seq_len": rnn.seq_len,
-           "W_hi": q_matrix(rnn.W_hi), "W_hh": q_matrix(rnn.W_hh), "W_oh": q_matrix(rnn.W_oh)}
+           **weights_doc(rnn)}
     if task:
         doc["task"] = task
     if note:

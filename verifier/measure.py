@@ -9,6 +9,8 @@ from __future__ import annotations
 import math
 from fractions import Fraction
 
+from .exact import cross2, dot, null_vector, primitive
+
 BASE_PREC = 256
 
 
@@ -53,17 +55,11 @@ def correct_digits(lo: Fraction, hi: Fraction) -> float:
 def wedge_angle_sum_ball(wedges, prec: int):
     """arb ball of (sum of atan2(cross, dot) over integer wedges (a, b)) / (2 pi)."""
     flint = _flint()
-    old = flint.ctx.prec
-    flint.ctx.prec = prec
-    try:
+    with flint.ctx.workprec(prec):
         total = flint.arb(0)
         for a, b in wedges:
-            c = a[0] * b[1] - a[1] * b[0]
-            d = a[0] * b[0] + a[1] * b[1]
-            total += flint.arb.atan2(flint.arb(c), flint.arb(d))
+            total += flint.arb.atan2(flint.arb(cross2(a, b)), flint.arb(dot(a, b)))
         return total / (2 * flint.arb.pi())
-    finally:
-        flint.ctx.prec = old
 
 
 def enclose(ball_fn, digits: int, exact_zero: bool = False) -> tuple[Fraction, Fraction, int]:
@@ -86,12 +82,7 @@ def closed_form_wedges(wedges) -> str:
     """Canonical closed form of the wedge-angle sum: "(atan2(c1, d1) + ...)/(2*pi)", or "0"."""
     if not wedges:
         return "0"
-    terms = []
-    for a, b in wedges:
-        c = a[0] * b[1] - a[1] * b[0]
-        d = a[0] * b[0] + a[1] * b[1]
-        terms.append(f"atan2({c}, {d})")
-    return "(" + " + ".join(terms) + ")/(2*pi)"
+    return "(" + " + ".join(f"atan2({cross2(a, b)}, {dot(a, b)})" for a, b in wedges) + ")/(2*pi)"
 
 
 def sympy_form(closed_form: str, max_terms: int = 6) -> str:
@@ -134,17 +125,13 @@ def closed_form_spherical(terms) -> str:
 def spherical_sum_ball(terms, prec: int):
     """arb ball of the spherical closed form (each fan triangle contributes Omega/(4 pi))."""
     flint = _flint()
-    old = flint.ctx.prec
-    flint.ctx.prec = prec
-    try:
+    with flint.ctx.workprec(prec):
         total = flint.arb(0)
         for N, A, B, C, ab, ac, bc in terms:
             sA, sB, sC = flint.arb(A).sqrt(), flint.arb(B).sqrt(), flint.arb(C).sqrt()
             den = flint.arb(A * B * C).sqrt() + ab * sC + ac * sB + bc * sA
             total += flint.arb.atan2(flint.arb(N), den)
         return total / (2 * flint.arb.pi())
-    finally:
-        flint.ctx.prec = old
 
 
 # ------------------------------------------------------------------------------------------------
@@ -153,7 +140,6 @@ def spherical_sum_ball(terms, prec: int):
 
 def simplex_normals(rays):
     """Facet normals g_i of the simplicial cone spanned by n integer rays: g_i . r_j = 0 (j != i), g_i . r_i > 0."""
-    from .exact import null_vector, primitive
 
     n = len(rays)
     out = []
@@ -240,9 +226,7 @@ def orthant_ball(normals, prec: int):
     import itertools
 
     flint = _flint()
-    old = flint.ctx.prec
-    flint.ctx.prec = prec
-    try:
+    with flint.ctx.workprec(prec):
         n = len(normals)
         G = [[sum(a * b for a, b in zip(gi, gj)) for gj in normals] for gi in normals]
         if n == 4:
@@ -261,8 +245,6 @@ def orthant_ball(normals, prec: int):
                       for c in itertools.combinations(range(5), 4)), arb(0))
             return (1 - arb(5) / 2 + s2 - s3 + s4) / 2
         raise ValueError(f"orthant probabilities for n = {n} are not implemented")
-    finally:
-        flint.ctx.prec = old
 
 
 ORTHANT_PREC = 80  # per-integral tolerance 2^-61: ~3e-19 radius per cone (64 bits gave ~1e-14, too wide for
@@ -284,14 +266,10 @@ def orthant_sum_ball(cones, prec: int = ORTHANT_PREC, progress: bool = False):
         from tqdm import tqdm
 
         it = tqdm(cones, desc="orthant integrals", unit="cone", leave=False)
-    old = flint.ctx.prec
-    flint.ctx.prec = prec  # the sum too: at the default 53 bits each addition would cost ~1e-17
-    try:
+    with flint.ctx.workprec(prec):  # the sum too: at the default 53 bits each addition would cost ~1e-17
         total = flint.arb(0)
         for rays in it:
             total += orthant_ball(simplex_normals(rays), prec)
-    finally:
-        flint.ctx.prec = old
     return total
 
 

@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from fractions import Fraction
 from typing import Sequence
 
+from .exact import dot
+
 Matrix = tuple[tuple[Fraction, ...], ...]
 Pattern = tuple[tuple[int, ...], ...]
 
@@ -135,11 +137,6 @@ def argmax_first(values: Sequence) -> int:
     return best
 
 
-def predict(rnn: RNN, x: Sequence[Fraction]) -> int:
-    """The exact prediction (argmax of the exact logits, first index on ties)."""
-    return argmax_first(forward(rnn, x))
-
-
 def standardize(rnn: RNN) -> tuple[RNN, tuple[Fraction, ...]]:
     """Rescale each hidden neuron i by c_i = 1/|W_hi[i]| (1 where W_hi[i] = 0): same function, exactly.
 
@@ -248,8 +245,3 @@ class IntRNN:
             sig.append(s)
             prev_f, prev_s = f, s
         return tuple(sig), steps, self.output_forms(prev_f, prev_s)
-
-
-def dot(a: Sequence, b: Sequence):
-    """Exact dot product."""
-    return sum(x * y for x, y in zip(a, b))

@@ -43,6 +43,11 @@ def q_matrix(rows) -> list[list[str]]:
     return [[q(v) for v in row] for row in rows]
 
 
+def weights_doc(rnn) -> dict:
+    """The three weight matrices as canonical rational strings (the certificate's and the weights file's)."""
+    return {"W_hi": q_matrix(rnn.W_hi), "W_hh": q_matrix(rnn.W_hh), "W_oh": q_matrix(rnn.W_oh)}
+
+
 def parse_q_matrix(obj: Any, where: str) -> tuple[tuple[Fraction, ...], ...]:
     """Parse a nested list of rational strings into a tuple-of-tuples matrix (rows may not be ragged)."""
     if not isinstance(obj, list) or not obj or not all(isinstance(r, list) for r in obj):

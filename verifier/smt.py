@@ -17,8 +17,7 @@ from fractions import Fraction
 from typing import Sequence
 
 from .errors import InternalError
-
-RANK_OF_TARGET = {"argmax": lambda n: 0, "2nd_argmax": lambda n: 1, "argmedian": lambda n: (n - 1) // 2}
+from .tasks import TARGET_RANK
 
 
 def smt_num(v) -> str:
@@ -100,7 +99,7 @@ class NetworkSolver:
                 continue
             cond = f"(>= x{j} x{k})" if j < k else f"(> x{j} x{k})"
             before.append(f"(ite {cond} 1.0 0.0)")
-        return f"(not (= {_sum(before)} {RANK_OF_TARGET[self.task](n)}.0))"
+        return f"(not (= {_sum(before)} {TARGET_RANK[self.task](n)}.0))"
 
     @staticmethod
     def _prediction_is_not(logits, p: int) -> str:

@@ -20,6 +20,8 @@ from .errors import InputError
 POSITION_TASKS = ("2nd_argmax", "argmax", "argmedian")
 SCALAR_TASKS = ("median",)
 TASKS = POSITION_TASKS + SCALAR_TASKS
+# the rank (0 = largest) whose position is the target, for seq_len n
+TARGET_RANK = {"argmax": lambda n: 0, "2nd_argmax": lambda n: 1, "argmedian": lambda n: (n - 1) // 2}
 
 
 def check_task(task: str, family: str, n: int | None) -> None:
@@ -52,13 +54,8 @@ def label(task: str, x: Sequence[Fraction]):
 
 def label_of_ranking(task: str, r: Sequence[int]) -> int:
     """The position target of a task for an ordering chamber given by its ranking (largest first)."""
-    n = len(r)
-    if task == "argmax":
-        return r[0]
-    if task == "2nd_argmax":
-        return r[1]
-    if task == "argmedian":
-        return r[(n - 1) // 2]
+    if task in TARGET_RANK:
+        return r[TARGET_RANK[task](len(r))]
     raise InputError(f"unknown task {task!r}" if task not in TASKS else f"task {task!r} has no position target")
 
 

@@ -1,0 +1,216 @@
+"""A certificate read into named parts.  Reading checks only the shape (rules json, rational, schema,
+format, version); every claim is left to the rules.  Index ranges that depend on recomputed constraint
+lists are checked by the rules that recompute them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from fractions import Fraction
+
+from .read import boolean, indices, int_vec, lst, obj, pattern, qmat, rat, small_int
+from .rules import Reject
+
+FORMAT = "verifier-certificate"
+VERSIONS = (1, 2)
+MAX_DIM = 4096
+MAX_INDEX = 1 << 30
+
+_TOP = ("format", "version", "generator", "claim", "checkpoint", "model", "task", "method", "error", "accuracy",
+        "regions")
+_TOP_V1 = _TOP + ("sectors", "wedges")
+_TOP_V2 = _TOP + ("roots", "evidence", "cells", "cell_count")
+_TOP_V2_OPTIONAL = ("measured",)
+
+
+@dataclass(frozen=True)
+class ErrorClaim:
+    lower: Fraction
+    upper: Fraction
+    closed_form: str
+    rigorous: bool
+    digits: int
+
+
+@dataclass(frozen=True)
+class Sector:
+    """Version 1: the open sector {a u + b v : a, b > 0} and what is claimed on it."""
+
+    u: tuple
+    v: tuple
+    pattern: tuple
+    label: int
+    prediction: int
+    wrong: bool
+
+
+@dataclass(frozen=True)
+class Facet:
+    rays: tuple  # ray indices whose sum is the facet point
+    neighbor: int | None
+
+
+@dataclass(frozen=True)
+class Same:
+    of: int  # a positive multiple of this facet constraint
+
+
+@dataclass(frozen=True)
+class Implied:
+    support: tuple  # facet constraints of which it is a nonnegative combination
+
+
+@dataclass(frozen=True)
+class Cell:
+    """Version 2: a cell (root, pattern, decision string) and its evidence."""
+
+    root: int
+    pattern: tuple
+    decision: str
+    wrong: bool
+    edges: tuple = ()  # polygon: cyclic constraint indices
+    neighbors: tuple = ()  # polygon: per edge
+    rays: tuple = ()  # facets: n - 1 constraint indices per extreme ray
+    evidence: tuple = ()  # facets: Facet | Same | Implied per constraint
+    simplices: tuple | None = None  # facets, n >= 4, measured cells: n ray indices per simplex
+
+
+@dataclass(frozen=True)
+class Certificate:
+    version: int
+    method: str
+    task: str
+    family: str
+    d: int
+    n: int
+    weights_text: dict  # the three matrices as written (the digest is taken of them)
+    weights_sha256: str
+    W_hi: tuple
+    W_hh: tuple
+    W_oh: tuple
+    checkpoint_name: str
+    checkpoint_sha256: str
+    error: ErrorClaim
+    accuracy: tuple  # (lower, upper)
+    regions: int
+    sectors: tuple = ()
+    wedges: tuple = ()  # (first sector, last sector) per wedge
+    roots: tuple = ()  # (ranking, x0 sign)
+    evidence: str = ""
+    measured: str | None = None
+    cells: tuple = ()
+    cell_count: int = 0
+
+
+def _header(doc) -> int:
+    if not isinstance(doc, dict):
+        raise Reject("schema", "certificate is not a JSON object")
+    if doc.get("format") != FORMAT:
+        raise Reject("format", f"format is {doc.get('format')!r}, expected {FORMAT!r}")
+    version = doc.get("version")
+    if isinstance(version, bool) or version not in VERSIONS:
+        raise Reject("version", f"unknown format version {version!r} (this kernel knows {list(VERSIONS)})")
+    return version
+
+
+def _text(v, where: str) -> str:
+    if not isinstance(v, str):
+        raise Reject("schema", f"{where}: expected a string")
+    return v
+
+
+def read_certificate(doc) -> Certificate:
+    """The parsed certificate; raises Reject (json, rational, schema, format, version) on a malformed one."""
+    version = _header(doc)
+    obj(doc, "certificate", _TOP_V1 if version == 1 else _TOP_V2, () if version == 1 else _TOP_V2_OPTIONAL)
+    mo = obj(doc["model"], "model", ("family", "hidden_size", "seq_len", "W_hi", "W_hh", "W_oh", "weights_sha256"))
+    d = small_int(mo["hidden_size"], "model.hidden_size", 1, MAX_DIM)
+    n = small_int(mo["seq_len"], "model.seq_len", 2, 64)
+    W_hi, W_hh, W_oh = qmat(mo["W_hi"], "W_hi", d, 1), qmat(mo["W_hh"], "W_hh", d, d), qmat(mo["W_oh"], "W_oh", None, d)
+    ck = obj(doc["checkpoint"], "checkpoint", ("name", "sha256"))
+    err = obj(doc["error"], "error", ("lower", "upper", "closed_form", "rigorous", "digits"))
+    error = ErrorClaim(rat(err["lower"], "error.lower"), rat(err["upper"], "error.upper"),
+                       _text(err["closed_form"], "error.closed_form"), boolean(err["rigorous"], "error.rigorous"),
+                       small_int(err["digits"], "error.digits", 0, 100000))
+    acc = obj(doc["accuracy"], "accuracy", ("lower", "upper"))
+    common = dict(version=version, method=_text(doc["method"], "method"), task=_text(doc["task"], "task"),
+                  family=_text(mo["family"], "model.family"), d=d, n=n,
+                  weights_text={k: mo[k] for k in ("W_hi", "W_hh", "W_oh")},
+                  weights_sha256=_text(mo["weights_sha256"], "model.weights_sha256"), W_hi=W_hi, W_hh=W_hh, W_oh=W_oh,
+                  checkpoint_name=_text(ck["name"], "checkpoint.name"),
+                  checkpoint_sha256=_text(ck["sha256"], "checkpoint.sha256"), error=error,
+                  accuracy=(rat(acc["lower"], "accuracy.lower"), rat(acc["upper"], "accuracy.upper")),
+                  regions=small_int(doc["regions"], "regions", 0, MAX_INDEX))
+    if version == 1:
+        return _read_v1(doc, common)
+    return _read_v2(doc, common)
+
+
+def _read_v1(doc, common) -> Certificate:
+    d, n = common["d"], common["n"]
+    sectors = []
+    for k, s in enumerate(lst(doc["sectors"], "sectors")):
+        w = f"sectors[{k}]"
+        s = obj(s, w, ("u", "v", "pattern", "label", "prediction", "wrong"))
+        sectors.append(Sector(int_vec(s["u"], f"{w}.u", 2), int_vec(s["v"], f"{w}.v", 2),
+                              pattern(s["pattern"], f"{w}.pattern", n, d), small_int(s["label"], f"{w}.label", 0, 1),
+                              small_int(s["prediction"], f"{w}.prediction", 0, 1), boolean(s["wrong"], f"{w}.wrong")))
+    wedges = tuple(indices(wd, f"wedges[{i}]", max(len(sectors) - 1, 0), 2)
+                   for i, wd in enumerate(lst(doc["wedges"], "wedges")))
+    return Certificate(**common, sectors=tuple(sectors), wedges=wedges)
+
+
+def _read_v2(doc, common) -> Certificate:
+    d, n = common["d"], common["n"]
+    roots = []
+    for i, r in enumerate(lst(doc["roots"], "roots")):
+        r = obj(r, f"roots[{i}]", ("ranking", "x0_sign"))
+        if r["x0_sign"] not in (1, -1) or isinstance(r["x0_sign"], bool):
+            raise Reject("schema", f"roots[{i}].x0_sign must be 1 or -1")
+        roots.append((indices(r["ranking"], f"roots[{i}].ranking", n - 1, n), r["x0_sign"]))
+    kind = doc["evidence"]
+    if kind not in ("polygon", "facets"):
+        raise Reject("schema", f"evidence must be 'polygon' or 'facets', not {kind!r}")
+    measured = doc.get("measured")
+    if measured is not None and measured not in ("wrong", "right"):
+        raise Reject("schema", "measured must be 'wrong' or 'right'")
+    keys = ("root", "pattern", "decision", "wrong") + (("edges", "neighbors") if kind == "polygon"
+                                                       else ("rays", "constraints"))
+    cells = []
+    for ci, c in enumerate(lst(doc["cells"], "cells")):
+        w = f"cell {ci}"
+        c = obj(c, w, keys, () if kind == "polygon" else ("simplices",))
+        dec = c["decision"]
+        if not isinstance(dec, str) or len(dec) != n or any(ch not in ".+-0" for ch in dec):
+            raise Reject("schema", f"{w}: decision must be a string of {n} characters from '.+-0'")
+        base = dict(root=small_int(c["root"], f"{w}.root", 0, max(len(roots) - 1, 0)),
+                    pattern=pattern(c["pattern"], f"{w}.pattern", n, d), decision=dec,
+                    wrong=boolean(c["wrong"], f"{w}.wrong"))
+        if kind == "polygon":
+            edges = indices(c["edges"], f"{w}.edges", MAX_INDEX)
+            nbs = tuple(None if x is None else small_int(x, f"{w}.neighbors", 0, MAX_INDEX)
+                        for x in lst(c["neighbors"], f"{w}.neighbors", len(edges)))
+            cells.append(Cell(**base, edges=edges, neighbors=nbs))
+            continue
+        rays = tuple(indices(r, f"{w}.rays[{a}]", MAX_INDEX, n - 1) for a, r in enumerate(lst(c["rays"], f"{w}.rays")))
+        ev = []
+        for j, e in enumerate(lst(c["constraints"], f"{w}.constraints")):
+            where = f"{w}.constraints[{j}]"
+            if isinstance(e, dict) and "facet" in e:
+                e = obj(e, where, ("facet", "neighbor"))
+                nb = e["neighbor"]
+                ev.append(Facet(indices(e["facet"], f"{where}.facet", max(len(rays) - 1, 0)),
+                                None if nb is None else small_int(nb, f"{where}.neighbor", 0, MAX_INDEX)))
+            elif isinstance(e, dict) and "same" in e:
+                ev.append(Same(small_int(obj(e, where, ("same",))["same"], f"{where}.same", 0, MAX_INDEX)))
+            elif isinstance(e, dict) and "implied" in e:
+                ev.append(Implied(indices(obj(e, where, ("implied",))["implied"], f"{where}.implied", MAX_INDEX)))
+            else:
+                raise Reject("schema", f"{where}: expected an object with facet, same or implied")
+        simplices = None
+        if "simplices" in c:
+            simplices = tuple(indices(s, f"{w}.simplices[{a}]", max(len(rays) - 1, 0), n)
+                              for a, s in enumerate(lst(c["simplices"], f"{w}.simplices")))
+        cells.append(Cell(**base, rays=rays, evidence=tuple(ev), simplices=simplices))
+    cell_count = small_int(doc["cell_count"], "cell_count", 0, MAX_INDEX)
+    return Certificate(**common, roots=tuple(roots), evidence=kind, measured=measured, cells=tuple(cells),
+                       cell_count=cell_count)

@@ -1,0 +1,77 @@
+"""The kernel's driver: read the certificate, run its version's ordered rules, accept or name the first
+rule that failed."""
+
+from __future__ import annotations
+
+import os
+
+from .certificate import Certificate, read_certificate
+from .claim import Work
+from .cones import rules_v2
+from .disc import RULES_V1
+from .read import parse_json
+from .rules import Reject, Unreadable, Verdict
+
+
+def rules_for(c: Certificate) -> tuple:
+    """The ordered rule functions a certificate runs."""
+    return RULES_V1 if c.version == 1 else rules_v2(c.n)
+
+
+def run_rules(c: Certificate, checkpoint: str | None = None) -> Work:
+    """Apply every rule in order (the first failure raises Reject); return what the rules derived."""
+    w = Work(checkpoint=checkpoint)
+    for fn in rules_for(c):
+        fn(c, w)
+    return w
+
+
+def summary(c: Certificate) -> dict:
+    out = {"method": c.method, "task": c.task, "hidden_size": c.d, "seq_len": c.n, "regions": c.regions,
+           "error_lower": _q(c.error.lower), "error_upper": _q(c.error.upper), "closed_form": c.error.closed_form}
+    if c.version == 2:
+        out["cells"] = len(c.cells)
+    return out
+
+
+def _q(x) -> str:
+    return str(x.numerator) if x.denominator == 1 else f"{x.numerator}/{x.denominator}"
+
+
+def check_document(doc, checkpoint: str | None = None, after=None) -> dict:
+    """Apply every rule to a parsed certificate; raise Reject on the first failure; return a summary.
+    `after(certificate, work)`, if given, runs once every rule has passed (the CLI's --z3 second opinion,
+    which lives outside the kernel)."""
+    c = read_certificate(doc)
+    w = run_rules(c, checkpoint)
+    if after is not None:
+        after(c, w)
+    return summary(c)
+
+
+def read_text(certificate) -> str:
+    if isinstance(certificate, (bytes, bytearray)):
+        data = bytes(certificate)
+    elif isinstance(certificate, str) and certificate.lstrip().startswith("{"):
+        return certificate
+    else:
+        path = os.fspath(certificate)
+        try:
+            with open(path, "rb") as fh:
+                data = fh.read()
+        except OSError as exc:
+            raise Unreadable(f"{path}: cannot read: {exc.strerror}") from None
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise Unreadable("the certificate is not UTF-8 text") from None
+
+
+def check(certificate, checkpoint: str | None = None, after=None) -> Verdict:
+    """Check a certificate given as a path, JSON text, bytes or a parsed document.  Unreadable input
+    (a missing file, an unreadable checkpoint) raises Unreadable; every other outcome is a Verdict."""
+    try:
+        doc = certificate if isinstance(certificate, dict) else parse_json(read_text(certificate))
+        return Verdict(True, None, "accepted", check_document(doc, checkpoint=checkpoint, after=after))
+    except Reject as exc:
+        return Verdict(False, exc.rule, exc.message)

@@ -1,0 +1,342 @@
+"""Version 2, cones (seq_len 3 to 5): R^n split into 2 n! roots (ordering chamber x sign of x_0), each
+tiled by cells (root, pattern, decision signs) whose constraint lists the kernel recomputes; polygon
+evidence (n = 3) or extreme rays, facets and Farkas supports (n = 4, 5); neighbours across every facet;
+spherical-polygon or orthant-probability measures."""
+
+from __future__ import annotations
+
+import itertools
+
+from .certificate import Certificate, Facet, Same
+from .claim import CLOSING, SUBJECT, Work, counts, rule
+from .geometry import cross3, det, dot, neg, null, primitive, proportional, solve_unique
+from .measure import orthant_ball, orthant_form, vos_ball, vos_form, vos_terms
+from .model import target_of_ranking, wrong_of
+from .rules import Reject
+
+
+@rule("roots")
+def roots(c: Certificate, w: Work):
+    """roots are the 2 n! pairs (ranking, sign of x_0): permutations of 0..n-1 in lexicographic order, each
+    with +1 then -1; a root's target is the position at the task's rank in its ranking."""
+    expected = [(p, s) for p in itertools.permutations(range(c.n)) for s in (1, -1)]
+    if list(c.roots) != expected:
+        raise Reject("roots", "roots must be every ordering chamber times both signs of x_0, in canonical order")
+    w.roots = [(rk, s, target_of_ranking(c.task, rk)) for rk, s in c.roots]
+
+
+def _walls(ranking, sign, n):
+    out = []
+    for i in range(n - 1):
+        g = [0] * n
+        g[ranking[i]] += 1
+        g[ranking[i + 1]] -= 1
+        out.append(tuple(g))
+    e0 = [0] * n
+    e0[0] = sign
+    out.append(tuple(e0))
+    return out
+
+
+@rule("pattern")
+def pattern(c: Certificate, w: Work):
+    """A cell's constraints start with its root's n walls, then for each step t and neuron i whose form f
+    (under the pattern's earlier steps) is not identically zero, f if the bit is 1 and -f if it is 0; an
+    identically zero form must have bit 0."""
+    w.cons = []
+    for ci, cell in enumerate(c.cells):
+        ranking, sign, _ = w.roots[cell.root]
+        out = _walls(ranking, sign, c.n)
+        for t in range(c.n):
+            for i, f in enumerate(w.forms.step(cell.pattern[:t])):
+                if any(f):
+                    out.append(primitive(f if cell.pattern[t][i] else neg(f)))
+                elif cell.pattern[t][i]:
+                    raise Reject("pattern", f"cell {ci}: neuron {i} at step {t} is claimed active but its "
+                                 "pre-activation is identically zero there")
+        w.cons.append(out)
+
+
+@rule("prediction")
+def prediction(c: Certificate, w: Work):
+    """The decision string has '.' at the root's target k and at each j != k the sign of l_k - l_j: '+' or '-'
+    adds that difference (or its negation) as a constraint, '0' exactly when it is identically zero."""
+    for ci, cell in enumerate(c.cells):
+        k = w.roots[cell.root][2]
+        outs = w.forms.output(cell.pattern)
+        for j, ch in enumerate(cell.decision):
+            if j == k:
+                if ch != ".":
+                    raise Reject("prediction", f"cell {ci}: decision must have '.' at the target position {k}")
+                continue
+            D = tuple(a - b for a, b in zip(outs[k], outs[j]))
+            if any(D):
+                if ch not in "+-":
+                    raise Reject("prediction", f"cell {ci}: l_{k} - l_{j} is not identically zero, so its sign "
+                                 "must be + or -")
+                w.cons[ci].append(primitive(D if ch == "+" else neg(D)))
+            elif ch != "0":
+                raise Reject("prediction", f"cell {ci}: l_{k} - l_{j} is identically zero, so it must be marked 0")
+
+
+@rule("wrong")
+def wrong(c: Certificate, w: Work):
+    """A cell is wrong exactly when torch's argmax can miss the target k given its decision signs: some
+    j < k with l_k - l_j not positive, or some j > k with l_k - l_j negative."""
+    for ci, cell in enumerate(c.cells):
+        expect = wrong_of(cell.decision, w.roots[cell.root][2])
+        if cell.wrong != expect:
+            raise Reject("wrong", f"cell {ci}: 'wrong' must be {expect} for its decisions")
+
+
+def _ensure_index(j, hi, where):
+    if not 0 <= j < hi:
+        raise Reject("schema", f"{where}: constraint index {j} is out of range (the cell has {hi})")
+
+
+def _wall_ok(cons, n, h) -> bool:
+    """A facet on hyperplane h may have no neighbour only if a root wall is a positive multiple of h."""
+    return any(proportional(wall, h) == 1 for wall in cons[:n])
+
+
+@rule("polygon")
+def polygon(c: Certificate, w: Work):
+    """n = 3: the edges (at least 3, distinct) give vertices +-(g_i x g_i+1) satisfying every constraint;
+    consecutive vertices differ and every vertex but an edge's two ends is strictly inside that edge: the
+    vertices span a convex cone equal to the closed cell, and their sum is interior."""
+    w.shapes = []
+    for ci, cell in enumerate(c.cells):
+        where, cons, edges = f"cell {ci}", w.cons[ci], cell.edges
+        k = len(edges)
+        if k < 3:
+            raise Reject("polygon", f"{where}: a polygon needs at least 3 edges")
+        for e in edges:
+            _ensure_index(e, len(cons), f"{where}.edges")
+        if len(set(edges)) != k:
+            raise Reject("polygon", f"{where}: an edge is listed twice")
+        verts = []
+        for i in range(k):
+            v = cross3(cons[edges[i]], cons[edges[(i + 1) % k]])
+            if not any(v):
+                raise Reject("polygon", f"{where}: edges {edges[i]} and {edges[(i + 1) % k]} are parallel")
+            vals = [dot(g, v) for g in cons]
+            if all(x <= 0 for x in vals) and not all(x >= 0 for x in vals):
+                v = neg(v)
+            elif not all(x >= 0 for x in vals):
+                raise Reject("polygon", f"{where}: vertex {i} lies outside the cell's constraints")
+            verts.append(primitive(v))
+        for i in range(k):
+            g = cons[edges[i]]
+            if not any(cross3(verts[i - 1], verts[i])):
+                raise Reject("polygon", f"{where}: edge {i} has coincident end vertices")
+            for j in range(k):
+                if j != i and j != (i - 1) % k and dot(g, verts[j]) <= 0:
+                    raise Reject("polygon", f"{where}: vertex {j} is not strictly inside edge {i}'s half-space")
+        interior = tuple(sum(v[a] for v in verts) for a in range(3))
+        if any(dot(g, interior) <= 0 for g in cons):
+            raise Reject("polygon", f"{where}: the sum of the vertices is not interior")
+        facets = [(f"{where} edge {i}", cons[edges[i]], tuple(verts[i - 1][a] + verts[i][a] for a in range(3)),
+                   cell.neighbors[i]) for i in range(k)]
+        w.shapes.append({"interior": interior, "verts": verts, "facets": facets})
+
+
+@rule("rays")
+def rays(c: Certificate, w: Work):
+    """n >= 4: a cell lists at least n extreme rays, each as n - 1 constraint indices whose generalised cross
+    product is nonzero and, with one orientation, >= 0 at every constraint of the cell."""
+    w.shapes = []
+    for ci, cell in enumerate(c.cells):
+        where, cons = f"cell {ci}", w.cons[ci]
+        if len(cell.rays) < c.n:
+            raise Reject("rays", f"{where}: a full-dimensional pointed cone has at least {c.n} extreme rays")
+        out = []
+        for a, idx in enumerate(cell.rays):
+            for j in idx:
+                _ensure_index(j, len(cons), f"{where}.rays[{a}]")
+            v = null([cons[j] for j in idx], c.n)
+            if not any(v):
+                raise Reject("rays", f"{where} ray {a}: constraints {list(idx)} are linearly dependent")
+            vals = [dot(g, v) for g in cons]
+            if all(x <= 0 for x in vals) and not all(x >= 0 for x in vals):
+                v = neg(v)
+            elif not all(x >= 0 for x in vals):
+                raise Reject("rays", f"{where} ray {a}: the ray on constraints {list(idx)} leaves the cell")
+            out.append(primitive(v))
+        w.shapes.append({"rays": out, "facets": [], "facet_rays": []})
+
+
+@rule("witness")
+def witness(c: Certificate, w: Work):
+    """The sum of a cell's rays is strictly inside every constraint: the open cell is not empty."""
+    for ci, shape in enumerate(w.shapes):
+        p = tuple(sum(r[k] for r in shape["rays"]) for k in range(c.n))
+        for j, g in enumerate(w.cons[ci]):
+            if dot(g, p) <= 0:
+                raise Reject("witness", f"cell {ci}: the sum of the rays is not strictly inside constraint {j}")
+        shape["interior"] = p
+
+
+@rule("facet")
+def facet(c: Certificate, w: Work):
+    """Each constraint has evidence; for a facet, the sum y of its listed distinct rays has g . y = 0 and every
+    other constraint is > 0 at y or a positive multiple of g: y is relatively inside an (n-1)-face."""
+    for ci, cell in enumerate(c.cells):
+        where, cons, shape = f"cell {ci}", w.cons[ci], w.shapes[ci]
+        if len(cell.evidence) != len(cons):
+            raise Reject("schema", f"{where}.constraints: expected {len(cons)} entries, got {len(cell.evidence)}")
+        for j, e in enumerate(cell.evidence):
+            if not isinstance(e, Facet):
+                continue
+            h = cons[j]
+            if not e.rays or len(set(e.rays)) != len(e.rays):
+                raise Reject("facet", f"{where}: facet {j} must list distinct rays")
+            y = tuple(sum(shape["rays"][r][k] for r in e.rays) for k in range(c.n))
+            if dot(h, y) != 0:
+                raise Reject("facet", f"{where}: the rays listed for facet {j} are not on its hyperplane")
+            for i2, g in enumerate(cons):
+                if i2 != j and dot(g, y) <= 0 and proportional(g, h) != 1:
+                    raise Reject("facet", f"{where}: facet point of constraint {j} is not strictly inside "
+                                 f"constraint {i2}")
+            shape["facets"].append((f"{where} facet {j}", h, y, e.neighbor))
+            shape["facet_rays"].append(e.rays)
+
+
+@rule("redundant")
+def redundant(c: Certificate, w: Work):
+    """A 'same' constraint is a positive multiple of a facet constraint; an 'implied' one is a nonnegative
+    combination of at most n distinct, linearly independent facet constraints (so it holds on the closed cell)."""
+    for ci, cell in enumerate(c.cells):
+        where, cons = f"cell {ci}", w.cons[ci]
+        is_facet = [isinstance(e, Facet) for e in cell.evidence]
+        for j, e in enumerate(cell.evidence):
+            if isinstance(e, Facet):
+                continue
+            if isinstance(e, Same):
+                _ensure_index(e.of, len(cons), f"{where}.constraints[{j}].same")
+                if not is_facet[e.of] or proportional(cons[j], cons[e.of]) != 1:
+                    raise Reject("redundant", f"{where}: constraint {j} is not a positive multiple of facet {e.of}")
+                continue
+            sup = e.support
+            for i2 in sup:
+                _ensure_index(i2, len(cons), f"{where}.constraints[{j}].implied")
+            if not sup or len(sup) > c.n or len(set(sup)) != len(sup) or not all(is_facet[i2] for i2 in sup):
+                raise Reject("redundant", f"{where}: constraint {j} must be implied by at most n distinct facets")
+            lam = solve_unique([cons[i2] for i2 in sup], cons[j])
+            if lam is None or any(x < 0 for x in lam):
+                raise Reject("redundant", f"{where}: constraint {j} is not a nonnegative combination of "
+                             f"facets {list(sup)}")
+
+
+@rule("cover")
+def cover(c: Certificate, w: Work):
+    """No cell is listed twice and every root has a cell; across every facet whose hyperplane is not a root
+    wall the listed neighbour is another cell of the same root whose constraints are > 0 at the facet point
+    y or negative multiples of the facet's (at least one): it contains the far side near y."""
+    seen = set()
+    per_root = [0] * len(w.roots)
+    for ci, cell in enumerate(c.cells):
+        key = (cell.root, cell.pattern, cell.decision)
+        if key in seen:
+            raise Reject("cover", f"cell {ci}: the same cell is listed twice")
+        seen.add(key)
+        per_root[cell.root] += 1
+    if 0 in per_root:
+        raise Reject("cover", f"root {per_root.index(0)} has no cells")
+    for ci, cell in enumerate(c.cells):
+        for where, h, y, nb in w.shapes[ci]["facets"]:
+            if nb is None:
+                if not _wall_ok(w.cons[ci], c.n, h):
+                    raise Reject("cover", f"{where}: facet {list(h)} is not a root wall, so it needs a neighbour")
+                continue
+            if not nb < len(c.cells) or nb == ci:
+                raise Reject("schema", f"{where}: neighbour {nb!r} is not another cell's index")
+            if c.cells[nb].root != cell.root:
+                raise Reject("cover", f"{where}: neighbour {nb} lies in another root")
+            across = False
+            for g in w.cons[nb]:
+                v = dot(g, y)
+                if v > 0:
+                    continue
+                if v == 0 and proportional(g, h) == -1:
+                    across = True
+                    continue
+                raise Reject("cover", f"{where}: neighbour cell {nb} does not contain the far side of the facet")
+            if not across:
+                raise Reject("cover", f"{where}: neighbour cell {nb} is not across the facet")
+
+
+def _tiles(where, cons, rays, simplices, n):
+    """The simplicial cones tile the closed cell: rays in the cell, facets matched in pairs across, or on a
+    cell constraint; and an interior point of the first simplex lies in no other simplex."""
+    if not simplices:
+        raise Reject("triangulation", f"{where}: no simplices")
+    for a, ids in enumerate(simplices):
+        if len(set(ids)) != n or det([rays[r] for r in ids]) == 0:
+            raise Reject("triangulation", f"{where}: simplex {a} is degenerate")
+    faces: dict = {}
+    for a, ids in enumerate(simplices):
+        for i in range(n):
+            faces.setdefault(tuple(sorted(ids[:i] + ids[i + 1:])), []).append(ids[i])
+    for key, opposite in faces.items():
+        frays = [rays[r] for r in key]
+        if any(all(dot(g, r) == 0 for r in frays) for g in cons):
+            if len(opposite) != 1:
+                raise Reject("triangulation", f"{where}: a boundary facet belongs to {len(opposite)} simplices")
+            continue
+        if len(opposite) != 2:
+            raise Reject("triangulation", f"{where}: an interior facet belongs to {len(opposite)} simplices, not 2")
+        nu = null(frays, n)
+        s1, s2 = dot(nu, rays[opposite[0]]), dot(nu, rays[opposite[1]])
+        if not ((s1 > 0 > s2) or (s1 < 0 < s2)):
+            raise Reject("triangulation", f"{where}: two simplices sharing a facet lie on the same side")
+    p = tuple(sum(rays[r][k] for r in simplices[0]) for k in range(n))
+    for a, ids in enumerate(simplices[1:], start=1):
+        lam = solve_unique([rays[r] for r in ids], p)
+        if lam is not None and all(x >= 0 for x in lam):
+            raise Reject("triangulation", f"{where}: simplices 0 and {a} overlap")
+    return [[rays[r] for r in ids] for ids in simplices]
+
+
+@rule("triangulation")
+def triangulation(c: Certificate, w: Work):
+    """n >= 4: `measured` names the wrong or the right cells; exactly those carry simplices, each n distinct
+    rays with nonzero determinant; every simplex facet lies on a cell constraint (one simplex) or is shared
+    by exactly two simplices on opposite sides; the first simplex's ray sum is in no other closed simplex."""
+    if c.n < 4:
+        return
+    if c.measured is None:
+        raise Reject("triangulation", "a seq_len >= 4 certificate must say which cells are measured")
+    measured_wrong = c.measured == "wrong"
+    for ci, cell in enumerate(c.cells):
+        if cell.wrong == measured_wrong:
+            w.cones.extend(_tiles(f"cell {ci}", w.cons[ci], w.shapes[ci]["rays"], cell.simplices or (), c.n))
+        elif cell.simplices is not None:
+            raise Reject("triangulation", f"cell {ci}: only the measured cells carry simplices")
+
+
+@rule("closed-form")
+def closed_form(c: Certificate, w: Work):
+    """n = 3: closed_form is exactly the Van Oosterom-Strackee sum over the fan triangles of the wrong cells'
+    derived vertices, over 2 pi ("0" if none); n >= 4: the canonical sentence naming the measured side and
+    its number of simplicial cones (the measure is the sum of their orthant probabilities, or 1 minus it)."""
+    if c.n == 3:
+        terms = vos_terms([w.shapes[ci]["verts"] for ci, cell in enumerate(c.cells) if cell.wrong])
+        w.form, w.ball, w.empty = vos_form(terms), vos_ball(terms), not terms
+    else:
+        w.form = orthant_form(c.measured, len(w.cones), c.n)
+        w.ball = orthant_ball(w.cones, complement=c.measured == "right")
+        w.empty = c.measured == "wrong" and not w.cones
+        w.precision = (80, 160)
+    if c.error.closed_form != w.form:
+        raise Reject("closed-form", "closed_form is not the measure of the wrong cells")
+
+
+GEOMETRY_N3 = (polygon,)
+GEOMETRY_FACETS = (rays, witness, facet, redundant)
+
+
+def rules_v2(n: int) -> tuple:
+    """The ordered rules of a version-2 certificate of seq_len n (the method rule has checked 3 <= n <= 5)."""
+    geometry = GEOMETRY_N3 if n == 3 else GEOMETRY_FACETS
+    return SUBJECT + (roots, pattern, prediction, wrong) + geometry + (cover, counts, triangulation,
+                                                                      closed_form) + CLOSING

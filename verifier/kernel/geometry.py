@@ -1,0 +1,89 @@
+"""Exact integer linear algebra in small dimension: dot and cross products, determinants, generalised cross
+products, proportionality, and the unique solution of a small linear system."""
+
+from __future__ import annotations
+
+import math
+from fractions import Fraction
+
+
+def dot(a, b):
+    return sum(x * y for x, y in zip(a, b))
+
+
+def cross2(u, v) -> int:
+    return u[0] * v[1] - u[1] * v[0]
+
+
+def cross3(a, b) -> tuple:
+    return (a[1] * b[2] - a[2] * b[1], a[2] * b[0] - a[0] * b[2], a[0] * b[1] - a[1] * b[0])
+
+
+def primitive(v) -> tuple:
+    """v divided by the gcd of its entries (a positive factor: direction and signs are kept)."""
+    g = 0
+    for c in v:
+        g = math.gcd(g, c)
+    return tuple(c // g for c in v) if g > 1 else tuple(v)
+
+
+def neg(v) -> tuple:
+    return tuple(-c for c in v)
+
+
+def proportional(f, h) -> int:
+    """+1 / -1 if f is a positive / negative multiple of h, else 0 (h nonzero)."""
+    a = next(i for i, x in enumerate(h) if x)
+    if f[a] == 0:
+        return 0
+    if any(f[i] * h[a] != h[i] * f[a] for i in range(len(h))):
+        return 0
+    return 1 if (f[a] > 0) == (h[a] > 0) else -1
+
+
+def det(rows) -> int:
+    """Determinant of a square integer matrix (Bareiss, exact)."""
+    m = [list(r) for r in rows]
+    n = len(m)
+    sign, prev = 1, 1
+    for k in range(n - 1):
+        if m[k][k] == 0:
+            sw = next((i for i in range(k + 1, n) if m[i][k] != 0), None)
+            if sw is None:
+                return 0
+            m[k], m[sw] = m[sw], m[k]
+            sign = -sign
+        for i in range(k + 1, n):
+            for j in range(k + 1, n):
+                m[i][j] = (m[i][j] * m[k][k] - m[i][k] * m[k][j]) // prev
+        prev = m[k][k]
+    return sign * m[n - 1][n - 1] if n else 1
+
+
+def null(rows, n: int) -> tuple:
+    """Generalised cross product (cofactor vector) of n - 1 integer vectors in Z^n: orthogonal to each,
+    zero iff they are dependent."""
+    return tuple((-1) ** (j + n - 1) * det([[r[c] for c in range(n) if c != j] for r in rows]) for j in range(n))
+
+
+def solve_unique(columns, target):
+    """The unique lambda with sum_i lambda_i columns[i] = target (exact Gauss-Jordan), or None when the
+    columns are dependent or the target is not in their span."""
+    m, k = len(target), len(columns)
+    rows = [[Fraction(columns[i][r]) for i in range(k)] + [Fraction(target[r])] for r in range(m)]
+    r = 0
+    for c in range(k):
+        p = next((i for i in range(r, m) if rows[i][c] != 0), None)
+        if p is None:
+            return None
+        rows[r], rows[p] = rows[p], rows[r]
+        pv = rows[r][c]
+        rows[r] = [x / pv for x in rows[r]]
+        for i in range(m):
+            if i != r and rows[i][c] != 0:
+                f = rows[i][c]
+                rows[i] = [x - f * y for x, y in zip(rows[i], rows[r])]
+        r += 1
+    if any(rows[i][k] != 0 for i in range(r, m)):
+        return None
+    return [rows[i][k] for i in range(k)]

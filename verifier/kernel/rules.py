@@ -1,0 +1,91 @@
+"""RULES: the closed table of the kernel's rules, and the one way a rule fails.
+
+Every rejection names exactly one rule of this table (`Reject` refuses any other name, and a test reads
+every `Reject(...)` in the kernel with `ast` to keep it so).  proofs/FORMAT.md lists exactly these names,
+with the argument for why passing all of them proves a certificate's claim.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+RULES: dict[str, str] = {
+    # reading (verifier/kernel/read.py, certificate.py)
+    "json": "The file is strict JSON: no NaN or Infinity, no floating-point number, no duplicate key.",
+    "rational": "Every rational is a canonical string 'n' or 'n/d' (d > 1, lowest terms) and every vector "
+                "entry a canonical integer string.",
+    "schema": "Every object has exactly the keys of its kind, every list its length, every index its range, "
+              "and the counts (regions, cell_count) match what is listed.",
+    "format": "format is 'verifier-certificate'.",
+    "version": "version is one this kernel knows: 1 (disc) or 2 (cones).",
+    # the claim's subject (verifier/kernel/check.py)
+    "method": "method is the version's own ('disc' for 1, 'cones' for 2) and covers the model's seq_len "
+              "(disc: 2; cones: 3, 4 or 5).",
+    "model": "The model is a bias-free ReLU RNN of the position family with one output per position.",
+    "task": "task is argmax, 2nd_argmax or argmedian, and argmedian has an odd seq_len.",
+    "weights-digest": "model.weights_sha256 is the SHA-256 of the canonical JSON of the three weight matrices.",
+    "checkpoint": "checkpoint.sha256 is a SHA-256 hex digest.",
+    "checkpoint-hash": "With a checkpoint given, its bytes hash to checkpoint.sha256.",
+    "checkpoint-weights": "With a checkpoint given, the certificate's weights are the exact values of its tensors, "
+                          "read without torch.",
+    # regions and their claims (verifier/kernel/disc.py, cones.py)
+    "roots": "roots are every ordering chamber times both signs of x_0, in canonical order.",
+    "pattern": "On every region each neuron's pre-activation, computed under the claimed pattern of the "
+               "earlier steps, has the claimed sign (an identically zero one is off).",
+    "label": "On every region the task's target is one constant position, the one claimed.",
+    "prediction": "On every region each logit difference that decides the argmax has one claimed sign, or is "
+                  "identically zero where so marked, and the claimed prediction follows.",
+    "wrong": "Every region's right/wrong flag is exactly whether torch's argmax (first index on ties) differs "
+             "from the target.",
+    "polygon": "Each seq_len-3 cell's edges form a convex spherical polygon whose vertices satisfy every "
+               "constraint of the cell.",
+    "rays": "Each listed extreme ray is the generalised cross product of its n - 1 constraints, oriented "
+            "into the closed cell.",
+    "witness": "The sum of a cell's extreme rays is strictly inside every constraint of the cell.",
+    "facet": "A facet's point lies on its hyperplane and strictly inside every other constraint not "
+             "positively proportional to it.",
+    "redundant": "A non-facet constraint is a positive multiple of a facet, or a nonnegative combination of at "
+                 "most n linearly independent facets (Farkas).",
+    "cover": "The regions tile the input space: the disc's sectors wind exactly once; each cone cell is "
+             "listed once, every root has one, and across every facet that is not a root wall the listed "
+             "neighbour of the same root contains the far side.",
+    "wedges": "The wrong sectors are grouped into runs of consecutive wrong sectors, each at most pi wide, "
+              "every wrong sector in exactly one run.",
+    "triangulation": "The measured cells, and only they, carry simplicial cones that tile each cell.",
+    "closed-form": "error.closed_form is exactly the canonical expression the kernel rebuilds from the wrong "
+                   "regions it derived itself.",
+    "enclosure": "[error.lower, error.upper] contains the kernel's own ball-arithmetic enclosure of the "
+                 "measure (and 0 when nothing is wrong), and the certificate says it is rigorous.",
+    "accuracy": "accuracy is exactly 1 - error, bound for bound.",
+    # outside the trusted path: only with --z3 (verifier/second_opinion.py)
+    "z3": "Second opinion (only with --z3): Z3 finds no point of a region that breaks its pattern, "
+          "label or right/wrong claim.",
+}
+
+
+class Reject(Exception):
+    """A rule failed: `rule` names it (a key of RULES), the message names the culprit."""
+
+    def __init__(self, rule: str, message: str):
+        if rule not in RULES:
+            raise KeyError(f"kernel bug: {rule!r} is not a rule in RULES")
+        super().__init__(f"[{rule}] {message}")
+        self.rule = rule
+        self.message = message
+
+
+class Unreadable(Exception):
+    """The input could not be read at all (a missing file, a checkpoint of another kind): exit 2 at the CLI."""
+
+
+@dataclass
+class Verdict:
+    """The kernel's answer: accepted, or the first failed rule and why."""
+
+    accepted: bool
+    rule: str | None = None
+    message: str = ""
+    summary: dict = field(default_factory=dict)
+
+    def __bool__(self) -> bool:
+        return self.accepted
