@@ -1,0 +1,184 @@
+"""Write the must-fail corpus tests/data/must_fail/: for every rule in the kernel's RULES table at least one
+certificate that breaks exactly that rule first.  Each file is `<rule>__<what>.cert.json`, made by one
+semantic mutation of a good certificate (a shipped one, or the tiny seq_len-4 certificate built here);
+files whose rule starts with `checkpoint-` are checked against models/<checkpoint.name>; `z3__*` files
+are refuted by Z3 alone (verifier.second_opinion.confirm_document).
+
+Usage: python scripts/make_must_fail.py    (rewrites the generated files; hand-written ones are kept)
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import json
+import os
+import sys
+from fractions import Fraction
+
+ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..")
+sys.path.insert(0, ROOT)
+
+import verifier  # noqa: E402
+from verifier.kernel import RULES, check, canonical_json  # noqa: E402
+from verifier.rational import q  # noqa: E402
+
+OUT = os.path.join(ROOT, "tests", "data", "must_fail")
+
+
+def load(name):
+    with open(os.path.join(ROOT, "proofs", name)) as fh:
+        return json.load(fh)
+
+
+def tiny_n4():
+    """A d = 1, seq_len 4 model (142 cells, 52 simplicial cones): small enough to ship mutants of."""
+    rnn = verifier.RNN.make([[1]], [[Fraction(-1, 2)]], [[1], [2], [-1], [0]], seq_len=4)
+    return verifier.certify(rnn, task="2nd_argmax", z3=False).certificate
+
+
+def redigest(d):
+    w = {k: d["model"][k] for k in ("W_hi", "W_hh", "W_oh")}
+    d["model"]["weights_sha256"] = hashlib.sha256(canonical_json(w).encode()).hexdigest()
+
+
+def mutants(disc, zero, poly, n4):
+    def m(base, fn):
+        d = copy.deepcopy(base)
+        fn(d)
+        return d
+
+    def wrong_sector(d):
+        return next(i for i, s in enumerate(d["sectors"]) if s["wrong"])
+
+    yield "schema", "unknown_top_key", m(disc, lambda d: d.update(extra=1))
+    yield "format", "other_format", m(disc, lambda d: d.update(format="some-certificate"))
+    yield "method", "disc_called_cones", m(disc, lambda d: d.update(method="cones"))
+    yield "method", "cones_certificate_says_disc", m(poly, lambda d: d.update(version=2, method="disc"))
+    yield "model", "scalar_family", m(disc, lambda d: d["model"].update(family="scalar"))
+    yield "task", "argmedian_even_seq_len", m(disc, lambda d: d.update(task="argmedian"))
+    yield "checkpoint", "not_a_digest", m(disc, lambda d: d["checkpoint"].update(sha256="0" * 63 + "g"))
+    yield "checkpoint-hash", "other_digest", m(disc, lambda d: d["checkpoint"].update(sha256="0" * 64))
+
+    def forge_weight(d):
+        d["model"]["W_hi"][0][0] = q(Fraction(d["model"]["W_hi"][0][0]) + Fraction(1, 1 << 30))
+        redigest(d)
+    yield "checkpoint-weights", "weight_changed_digest_recomputed", m(disc, forge_weight)
+
+    def label_flip(d):
+        s = d["sectors"][0]
+        s["label"] = 1 - s["label"]
+    yield "label", "sector_label_flipped", m(disc, label_flip)
+
+    def pattern_flip(d):
+        p = d["sectors"][0]["pattern"]
+        p[0] = ("1" if p[0][0] == "0" else "0") + p[0][1:]
+    yield "pattern", "sector_pattern_flipped", m(disc, pattern_flip)
+    yield "wrong", "sector_wrong_flipped", m(disc, lambda d: d["sectors"][0].update(wrong=not d["sectors"][0]["wrong"]))
+    yield "wedges", "wedge_dropped", m(disc, lambda d: d["wedges"].pop())
+    yield "closed-form", "term_changed", m(disc, lambda d: d["error"].update(
+        closed_form=d["error"]["closed_form"].replace("atan2(", "atan2(1", 1)))
+    yield "accuracy", "not_one_minus_error", m(disc, lambda d: d["accuracy"].update(lower="1/2"))
+    yield "enclosure", "not_rigorous", m(zero, lambda d: d["error"].update(rigorous=False))
+
+    def wrong_flip_only(d):
+        k = wrong_sector(d)
+        d["sectors"][k]["prediction"] = 1 - d["sectors"][k]["prediction"]
+        d["sectors"][k]["wrong"] = False
+        d["wedges"] = [w for w in d["wedges"] if k not in w]
+    yield "z3", "sector_prediction_flipped", m(disc, wrong_flip_only)
+
+    # version 2, seq_len 3 (polygons)
+    def roots_swapped(d):
+        d["roots"][0], d["roots"][1] = d["roots"][1], d["roots"][0]
+    yield "roots", "two_roots_swapped", m(poly, roots_swapped)
+
+    def polygon_edge(d):
+        c = d["cells"][0]
+        c["edges"][0] = c["edges"][1]
+    yield "polygon", "edge_repeated", m(poly, polygon_edge)
+
+    def neighbour_moved(d):
+        c = next(c for c in d["cells"] if any(x is not None for x in c["neighbors"]))
+        i = next(i for i, x in enumerate(c["neighbors"]) if x is not None)
+        c["neighbors"][i] = None
+    yield "cover", "neighbour_removed", m(poly, neighbour_moved)
+
+    def decision_flip(d):
+        c = d["cells"][0]
+        k = c["decision"].index(".")
+        j = next(j for j, ch in enumerate(c["decision"]) if ch in "+-" and j != k)
+        c["decision"] = c["decision"][:j] + "0" + c["decision"][j + 1:]
+    yield "prediction", "nonzero_difference_marked_tied", m(poly, decision_flip)
+
+    # version 2, seq_len 4 (facets)
+    def ray_dependent(d):
+        r = d["cells"][0]["rays"][0]
+        r[1] = r[0]
+    yield "rays", "ray_constraints_repeated", m(n4, ray_dependent)
+
+    def witness_on_facet(d):
+        for c in d["cells"]:
+            fac = [e["facet"] for e in c["constraints"] if "facet" in e]
+            big = next((f for f in fac if len(f) >= 4), None)
+            if big is not None and len(c["rays"]) > len(big):
+                # every ray replaced by a ray of one facet: all are still rays, their sum lies on the facet
+                c["rays"] = [c["rays"][big[i % len(big)]] for i in range(len(c["rays"]))]
+                return
+        raise SystemExit("no cell with a facet of >= 4 rays")
+    yield "witness", "all_rays_on_one_facet", m(n4, witness_on_facet)
+
+    def facet_points_inside(d):
+        c = d["cells"][0]
+        e = next(e for e in c["constraints"] if "facet" in e)
+        e["facet"] = list(range(len(c["rays"])))
+    yield "facet", "facet_rays_are_all_rays", m(n4, facet_points_inside)
+
+    def same_wrong(d):
+        for c in d["cells"]:
+            for j, e in enumerate(c["constraints"]):
+                if "same" in e:
+                    other = next(i for i, f in enumerate(c["constraints"]) if "facet" in f and i != e["same"])
+                    e["same"] = other
+                    return
+        raise SystemExit("no 'same' constraint")
+    yield "redundant", "same_points_at_another_facet", m(n4, same_wrong)
+
+    def simplex_dropped(d):
+        c = next(c for c in d["cells"] if len(c.get("simplices", [])) >= 2)
+        c["simplices"].pop()
+    yield "triangulation", "simplex_dropped", m(n4, simplex_dropped)
+
+
+def main() -> int:
+    disc, zero, poly = load("2nd_argmax_2_2.cert.json"), load("hand_2nd_argmax_2_2.cert.json"), \
+        load("hand_2nd_argmax_4_3.cert.json")
+    n4 = tiny_n4()
+    from verifier.second_opinion import confirm_document
+    from verifier.kernel import Reject
+
+    for rule, what, doc in mutants(disc, zero, poly, n4):
+        assert rule in RULES, rule
+        path = os.path.join(OUT, f"{rule}__{what}.cert.json")
+        if rule == "z3":
+            try:
+                confirm_document(doc)
+                raise SystemExit(f"{path}: Z3 confirmed it")
+            except Reject as exc:
+                got = exc.rule
+        else:
+            ck = os.path.join(ROOT, "models", doc["checkpoint"]["name"]) if rule.startswith("checkpoint-") else None
+            got = check(doc, checkpoint=ck).rule
+        if got != rule:
+            raise SystemExit(f"{path}: expected rule {rule}, the kernel says {got}")
+        with open(path, "w") as fh:
+            fh.write(json.dumps(doc, sort_keys=True, separators=(",", ":")) + "\n")
+        print(f"{rule:20s} {os.path.basename(path)}")
+    missing = sorted(set(RULES) - {f.split("__")[0] for f in os.listdir(OUT)})
+    if missing:
+        raise SystemExit(f"rules without a must-fail certificate: {missing}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
