@@ -38,7 +38,7 @@ def main():
           f"{res.wrong_regions} wrong cells")
     print(f"certify (exact evidence)      {t_cert:8.3f} s")
     print(f"certify (+ Z3 on every cell)  {t_z3:8.3f} s")
-    print(f"check (independent checker)   {t_check:8.3f} s")
+    print(f"check (kernel)                {t_check:8.3f} s")
     print(f"sampling: {rate / 1e6:.2f} M samples/s (float32, measured now); +-1% at 95% needs {k:.3g} samples "
           f"= {t_sample:.2f} s")
     print(f"ratio sampling / (certify + check) = {t_sample / (t_cert + t_check):.1f}x")

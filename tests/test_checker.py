@@ -1,9 +1,8 @@
 """The independent checker: tampering must be rejected with the rule named; mutants of every good
-certificate are rejected; the checker imports nothing from the generator and runs without torch."""
+certificate are rejected; the kernel runs without torch (tests/test_kernel.py keeps it closed)."""
 
 from __future__ import annotations
 
-import ast
 import copy
 import json
 import os

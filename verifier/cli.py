@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import sys
 import time
@@ -366,9 +367,41 @@ def _missing_certificates(models_dir: str, cert_files) -> list[str]:
 
 
 def cmd_explain(a) -> int:
-    from .explain import run_explain_cli
+    from .errors import UnsupportedError
+    from .exact import cross2, dot
+    from .explain import draw, sector_rows
+    from .disc import wrong_wedges
+    from .loader import load
+    from .model import standardize
+    from .rational import q
 
-    return run_explain_cli(a)
+    lm = load(a.checkpoint, task=a.task, seq_len=a.seq_len)
+    if lm.rnn is None or lm.family != "position":
+        raise UnsupportedError(f"{a.checkpoint}: explain supports position-task RNNs")
+    if lm.seq_len != 2:
+        raise UnsupportedError(f"{a.checkpoint}: explain draws the disc of seq_len-2 models (this one has "
+                               f"seq_len {lm.seq_len})")
+    std, c = standardize(lm.rnn)
+    rows = sector_rows(lm.rnn, lm.task)
+    wedges = wrong_wedges([r["sector"] for r in rows])
+    print(f"{lm.path}: {lm.task}, d={lm.hidden_size}, n=2  (standardised weights: same function, exactly)")
+    for name, mat in (("W_hi", std.W_hi), ("W_hh", std.W_hh), ("W_oh", std.W_oh)):
+        print(f"  {name} = [" + "; ".join(", ".join(q(v) for v in row) for row in mat) + "]")
+    print()
+    print(f"{'#':>3} {'from':>9} {'to':>9}  {'pattern':<{max(9, 2 * lm.hidden_size + 2)}} "
+          f"{'label':>5} {'pred':>4}  status  Δ = l1 - l0 (exact)")
+    for i, r in enumerate(rows):
+        print(f"{i:>3} {r['from_deg']:9.4f} {r['to_deg']:9.4f}  {r['pattern']:<{max(9, 2 * lm.hidden_size + 2)}} "
+              f"{r['label']:>5} {r['prediction']:>4}  {'WRONG ' if r['wrong'] else 'right '}  {r['delta']}")
+    total = sum(math.atan2(cross2(u, v), dot(u, v)) for u, v in wedges)  # display only (floats)
+    print(f"\n{len(rows)} sectors, {sum(r['wrong'] for r in rows)} wrong; wrong angle {total:.6g} rad "
+          f"(error {total / (2 * math.pi):.6g}; `certify` gives the exact value)")
+    if not a.no_plot:
+        stem = a.out or os.path.join("docs", "figures", os.path.basename(a.checkpoint).rsplit(".", 1)[0] + "_disc")
+        files = draw(rows, wedges, stem, f"{os.path.basename(a.checkpoint)}: sectors of the disc "
+                     f"(wrong wedges in red)")
+        print("drew " + ", ".join(files))
+    return 0
 
 
 def main(argv=None) -> int:

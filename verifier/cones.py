@@ -109,7 +109,7 @@ class _FarkasFinder:
         try:
             lam, _ = nnls(self.A, b)
             cand = [i for i in np.argsort(-lam) if lam[i] > 1e-12]
-        except Exception:
+        except (ValueError, RuntimeError):  # NNLS only proposes; the exact fallback below decides
             cand = []
         n = len(g)
         if 0 < len(cand) <= n:

@@ -32,22 +32,10 @@ def cross3(a: Sequence[int], b: Sequence[int]) -> Vec:
 
 
 def det(rows: Sequence[Sequence[int]]) -> int:
-    """Determinant of a square integer matrix (Bareiss, exact)."""
-    m = [list(r) for r in rows]
-    n = len(m)
-    sign, prev = 1, 1
-    for k in range(n - 1):
-        if m[k][k] == 0:
-            swap = next((i for i in range(k + 1, n) if m[i][k] != 0), None)
-            if swap is None:
-                return 0
-            m[k], m[swap] = m[swap], m[k]
-            sign = -sign
-        for i in range(k + 1, n):
-            for j in range(k + 1, n):
-                m[i][j] = (m[i][j] * m[k][k] - m[i][k] * m[k][j]) // prev
-        prev = m[k][k]
-    return sign * m[n - 1][n - 1] if n else 1
+    """Determinant of a square integer matrix (exact: FLINT's fmpz_mat)."""
+    from flint import fmpz_mat
+
+    return int(fmpz_mat([list(r) for r in rows]).det()) if len(rows) else 1
 
 
 def null_vector(rows: Sequence[Sequence[int]], n: int) -> Vec:
@@ -65,26 +53,10 @@ def null_vector(rows: Sequence[Sequence[int]], n: int) -> Vec:
 
 
 def rank(vectors: Sequence[Sequence[int]]) -> int:
-    """Rank of a list of integer vectors (fraction-free elimination)."""
-    rows = [list(v) for v in vectors if any(v)]
-    if not rows:
-        return 0
-    n = len(rows[0])
-    r = 0
-    for c in range(n):
-        piv = next((i for i in range(r, len(rows)) if rows[i][c] != 0), None)
-        if piv is None:
-            continue
-        rows[r], rows[piv] = rows[piv], rows[r]
-        p = rows[r]
-        for i in range(len(rows)):
-            if i != r and rows[i][c] != 0:
-                f, g = rows[i][c], p[c]
-                rows[i] = [x * g - y * f for x, y in zip(rows[i], p)]
-        r += 1
-        if r == len(rows):
-            break
-    return r
+    """Rank of a list of integer vectors (exact: FLINT's fmpz_mat)."""
+    from flint import fmpz_mat
+
+    return fmpz_mat([list(v) for v in vectors]).rank() if len(vectors) else 0
 
 
 def proportion(f: Sequence[int], h: Sequence[int]) -> int:
