@@ -15,7 +15,7 @@ from fractions import Fraction
 from typing import Any
 
 from ._version import __version__
-from .errors import InputError, InternalError, UnsupportedError
+from .errors import InputError, InternalError, LimitReached, UnsupportedError
 from .loader import LoadedModel, load
 from .model import RNN
 from .rational import dumps_canonical, dumps_compact, q, weights_doc, write_atomic
@@ -127,7 +127,7 @@ def _certify_disc(lm: LoadedModel, z3: bool, digits: int, timings: dict) -> Cert
 
 
 def _certify_cones(lm: LoadedModel, z3: bool, digits: int, timings: dict, progress: bool = False,
-                   max_regions=None, timeout=None, workers: int = 1) -> CertifyResult:
+                   max_regions=None, deadline=None, workers: int = 1) -> CertifyResult:
     """Certificate version 2 for a position model of seq_len 3 to 5 (exact closed form for 3, rigorous
     orthant-probability enclosure for 4 and 5)."""
     from .cones import cell_document, traverse, triangulate
@@ -136,14 +136,15 @@ def _certify_cones(lm: LoadedModel, z3: bool, digits: int, timings: dict, progre
 
     rnn, n = lm.rnn, lm.seq_len
     t0 = time.perf_counter()
-    tr, cells = traverse(rnn, lm.task, progress=progress, max_regions=max_regions, timeout=timeout,
+    tr, cells = traverse(rnn, lm.task, progress=progress, max_regions=max_regions,
+                         timeout=None if deadline is None else max(0.0, deadline - time.monotonic()),
                          workers=workers)
     timings["traverse"] = time.perf_counter() - t0
     if z3:
         from .smt import confirm_cells
 
         t0 = time.perf_counter()
-        confirm_cells(rnn, lm.task, cells, tr.roots, progress=progress)
+        confirm_cells(rnn, lm.task, cells, tr.roots, progress=progress, deadline=deadline)
         timings["z3"] = time.perf_counter() - t0
     t0 = time.perf_counter()
     index = {(c.root, c.key): i for i, c in enumerate(cells)}
@@ -151,7 +152,7 @@ def _certify_cones(lm: LoadedModel, z3: bool, digits: int, timings: dict, progre
     if n == 3:
         terms = spherical_terms([c.rays for c in cells if c.wrong])
         form = closed_form_spherical(terms)
-        lo, hi, _ = enclose(lambda p: spherical_sum_ball(terms, p), digits, exact_zero=not terms)
+        lo, hi, _ = enclose(lambda p: spherical_sum_ball(terms, p), digits, exact_zero=not terms, deadline=deadline)
     else:
         wrong = sum(c.wrong for c in cells)
         measured = "wrong" if wrong <= len(cells) - wrong else "right"
@@ -161,7 +162,7 @@ def _certify_cones(lm: LoadedModel, z3: bool, digits: int, timings: dict, progre
                 c.simplices = triangulate(c.rays, c.masks, n, len(c.constraints))
                 cones_.extend([c.rays[r] for r in sx] for sx in c.simplices)
         form = orthant_closed_form(measured, len(cones_), n)
-        lo, hi, digits = enclose_orthants(cones_, measured == "right", progress=progress)
+        lo, hi, digits = enclose_orthants(cones_, measured == "right", progress=progress, deadline=deadline)
     timings["measure"] = time.perf_counter() - t0
     doc = header(lm, 2, "cones")
     doc["roots"] = [{"ranking": list(r.ranking), "x0_sign": r.sign} for r in tr.roots]
@@ -198,6 +199,7 @@ def certify(model, task: str | None = None, seq_len: int | None = None, *, z3: b
         raise InputError("--digits must be between 1 and 1000")
     timings: dict = {}
     t_all = time.perf_counter()
+    deadline = None if timeout is None else time.monotonic() + timeout
     if lm.seq_len > MAX_SEQ_LEN:
         raise UnsupportedError(f"{lm.path}: seq_len {lm.seq_len}: cells can be traversed but a rigorous measure "
                                f"for seq_len >= {MAX_SEQ_LEN + 1} is not implemented yet (no orthant rule)")
@@ -205,12 +207,16 @@ def certify(model, task: str | None = None, seq_len: int | None = None, *, z3: b
         res = _certify_disc(lm, True if z3 is None else z3, digits, timings)
     else:
         res = _certify_cones(lm, bool(z3), digits, timings, progress=progress, max_regions=max_regions,
-                             timeout=timeout, workers=workers)
+                             deadline=deadline, workers=workers)
     if self_check:
         from .kernel import check as kernel_check
 
         t0 = time.perf_counter()
-        verdict = kernel_check(res.certificate)
+        try:
+            verdict = kernel_check(res.certificate, deadline=deadline)
+        except TimeoutError:
+            raise LimitReached(f"timeout after {timeout:g}s (--timeout) while the kernel re-checked the new "
+                               "certificate; stopped, nothing written") from None
         timings["check"] = time.perf_counter() - t0
         if not verdict.accepted:
             raise InternalError(f"the kernel rejected the new certificate: [{verdict.rule}] {verdict.message}")
@@ -227,11 +233,22 @@ def certify(model, task: str | None = None, seq_len: int | None = None, *, z3: b
     return res
 
 
-def default_certificate_path(checkpoint: str) -> str:
-    """proofs/<checkpoint stem>.cert.json"""
+def default_output_path(checkpoint: str, folder: str, suffix: str) -> str:
+    """<folder>/<stem><suffix> when ./<folder> exists and the checkpoint lies under the current folder (a
+    project's own layout), else <stem><suffix> next to the checkpoint: output never lands in an unrelated
+    repository that happens to be the current folder."""
     stem = os.path.basename(checkpoint)
     for ext in (".pth", ".pt", ".safetensors", ".json"):
         if stem.endswith(ext):
             stem = stem[: -len(ext)]
             break
-    return os.path.join("proofs", stem + ".cert.json")
+    here = os.path.realpath(os.getcwd())
+    inside = os.path.realpath(checkpoint).startswith(here + os.sep)
+    if inside and os.path.isdir(folder):
+        return os.path.join(folder, stem + suffix)
+    return os.path.join(os.path.dirname(checkpoint), stem + suffix)
+
+
+def default_certificate_path(checkpoint: str) -> str:
+    """Where `certify` writes when --out is not given (see default_output_path)."""
+    return default_output_path(checkpoint, "proofs", ".cert.json")

@@ -24,7 +24,7 @@ import time
 from fractions import Fraction
 
 from .errors import EXIT_INPUT, EXIT_INTERNAL, EXIT_INTERRUPTED, EXIT_REJECTED, InputError, VerifierError
-from .tasks import TASKS
+from .tasks import POSITION_TASKS, TASKS
 
 COMMANDS = ("certify", "check", "inspect", "sample", "explain", "train")
 
@@ -49,16 +49,20 @@ def _build_parser() -> argparse.ArgumentParser:
                 "`python -m verifier CKPT` certifies a checkpoint (same as `certify CKPT`).")
     sub = p.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
 
-    def model_args(sp):
+    def model_args(sp, tasks=TASKS):
         sp.add_argument("checkpoint", help="AlgZoo checkpoint (.pth), .safetensors, or verifier-weights .json")
-        sp.add_argument("--task", choices=TASKS,
-                        help="task (default: 2nd_argmax for position models, median for single-output models)")
+        sp.add_argument("--task", choices=tasks,
+                        help="task; AlgZoo checkpoints do not store it (default: 2nd_argmax for position models, "
+                        "median for single-output models; a warning names a better-fitting task)")
         sp.add_argument("--seq-len", type=int, help="sequence length (required for single-output models)")
         sp.add_argument("--json", action="store_true", help="print one JSON object on stdout")
 
     c = sub.add_parser("certify", help="exact error + certificate + sampled error beside it")
-    model_args(c)
-    c.add_argument("--out", help="certificate path (default proofs/<checkpoint stem>.cert.json)")
+    model_args(c, POSITION_TASKS)
+    c.add_argument("--out", help="certificate path (default: ./proofs/<stem>.cert.json when ./proofs exists and "
+                   "the checkpoint is under the current folder, else <stem>.cert.json next to the checkpoint)")
+    c.add_argument("--closed-form", action="store_true",
+                   help="print the exact closed form even when it is long (it is always in the certificate)")
     c.add_argument("--samples", type=_count, default=1 << 20, help="samples for the estimate beside the "
                    "exact value (default 2^20; 0 skips)")
     c.add_argument("--seed", type=int, default=0, help="sampling seed")
@@ -85,24 +89,26 @@ def _build_parser() -> argparse.ArgumentParser:
     s = sub.add_parser("sample", help="sampled error (or MSE) with its standard error and 95%% interval")
     model_args(s)
     s.add_argument("--samples", type=_count, default=1 << 20, help="number of samples (default 2^20)")
-    s.add_argument("--seed", type=int, default=0)
-    s.add_argument("--dtype", choices=("float32", "float64"), default="float32")
-    s.add_argument("--batch", type=_count, default=1 << 18)
+    s.add_argument("--seed", type=int, default=0, help="seed of the Gaussian inputs (default 0)")
+    s.add_argument("--dtype", choices=("float32", "float64"), default="float32",
+                   help="arithmetic of the forward pass (default float32, as the model was trained)")
+    s.add_argument("--batch", type=_count, default=1 << 18, help="inputs per batch (default 2^18; memory only)")
     s.add_argument("--device", help="torch device (default: cuda when present, else cpu)")
     s.add_argument("--quiet", action="store_true", help="no progress bar")
 
     e = sub.add_parser("explain", help="standardised weights, a table of sectors, and the disc (PNG + SVG)")
     model_args(e)
-    e.add_argument("--out", help="picture path stem (default docs/figures/<checkpoint stem>_disc)")
+    e.add_argument("--out", help="picture path stem (default: ./docs/figures/<stem>_disc when that folder exists "
+                   "and the checkpoint is under the current folder, else <stem>_disc next to the checkpoint)")
     e.add_argument("--no-plot", action="store_true", help="only print the table")
 
     t = sub.add_parser("train", help="train AlgZoo models with the published recipe, best of several seeds")
-    t.add_argument("--task", required=True, choices=TASKS)
+    t.add_argument("--task", required=True, choices=TASKS, help="the task to train for")
     t.add_argument("--hidden", type=int, required=True, help="hidden size d")
     t.add_argument("--seq-len", type=int, required=True, help="sequence length n")
     t.add_argument("--seeds", default="0-4", help="seeds, e.g. 0-4 (default) or 0,2")
     t.add_argument("--sequences", type=_count, default=1 << 24, help="training sequences (default 2^24)")
-    t.add_argument("--batch", type=_count, default=1024)
+    t.add_argument("--batch", type=_count, default=1024, help="sequences per optimiser step (default 1024)")
     t.add_argument("--threads", type=int, default=1, help="torch threads (results are reproducible per count)")
     t.add_argument("--device", help="torch device (default: cuda when present, else cpu)")
     t.add_argument("--out", default="models", help="output folder (default models/)")
@@ -122,7 +128,7 @@ def cmd_inspect(a) -> int:
     from .rational import q, q_matrix, weights_doc
 
     m = load(a.checkpoint, task=a.task, seq_len=a.seq_len)
-    out = {"family": m.family, "task": m.task, "hidden_size": m.hidden_size, "seq_len": m.seq_len,
+    out = {"family": m.family, "task": m.task, "task_assumed": not m.task_given, "hidden_size": m.hidden_size, "seq_len": m.seq_len,
            "parameters": m.parameters, "sha256": m.sha256, "source_dtype": m.source_dtype, "shapes": m.shapes}
     if m.rnn is not None:
         std, c = standardize(m.rnn)
@@ -136,7 +142,7 @@ def cmd_inspect(a) -> int:
         return 0
     print(f"file        {m.path}")
     print(f"family      {m.family}" + (" (longest cycle; certification not supported yet)" if m.rnn is None else ""))
-    print(f"task        {m.task}")
+    print(f"task        {_task_words(m) if m.rnn is not None else m.task}")
     print(f"hidden d    {m.hidden_size}")
     print(f"seq_len n   {m.seq_len}")
     print(f"parameters  {m.parameters}")
@@ -165,15 +171,20 @@ def cmd_sample(a) -> int:
     m = load(a.checkpoint, task=a.task, seq_len=a.seq_len)
     if m.rnn is None:
         raise InputError(f"{a.checkpoint}: sampling the {m.family} family is not supported yet")
+    warnings = _task_warnings(m)
     r = sample_error(m.float_arrays(), m.seq_len, m.task, samples=a.samples, seed=a.seed, dtype=a.dtype,
                      batch=a.batch, device=a.device, progress=not (a.quiet or a.json))
     out = r.to_json()
     out["checkpoint"] = m.path
     out["sha256"] = m.sha256
+    out["task_assumed"] = not m.task_given
+    out["warnings"] = warnings
     if a.json:
         _emit_json(out)
         return 0
-    print(f"{m.path}: {m.task}, d={m.hidden_size}, n={m.seq_len}  (estimate, {r.samples} {r.dtype} samples, "
+    for w in warnings:
+        sys.stderr.write(f"verifier: warning: {w}\n")
+    print(f"{m.path}: {_task_words(m)}, d={m.hidden_size}, n={m.seq_len}  (estimate, {r.samples} {r.dtype} samples, "
           f"seed {r.seed}, {r.seconds:.2f}s on {r.device})")
     if r.mse is not None:
         print(f"  MSE   {r.mse:.6g} +- {r.stderr:.2g} (1 s.e.)   95% CI [{r.ci95[0]:.6g}, {r.ci95[1]:.6g}]   "
@@ -236,18 +247,25 @@ def cmd_certify(a) -> int:
     res = certify(a.checkpoint, task=a.task, seq_len=a.seq_len, z3=a.z3, digits=a.digits, samples=a.samples,
                   seed=a.seed, out=out, progress=not (a.quiet or a.json), max_regions=a.max_regions,
                   timeout=a.timeout, workers=a.workers)
+    warnings = _task_warnings(res.model)
     if a.json:
-        _emit_json(report_json(res))
+        report = report_json(res)
+        report["warnings"] = warnings
+        _emit_json(report)
         return 0
     from .measure import sympy_form
 
     lm = res.model
-    print(f"{lm.path}: {lm.task}, d={lm.hidden_size}, n={lm.seq_len}, {lm.parameters} parameters "
+    print(f"{lm.path}: {_task_words(lm)}, d={lm.hidden_size}, n={lm.seq_len}, {lm.parameters} parameters "
           f"(sha256 {lm.sha256[:16]}...)")
     if not res.closed_form.startswith(("(", "0")):
-        print(f"  error (rigorous enclosure; no elementary closed form) = {res.closed_form}")
-    else:
+        print(f"  error: rigorous enclosure (no elementary closed form): {_shorten(res.closed_form, 300)}")
+    elif a.closed_form or len(res.closed_form) <= MAX_FORM_CHARS:
         print(f"  error (exact) = {sympy_form(res.closed_form)}")
+    else:
+        terms = res.closed_form.count("atan2(")
+        print(f"  error (exact): a sum of {terms} atan2 terms over 2*pi ({len(res.closed_form):,} characters; "
+              "in the certificate and --json, or --closed-form to print it)")
     print(f"  enclosure     [{_fmt(res.error_lower, 25)}, {_fmt(res.error_upper, 25)}]")
     one = res.one_in()
     if res.error_upper == 0:
@@ -266,7 +284,31 @@ def cmd_certify(a) -> int:
         print(f"  sampled (estimate, {s.samples} {s.dtype} samples): error {s.error:.6g}, 95% CI "
               f"[{s.ci95[0]:.6g}, {s.ci95[1]:.6g}]")
     print(f"  time: {res.timings.get('total', 0):.3f}s certify+check")
+    for w in warnings:
+        sys.stderr.write(f"verifier: warning: {w}\n")
     return 0
+
+
+MAX_FORM_CHARS = 400  # longer closed forms are summarised on screen (they are in the certificate and --json)
+
+
+def _shorten(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[:limit].rsplit(" ", 1)[0] + " ..."
+
+
+def _task_words(lm) -> str:
+    return lm.task if lm.task_given else f"{lm.task} (assumed; --task to choose)"
+
+
+def _task_warnings(lm) -> list[str]:
+    """The task sense-check: a warning when another position task fits the model much better, or the
+    model is worse than chance on its task (sampled, 2^14 float64 inputs)."""
+    if lm.rnn is None or lm.family != "position":
+        return []
+    from .sample import task_errors, task_warning
+
+    w = task_warning(lm.task, lm.seq_len, task_errors(lm.float_arrays(), lm.seq_len), lm.task_given)
+    return [w] if w else []
 
 
 def _gather(paths) -> list[str]:
@@ -304,7 +346,11 @@ def cmd_check(a) -> int:
         raise InputError("--checkpoint goes with exactly one certificate")
     results = []
     worst = 0
-    for f in files:
+    live = sys.stderr.isatty() and not a.json
+    for i, f in enumerate(files):
+        if live:
+            sys.stderr.write(f"\r\033[Kchecking {i + 1}/{len(files)}: {f} ...")
+            sys.stderr.flush()
         ckpt = a.checkpoint
         problem = None
         if a.models and not ckpt:
@@ -327,13 +373,19 @@ def cmd_check(a) -> int:
         worst = max(worst, code)
         entry = {"certificate": f, "accepted": v_ok, "rule": rule, "message": msg, "seconds": round(secs, 3)}
         if v_ok:
-            entry.update({"error_lower": summary["error_lower"], "error_upper": summary["error_upper"],
-                          "regions": summary["regions"]})
+            entry.update({"task": summary["task"], "hidden_size": summary["hidden_size"],
+                          "seq_len": summary["seq_len"], "error_lower": summary["error_lower"],
+                          "error_upper": summary["error_upper"], "regions": summary["regions"]})
         results.append(entry)
+        if live:
+            sys.stderr.write("\r\033[K")
         if not a.json:
             if v_ok:
-                print(f"ACCEPTED  {f}  error in [{_fmt(Fraction(summary['error_lower']), 8)}, "
-                      f"{_fmt(Fraction(summary['error_upper']), 8)}], {summary['regions']} regions, {secs:.2f}s")
+                print(f"ACCEPTED  {f}  {summary['task']} d={summary['hidden_size']} n={summary['seq_len']}: error in "
+                      f"[{_fmt(Fraction(summary['error_lower']), 8)}, {_fmt(Fraction(summary['error_upper']), 8)}], "
+                      f"{summary['regions']} regions, {secs:.2f}s")
+            elif code == EXIT_INPUT:
+                print(f"UNREADABLE {f}  {msg}")
             else:
                 print(f"REJECTED  {f}  [{rule}] {msg}")
     if a.models:
@@ -354,15 +406,26 @@ def cmd_check(a) -> int:
 
 
 def _missing_certificates(models_dir: str, cert_files) -> list[str]:
-    """Models in models_dir that this version can certify but have no certificate among cert_files."""
+    """Checkpoints in models_dir that this version can certify (position-family RNNs of a seq_len that
+    `check --models` requires) but that no certificate among cert_files names.  Found by reading every
+    checkpoint file's tensors with the kernel's torch-free reader, so it works with or without an index."""
     from .certification import CERTIFIABLE_SEQ_LENS
-    from .zoo import read_index
+    from .kernel import Reject, Unreadable, checkpoint_tensors
 
     names = {_checkpoint_name(f) for f in cert_files}
     missing = []
-    for m in read_index(models_dir)["models"]:
-        if m["family"] == "position" and m["seq_len"] in CERTIFIABLE_SEQ_LENS and m["file"] not in names:
-            missing.append(os.path.join(models_dir, m["file"]))
+    for name in sorted(os.listdir(models_dir)):
+        path = os.path.join(models_dir, name)
+        if name in names or not os.path.isfile(path) or not name.endswith((".pth", ".pt", ".safetensors", ".json")):
+            continue
+        try:
+            with open(path, "rb") as fh:
+                w = checkpoint_tensors(path, fh.read())
+        except (OSError, Unreadable, Reject, UnicodeDecodeError):
+            continue  # not an RNN checkpoint (an index, a transformer, another file): nothing to certify
+        n = len(w["W_oh"])
+        if n >= 2 and n in CERTIFIABLE_SEQ_LENS:
+            missing.append(path)
     return missing
 
 
@@ -397,7 +460,9 @@ def cmd_explain(a) -> int:
     print(f"\n{len(rows)} sectors, {sum(r['wrong'] for r in rows)} wrong; wrong angle {total:.6g} rad "
           f"(error {total / (2 * math.pi):.6g}; `certify` gives the exact value)")
     if not a.no_plot:
-        stem = a.out or os.path.join("docs", "figures", os.path.basename(a.checkpoint).rsplit(".", 1)[0] + "_disc")
+        from .certification import default_output_path
+
+        stem = a.out or default_output_path(a.checkpoint, os.path.join("docs", "figures"), "_disc")
         files = draw(rows, wedges, stem, f"{os.path.basename(a.checkpoint)}: sectors of the disc "
                      f"(wrong wedges in red)")
         print("drew " + ", ".join(files))
@@ -425,12 +490,40 @@ def main(argv=None) -> int:
         return EXIT_INTERRUPTED
     except BrokenPipeError:
         return 0
+    except SystemError as exc:
+        # A C extension (arb's acb.integral) that was interrupted inside its Python callback reports the
+        # callback's exception as the cause of a SystemError: an interrupt or a limit, not a bug.
+        cause = _root_cause(exc)
+        if isinstance(cause, KeyboardInterrupt):
+            sys.stderr.write("verifier: interrupted; nothing partial was written\n")
+            return EXIT_INTERRUPTED
+        if isinstance(cause, VerifierError):
+            sys.stderr.write(f"verifier: error: {cause}\n")
+            return cause.exit_code
+        return _internal(exc)
     except Exception as exc:  # a bug, not a verdict: one line, and the traceback on request
-        if os.environ.get("VERIFIER_DEBUG"):
-            raise
-        sys.stderr.write(f"verifier: internal error (please report): {type(exc).__name__}: {exc}; "
-                         "set VERIFIER_DEBUG=1 for the traceback\n")
-        return EXIT_INTERNAL
+        return _internal(exc)
+
+
+def _root_cause(exc: BaseException) -> BaseException:
+    seen = set()
+    while exc.__cause__ is not None and id(exc) not in seen:
+        seen.add(id(exc))
+        exc = exc.__cause__
+    return exc
+
+
+def _internal(exc: BaseException) -> int:
+    if os.environ.get("VERIFIER_DEBUG"):
+        raise exc
+    sys.stderr.write(f"verifier: internal error (please report): {type(exc).__name__}: {_cut(str(exc), 300)}; "
+                     "set VERIFIER_DEBUG=1 for the traceback\n")
+    return EXIT_INTERNAL
+
+
+def _cut(text: str, limit: int) -> str:
+    text = text.splitlines()[0] if text else ""
+    return text if len(text) <= limit else text[:limit].rsplit(" ", 1)[0] + " ..."
 
 
 if __name__ == "__main__":

@@ -45,6 +45,7 @@ class LoadedModel:
     seq_len: int | None
     parameters: int
     shapes: dict = field(default_factory=dict)
+    task_given: bool = True  # False when the task was assumed (AlgZoo checkpoints do not store it)
 
     def float_arrays(self):
         """W_hi, W_hh, W_oh as float64 numpy arrays (exact for float32/float64 sources)."""
@@ -71,14 +72,42 @@ def _read_bytes(path: str) -> bytes:
         raise InputError(f"{path}: cannot read: {exc.strerror}") from None
 
 
-def _one_line(exc: BaseException) -> str:
+def _one_line(exc: BaseException, limit: int = 200) -> str:
+    """The first line of an exception's message, shortened at a word boundary (never mid-word)."""
     text = str(exc).strip().splitlines()
-    return (text[0] if text else type(exc).__name__)[:300]
+    line = text[0] if text else type(exc).__name__
+    if len(line) > limit:
+        line = line[:limit].rsplit(" ", 1)[0].rstrip(",;:") + " ..."
+    return line
+
+
+def _torch_container_problem(data: bytes) -> str | None:
+    """A plain-words reason why bytes cannot be a torch checkpoint, judged from the container alone."""
+    import zipfile
+
+    if data[:2] == b"PK":
+        try:
+            with zipfile.ZipFile(io.BytesIO(data)) as zf:
+                bad = zf.testzip()
+        except (zipfile.BadZipFile, EOFError, OSError, ValueError):
+            return "the zip archive is truncated or damaged"
+        return f"the zip archive is damaged (member {bad})" if bad else None
+    if data[:1] == b"\x80":
+        return None  # a legacy (non-zip) torch pickle: torch.load decides
+    try:
+        data[:4096].decode("utf-8")
+        kind = "a text file"
+    except UnicodeDecodeError:
+        kind = "binary data of another kind"
+    return f"it is {kind}, not a PyTorch checkpoint (a zip archive written by torch.save)"
 
 
 def _load_torch(path: str, data: bytes) -> dict:
     import warnings
 
+    problem = _torch_container_problem(data)
+    if problem:
+        raise InputError(f"{path}: not a readable PyTorch checkpoint: {problem}")
     import torch
 
     try:
@@ -209,11 +238,15 @@ def _finish(path, sha, task, seq_len, out, d, W_hi, W_hh, W_oh, source_dtype) ->
         n = out
     if not 1 <= n <= MAX_SEQ_LEN:
         raise InputError(f"{path}: seq_len {n} is out of range 1..{MAX_SEQ_LEN}")
+    given = task is not None
     task = task or ("median" if family == FAMILY_SCALAR else "2nd_argmax")
-    check_task(task, family, n)
+    try:
+        check_task(task, family, n)
+    except InputError as exc:
+        raise InputError(f"{path}: {exc}") from None
     rnn = RNN(W_hi, W_hh, W_oh, n, family)
     return LoadedModel(path, sha, family, task, rnn, source_dtype, d, n, rnn.parameters,
-                       {"W_hi": [d, 1], "W_hh": [d, d], "W_oh": [out, d]})
+                       {"W_hi": [d, 1], "W_hh": [d, d], "W_oh": [out, d]}, task_given=given)
 
 
 def _load_weights_json(path, data, sha, task, seq_len) -> LoadedModel:

@@ -7,6 +7,7 @@ directed (lower bounds down, upper bounds up).  Nothing here uses a Python float
 from __future__ import annotations
 
 import math
+import time
 from fractions import Fraction
 
 from .exact import cross2, dot, null_vector, primitive
@@ -62,7 +63,16 @@ def wedge_angle_sum_ball(wedges, prec: int):
         return total / (2 * flint.arb.pi())
 
 
-def enclose(ball_fn, digits: int, exact_zero: bool = False) -> tuple[Fraction, Fraction, int]:
+def past(deadline: float | None, what: str) -> None:
+    """Raise LimitReached when a --timeout deadline (time.monotonic()) has passed."""
+    if deadline is not None and time.monotonic() > deadline:
+        from .errors import LimitReached
+
+        raise LimitReached(f"timeout (--timeout) during {what}; stopped, nothing written")
+
+
+def enclose(ball_fn, digits: int, exact_zero: bool = False, deadline: float | None = None
+            ) -> tuple[Fraction, Fraction, int]:
     """Evaluate ball_fn(prec) at rising precision until [lo, hi] has `digits` correct digits.
 
     Returns (lower, upper, precision used).  exact_zero short-cuts the empty sum to [0, 0].
@@ -71,6 +81,7 @@ def enclose(ball_fn, digits: int, exact_zero: bool = False) -> tuple[Fraction, F
         return Fraction(0), Fraction(0), 0
     prec = BASE_PREC
     while True:
+        past(deadline, "the measure")
         lo, hi = arb_to_bounds(ball_fn(prec))
         rlo, rhi = round_outward(lo, hi, digits + 2)
         if correct_digits(rlo, rhi) >= digits or prec > 1 << 14:
@@ -258,7 +269,7 @@ def orthant_closed_form(measured: str, count: int, n: int) -> str:
             f"{measured} cells (Plackett reduction; one-dimensional integrals in ball arithmetic)")
 
 
-def orthant_sum_ball(cones, prec: int = ORTHANT_PREC, progress: bool = False):
+def orthant_sum_ball(cones, prec: int = ORTHANT_PREC, progress: bool = False, deadline: float | None = None):
     """arb ball of the sum of orthant probabilities of simplicial cones given by their rays."""
     flint = _flint()
     it = cones
@@ -269,13 +280,14 @@ def orthant_sum_ball(cones, prec: int = ORTHANT_PREC, progress: bool = False):
     with flint.ctx.workprec(prec):  # the sum too: at the default 53 bits each addition would cost ~1e-17
         total = flint.arb(0)
         for rays in it:
+            past(deadline, "the orthant integrals")
             total += orthant_ball(simplex_normals(rays), prec)
     return total
 
 
-def enclose_orthants(cones, complement: bool, progress: bool = False):
+def enclose_orthants(cones, complement: bool, progress: bool = False, deadline: float | None = None):
     """Rational [lower, upper] of the error from the cones' measure (1 - measure when complement)."""
-    ball = orthant_sum_ball(cones, ORTHANT_PREC, progress)
+    ball = orthant_sum_ball(cones, ORTHANT_PREC, progress, deadline)
     lo, hi = arb_to_bounds(ball)
     if complement:
         lo, hi = 1 - hi, 1 - lo

@@ -39,15 +39,30 @@ class RNN:
 
     @staticmethod
     def make(W_hi, W_hh, W_oh, seq_len: int, family: str | None = None) -> "RNN":
-        """Build from any nested numbers (ints, Fractions, strings like "3/4"); floats are refused."""
+        """Build from exact nested numbers: lists (or tuples) of rows whose entries are ints, Fractions or
+        strings like "3/4" / "-2" (anything `fractions.Fraction` reads exactly).  Shapes: W_hi d x 1,
+        W_hh d x d, W_oh n x d (one logit per position) or 1 x d (median).  Floats are refused because a
+        float is rarely the number meant (0.1 is not 1/10): use `RNN.from_floats` to take float weights
+        (numpy arrays, torch tensors' .tolist(), nested lists) at their exact binary values."""
         for m in (W_hi, W_hh, W_oh):
             for row in m:
                 for v in row:
                     if isinstance(v, float):
-                        raise TypeError("use verifier.model.exact_from_float for floats: exact weights only")
+                        raise TypeError("RNN.make takes exact numbers (int, Fraction, 'p/q' strings); for float "
+                                        "weights use RNN.from_floats, which converts every entry exactly")
         W_oh_m = _matrix(W_oh)
         fam = family or (FAMILY_SCALAR if len(W_oh_m) == 1 else FAMILY_POSITION)
         return RNN(_matrix(W_hi), _matrix(W_hh), W_oh_m, int(seq_len), fam)
+
+    @staticmethod
+    def from_floats(W_hi, W_hh, W_oh, seq_len: int, family: str | None = None) -> "RNN":
+        """Build from float matrices (nested lists, numpy arrays, or anything with .tolist()): every float
+        becomes its exact rational value (float32 0.1 is 13421773/134217728), as the loader does."""
+        def exact(m):
+            m = m.tolist() if hasattr(m, "tolist") else m
+            return [[exact_from_float(float(v)) for v in row] for row in m]
+
+        return RNN.make(exact(W_hi), exact(W_hh), exact(W_oh), seq_len, family)
 
     @property
     def d(self) -> int:

@@ -137,3 +137,49 @@ def sample_error(arrays, seq_len: int, task: str, samples: int = 1 << 20, seed: 
     p = wrong / samples
     return SampleResult(task, samples, dtype, seed, str(dev), secs, wrong=wrong, error=p,
                         stderr=math.sqrt(p * (1 - p) / samples), ci95=wilson(wrong, samples))
+
+
+def task_errors(arrays, seq_len: int, samples: int = 1 << 14, seed: int = 20261128) -> dict:
+    """Sampled (float64) error of a position model under every position task that has a distinct target
+    for this seq_len: {task: error}.  Cheap (2^14 samples by default); an estimate, used to sense-check
+    an assumed task."""
+    import torch
+
+    from .tasks import POSITION_TASKS, TARGET_RANK
+
+    W_hi, W_hh, W_oh = model_tensors(*arrays, torch.float64, torch.device("cpu"))
+    gen = torch.Generator()
+    gen.manual_seed(seed)
+    with torch.no_grad():
+        x = torch.randn(samples, seq_len, generator=gen, dtype=torch.float64)
+        pred = torch.argmax(rnn_logits(x, W_hi, W_hh, W_oh), dim=1)
+        out, ranks = {}, set()
+        for task in POSITION_TASKS:
+            if task == "argmedian" and seq_len % 2 == 0:
+                continue
+            rank = TARGET_RANK[task](seq_len)
+            if rank in ranks:
+                continue  # same target as a task already listed (argmedian is 2nd_argmax at n = 3)
+            ranks.add(rank)
+            out[task] = float((pred != torch_labels(task, x)).double().mean())
+    return out
+
+
+def task_warning(task: str, seq_len: int, errors: dict, given: bool) -> str | None:
+    """A one-line warning when the model errs more often than chance on its task, or another position task
+    fits it much better (half the error and at least 5 points less); None otherwise."""
+    from .tasks import TARGET_RANK
+
+    rank = TARGET_RANK[task](seq_len)
+    mine = next((e for t, e in errors.items() if TARGET_RANK[t](seq_len) == rank), None)
+    if mine is None:
+        return None
+    best, best_err = min(errors.items(), key=lambda kv: kv[1])
+    how = "given" if given else "assumed: AlgZoo checkpoints do not store their task"
+    if TARGET_RANK[best](seq_len) != rank and best_err <= mine / 2 and mine - best_err >= 0.05:
+        return (f"task {task} ({how}) looks wrong for this model: it errs on {100 * mine:.1f}% of inputs under "
+                f"{task} but {100 * best_err:.1f}% under {best} (sampled); did you mean --task {best}?")
+    if mine > 1 - 1 / seq_len:
+        return (f"the model errs on {100 * mine:.1f}% of inputs under task {task} ({how}), worse than chance "
+                f"({100 * (1 - 1 / seq_len):.1f}%); is --task right?")
+    return None

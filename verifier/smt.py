@@ -156,8 +156,10 @@ def confirm_sectors(rnn, task: str, secs) -> None:
         raise InternalError(f"sectors: Z3 did not confirm that the sectors cover the plane ({res})")
 
 
-def confirm_cells(rnn, task: str, cells, roots, progress: bool = False) -> None:
+def confirm_cells(rnn, task: str, cells, roots, progress: bool = False, deadline: float | None = None) -> None:
     """Z3: on every open cell the claimed pattern and label hold and the cell is right or wrong as claimed."""
+    from .measure import past
+
     ns = NetworkSolver(rnn, task)
     it = enumerate(cells)
     if progress:
@@ -165,4 +167,5 @@ def confirm_cells(rnn, task: str, cells, roots, progress: bool = False) -> None:
 
         it = tqdm(it, total=len(cells), desc="Z3 cells", unit="cell", leave=False)
     for k, c in it:
+        past(deadline, "the Z3 confirmation")
         ns.confirm_cell(c.constraints, c.sigma, roots[c.root].label, None, f"cell {k}", wrong=c.wrong)

@@ -18,9 +18,9 @@ def rules_for(c: Certificate) -> tuple:
     return RULES_V1 if c.version == 1 else rules_v2(c.n)
 
 
-def run_rules(c: Certificate, checkpoint: str | None = None) -> Work:
+def run_rules(c: Certificate, checkpoint: str | None = None, deadline: float | None = None) -> Work:
     """Apply every rule in order (the first failure raises Reject); return what the rules derived."""
-    w = Work(checkpoint=checkpoint)
+    w = Work(checkpoint=checkpoint, deadline=deadline)
     for fn in rules_for(c):
         fn(c, w)
     return w
@@ -38,40 +38,47 @@ def _q(x) -> str:
     return str(x.numerator) if x.denominator == 1 else f"{x.numerator}/{x.denominator}"
 
 
-def check_document(doc, checkpoint: str | None = None, after=None) -> dict:
+def check_document(doc, checkpoint: str | None = None, after=None, deadline: float | None = None) -> dict:
     """Apply every rule to a parsed certificate; raise Reject on the first failure; return a summary.
     `after(certificate, work)`, if given, runs once every rule has passed (the CLI's --z3 second opinion,
     which lives outside the kernel)."""
     c = read_certificate(doc)
-    w = run_rules(c, checkpoint)
+    w = run_rules(c, checkpoint, deadline)
     if after is not None:
         after(c, w)
     return summary(c)
 
 
 def read_text(certificate) -> str:
+    """The certificate's text from a path, JSON text or bytes; input that is no text at all is Unreadable."""
+    where = "the certificate"
     if isinstance(certificate, (bytes, bytearray)):
         data = bytes(certificate)
     elif isinstance(certificate, str) and certificate.lstrip().startswith("{"):
         return certificate
     else:
-        path = os.fspath(certificate)
+        where = os.fspath(certificate)
         try:
-            with open(path, "rb") as fh:
+            with open(where, "rb") as fh:
                 data = fh.read()
         except OSError as exc:
-            raise Unreadable(f"{path}: cannot read: {exc.strerror}") from None
+            raise Unreadable(f"{where}: cannot read: {exc.strerror}") from None
+    if not data.strip():
+        raise Unreadable(f"{where}: empty, not a certificate")
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError:
-        raise Unreadable("the certificate is not UTF-8 text") from None
+        raise Unreadable(f"{where}: binary data, not a certificate (a certificate is a JSON text file; to "
+                         "certify a checkpoint run `python -m verifier CHECKPOINT`)") from None
 
 
-def check(certificate, checkpoint: str | None = None, after=None) -> Verdict:
+def check(certificate, checkpoint: str | None = None, after=None, deadline: float | None = None) -> Verdict:
     """Check a certificate given as a path, JSON text, bytes or a parsed document.  Unreadable input
-    (a missing file, an unreadable checkpoint) raises Unreadable; every other outcome is a Verdict."""
+    (a missing file, an unreadable checkpoint) raises Unreadable; a `deadline` (time.monotonic()) that
+    passes raises TimeoutError; every other outcome is a Verdict."""
     try:
         doc = certificate if isinstance(certificate, dict) else parse_json(read_text(certificate))
-        return Verdict(True, None, "accepted", check_document(doc, checkpoint=checkpoint, after=after))
+        return Verdict(True, None, "accepted", check_document(doc, checkpoint=checkpoint, after=after,
+                                                              deadline=deadline))
     except Reject as exc:
         return Verdict(False, exc.rule, exc.message)

@@ -32,6 +32,7 @@ class Work:
     """Facts derived by earlier rules for later ones (never read from the certificate unchecked)."""
 
     checkpoint: str | None = None
+    deadline: float | None = None  # time.monotonic() after which measuring stops with TimeoutError
     m: Model | None = None
     forms: Forms | None = None
     roots: list = field(default_factory=list)  # (ranking, x0 sign, target) per root

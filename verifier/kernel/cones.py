@@ -321,10 +321,10 @@ def closed_form(c: Certificate, w: Work):
     its number of simplicial cones (the measure is the sum of their orthant probabilities, or 1 minus it)."""
     if c.n == 3:
         terms = vos_terms([w.shapes[ci]["verts"] for ci, cell in enumerate(c.cells) if cell.wrong])
-        w.form, w.ball, w.empty = vos_form(terms), vos_ball(terms), not terms
+        w.form, w.ball, w.empty = vos_form(terms), vos_ball(terms, w.deadline), not terms
     else:
         w.form = orthant_form(c.measured, len(w.cones), c.n)
-        w.ball = orthant_ball(w.cones, complement=c.measured == "right")
+        w.ball = orthant_ball(w.cones, complement=c.measured == "right", deadline=w.deadline)
         w.empty = c.measured == "wrong" and not w.cones
         w.precision = (80, 160)
     if c.error.closed_form != w.form:

@@ -6,6 +6,7 @@ precision of the caller's context; `bounds` turns a ball into exact rational bou
 from __future__ import annotations
 
 import itertools
+import time
 from fractions import Fraction
 
 from .geometry import cross2, det, dot, null, primitive
@@ -29,15 +30,18 @@ def bounds(x) -> tuple[Fraction, Fraction]:
     return mid - rad, mid + rad
 
 
-def ball_sum(terms, term_ball, scale=None, complement=False):
+def ball_sum(terms, term_ball, scale=None, complement=False, deadline=None):
     """fn(prec): the ball of S = sum(term_ball(flint, t)) (times scale(flint)), or of 1 - S when
-    complement, every operation at prec bits."""
+    complement, every operation at prec bits.  Past `deadline` (time.monotonic()) it raises TimeoutError:
+    the caller asked for a time limit, which is no verdict on the certificate."""
     flint = arb_module()
 
     def fn(prec):
         with flint.ctx.workprec(prec):
             tot = flint.arb(0)
             for t in terms:
+                if deadline is not None and time.monotonic() > deadline:
+                    raise TimeoutError("the time limit passed while the kernel was measuring")
                 tot += term_ball(flint, t)
             tot = tot * scale(flint) if scale else tot
             return 1 - tot if complement else tot
@@ -92,9 +96,9 @@ def _vos_term(flint, t):
     return arb.atan2(arb(N), den)
 
 
-def vos_ball(terms):
+def vos_ball(terms, deadline=None):
     """Solid angle Omega = 2 atan2(...) per triangle, measure Omega / (4 pi): the sum over 2 pi."""
-    return ball_sum(terms, _vos_term, over_two_pi)
+    return ball_sum(terms, _vos_term, over_two_pi, deadline=deadline)
 
 
 # ---- n = 4, 5: orthant probabilities -------------------------------------------------------------------
@@ -185,7 +189,7 @@ def orthant(normals, flint, prec):
     return (1 - arb(5) / 2 + s2 - s3 + s4) / 2
 
 
-def orthant_ball(cones, complement: bool):
+def orthant_ball(cones, complement: bool, deadline=None):
     """fn(prec): the ball of the sum of the cones' orthant probabilities (or 1 minus it)."""
     return ball_sum(cones, lambda flint, rays: orthant(simplex_normals(rays), flint, flint.ctx.prec),
-                    complement=complement)
+                    complement=complement, deadline=deadline)

@@ -1,0 +1,182 @@
+"""What a new user trips over (issue 14): a silently assumed task, long output lines, limits and Ctrl-C in
+every phase, `check --models` without an index, output paths, plain messages, the float helper."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from fractions import Fraction
+
+import pytest
+
+from conftest import ROOT, linear_logits_model, run_cli
+
+MODELS = os.path.join(ROOT, "models")
+
+
+@pytest.fixture(scope="module")
+def argmax_ckpt(tmp_path_factory):
+    """A checkpoint 'trained by other code' for argmax (logits = x exactly), which stores no task."""
+    from verifier.loader import state_dict_bytes
+
+    path = tmp_path_factory.mktemp("other") / "mystery_model.pth"
+    path.write_bytes(state_dict_bytes(linear_logits_model([[1, 0, 0], [0, 1, 0], [0, 0, 1]])))
+    return str(path)
+
+
+def test_assumed_task_is_said_and_a_better_task_is_named(argmax_ckpt, tmp_path):
+    out = tmp_path / "c.cert.json"
+    code, so, se = run_cli(argmax_ckpt, "--out", out, "--samples", "0")
+    assert code == 0, se
+    assert "2nd_argmax (assumed" in so
+    assert "--task argmax" in se and "warning" in se
+    code, so, se = run_cli(argmax_ckpt, "--out", out, "--samples", "0", "--json")
+    rep = json.loads(so)
+    assert any("--task argmax" in w for w in rep["warnings"])
+    code, so, se = run_cli("inspect", argmax_ckpt)
+    assert "2nd_argmax (assumed" in so
+    code, so, se = run_cli("sample", argmax_ckpt, "--samples", "20000")
+    assert "--task argmax" in se
+    # with the right task: no warning, and `check` shows the task on its line
+    code, so, se = run_cli(argmax_ckpt, "--task", "argmax", "--out", out, "--samples", "0")
+    assert code == 0 and "warning" not in se and "(assumed" not in so
+    code, so, se = run_cli("check", out)
+    assert code == 0 and "ACCEPTED" in so and " argmax d=6 n=3" in so
+
+
+def test_human_output_lines_stay_short(tmp_path):
+    """d = 8, n = 3: the closed form is ~200,000 characters; on screen it is summarised."""
+    out = tmp_path / "m83.cert.json"
+    code, so, se = run_cli(os.path.join(MODELS, "2nd_argmax_8_3.pth"), "--out", out, "--samples", "0")
+    assert code == 0, se
+    assert max(len(line) for line in so.splitlines()) <= 400
+    assert "atan2 terms" in so and "--closed-form" in so
+    form = json.load(open(out))["error"]["closed_form"]
+    code, so, se = run_cli(os.path.join(MODELS, "2nd_argmax_8_3.pth"), "--out", out, "--samples", "0",
+                           "--closed-form")
+    assert code == 0 and form in so
+
+
+def test_timeout_holds_in_the_measure_phase(tmp_path):
+    """M(4,4): the traversal takes seconds, the orthant integrals minutes; --timeout 20 stops within 35 s."""
+    out = tmp_path / "m44.cert.json"
+    t0 = time.monotonic()
+    code, so, se = run_cli(os.path.join(MODELS, "2nd_argmax_4_4.pth"), "--out", out, "--timeout", "20",
+                           "--samples", "0", "--quiet")
+    assert code == 3, se
+    assert time.monotonic() - t0 < 35
+    assert "timeout" in se and "nothing written" in se
+    assert not out.exists()
+
+
+def test_ctrl_c_in_the_measure_phase_exits_130(tmp_path):
+    """SIGINT while arb integrates (inside acb.integral's callback), with and without a progress bar."""
+    out = tmp_path / "m44.cert.json"
+    env = dict(os.environ, PYTHONPATH=ROOT)
+    cmd = [sys.executable, "-m", "verifier", os.path.join(MODELS, "2nd_argmax_4_4.pth"), "--out", str(out),
+           "--samples", "0", "--no-z3"]
+    t_measure = None
+    for quiet in (False, True):
+        t0 = time.monotonic()
+        p = subprocess.Popen(cmd + (["--quiet"] if quiet else []), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                             env=env, cwd=ROOT)
+        if not quiet:
+            seen = b""
+            while b"orthant integrals" not in seen:  # the bar says the measure phase has begun
+                chunk = os.read(p.stderr.fileno(), 4096)
+                assert chunk, "the process ended before measuring"
+                seen += chunk
+            t_measure = time.monotonic() - t0
+            time.sleep(2)
+        else:
+            time.sleep(t_measure + 4)  # same model, same machine: well inside the minutes-long measure
+        p.send_signal(signal.SIGINT)
+        _, err = p.communicate(timeout=120)
+        assert p.returncode == 130, err[-500:]
+        assert b"interrupted; nothing partial was written" in err
+        assert b"internal error" not in err
+        assert not out.exists()
+
+
+def test_check_models_finds_missing_certificates_without_an_index(tmp_path):
+    models, proofs = tmp_path / "m", tmp_path / "p"
+    models.mkdir()
+    proofs.mkdir()
+    for stem in ("2nd_argmax_2_2", "2nd_argmax_3_2", "2nd_argmax_4_3", "hand_2nd_argmax_2_2"):
+        shutil.copy(os.path.join(MODELS, stem + ".pth"), models)
+        shutil.copy(os.path.join(ROOT, "proofs", stem + ".cert.json"), proofs)
+    shutil.copy(os.path.join(MODELS, "2nd_argmax_5_2.pth"), models)  # certifiable, no certificate
+    (models / "notes.json").write_text('{"not": "a model"}')
+    assert not (models / "index.json").exists()
+    code, so, se = run_cli("check", proofs, "--models", models)
+    assert code == 1, so + se
+    assert "MISSING" in so and "2nd_argmax_5_2.pth" in so
+    assert "4 of 5 accepted" in so
+
+
+def test_default_output_never_lands_in_an_unrelated_folder(tmp_path):
+    """From a folder that has proofs/ (our repository, say), a checkpoint from elsewhere gets its
+    certificate next to itself; a checkpoint inside the folder uses its proofs/."""
+    here, elsewhere = tmp_path / "repo", tmp_path / "elsewhere"
+    (here / "proofs").mkdir(parents=True)
+    elsewhere.mkdir()
+    shutil.copy(os.path.join(MODELS, "2nd_argmax_2_2.pth"), elsewhere / "mine.pth")
+    shutil.copy(os.path.join(MODELS, "2nd_argmax_2_2.pth"), here / "ours.pth")
+    code, so, se = run_cli(elsewhere / "mine.pth", "--samples", "0", cwd=here)
+    assert code == 0, se
+    assert (elsewhere / "mine.cert.json").exists() and not os.listdir(here / "proofs")
+    assert str(elsewhere / "mine.cert.json") in so
+    code, so, se = run_cli("ours.pth", "--samples", "0", cwd=here)
+    assert code == 0, se
+    assert (here / "proofs" / "ours.cert.json").exists()
+
+
+def test_messages_name_the_file_in_plain_words(tmp_path):
+    text = tmp_path / "notes.pth"
+    text.write_text("these are my notes, not a model\n")
+    code, so, se = run_cli("inspect", text)
+    assert code == 2 and str(text) in se and "text file" in se and "pop from" not in se
+    good = open(os.path.join(MODELS, "2nd_argmax_2_2.pth"), "rb").read()
+    cut = tmp_path / "cut.pth"
+    cut.write_bytes(good[: len(good) // 2])
+    code, so, se = run_cli("inspect", cut)
+    assert code == 2 and str(cut) in se and "truncated or damaged" in se
+    assert len(se.strip().splitlines()) == 1
+    code, so, se = run_cli("check", os.path.join(MODELS, "2nd_argmax_2_2.pth"))
+    assert code == 2 and "binary data, not a certificate" in so + se and "codec" not in so + se
+    empty = tmp_path / "empty.cert.json"
+    empty.write_text("")
+    code, so, se = run_cli("check", empty)
+    assert code == 2 and "empty" in so + se
+    code, so, se = run_cli("inspect", os.path.join(MODELS, "2nd_argmax_2_2.pth"), "--task", "argmedian")
+    assert code == 2 and "2nd_argmax_2_2.pth" in se and "odd seq_len" in se
+    code, so, se = run_cli("certify", os.path.join(MODELS, "2nd_argmax_2_2.pth"), "--task", "median")
+    assert code == 2 and "invalid choice" in se
+
+
+def test_every_option_has_help_text():
+    from verifier.cli import _build_parser
+
+    parser = _build_parser()
+    sub = next(a for a in parser._actions if a.__class__.__name__ == "_SubParsersAction")
+    for name, sp in sub.choices.items():
+        for action in sp._actions:
+            if action.dest == "help":
+                continue
+            assert action.help, f"{name} {action.option_strings or action.dest} has no help text"
+
+
+def test_rnn_from_floats_is_exact():
+    import numpy as np
+
+    from verifier import RNN
+
+    r = RNN.from_floats(np.array([[0.1], [-2.0]]), [[0.5, 0.25], [1e-3, 3.0]], [[1.0, -1.0], [0.0, 2.0]], seq_len=2)
+    assert r.W_hi[0][0] == Fraction(0.1) and r.W_hi[0][0] != Fraction(1, 10)
+    with pytest.raises(TypeError, match="from_floats"):
+        RNN.make([[0.1]], [[0]], [[1], [1]], seq_len=2)
