@@ -1,4 +1,4 @@
-"""Training our own AlgZoo with the published recipe (../shared/algzoo.md).
+"""Training our own AlgZoo with the published recipe (docs/ALGZOO.md).
 
 AdamW (weight decay 0.001), lr 0.04/sqrt(d), linear warm-up over 2^14 steps at the zoo's 2^20
 steps (scaled in proportion for fewer sequences), then exponential decay lr * 0.01^(2 step/steps)

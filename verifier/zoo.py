@@ -1,4 +1,4 @@
-"""The published AlgZoo figures (../shared/algzoo.md) and our models/ manifest (index.json)."""
+"""The published AlgZoo figures (docs/ALGZOO.md) and our models/ manifest (index.json)."""
 
 from __future__ import annotations
 
@@ -102,7 +102,7 @@ def render_readme(index: dict) -> str:
     lines = ["# Shipped models", "",
              "Generated from `index.json` by `python scripts/render_models_readme.py`; do not edit by hand.",
              "Accuracy is sampled (an estimate) on fresh float32 Gaussian inputs; the 95% interval is Wilson's.",
-             "The published column is the AlgZoo zoo's figure for the same shape (../shared/algzoo.md).",
+             "The published column is the AlgZoo zoo's figure for the same shape (docs/ALGZOO.md).",
              "",
              "| file | task | d | n | params | origin | seed | sequences | sampled | 95% interval | published |",
              "|---|---|---|---|---|---|---|---|---|---|---|"]

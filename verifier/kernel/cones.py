@@ -94,6 +94,16 @@ def _ensure_index(j, hi, where):
         raise Reject("schema", f"{where}: constraint index {j} is out of range (the cell has {hi})")
 
 
+def _into_cell(v, cons):
+    """+-v (made primitive) with every constraint >= 0 at it, or None when neither sign is in the closed cell."""
+    vals = [dot(g, v) for g in cons]
+    if all(x >= 0 for x in vals):
+        return primitive(v)
+    if all(x <= 0 for x in vals):
+        return primitive(neg(v))
+    return None
+
+
 def _wall_ok(cons, n, h) -> bool:
     """A facet on hyperplane h may have no neighbour only if a root wall is a positive multiple of h."""
     return any(proportional(wall, h) == 1 for wall in cons[:n])
@@ -119,12 +129,10 @@ def polygon(c: Certificate, w: Work):
             v = cross3(cons[edges[i]], cons[edges[(i + 1) % k]])
             if not any(v):
                 raise Reject("polygon", f"{where}: edges {edges[i]} and {edges[(i + 1) % k]} are parallel")
-            vals = [dot(g, v) for g in cons]
-            if all(x <= 0 for x in vals) and not all(x >= 0 for x in vals):
-                v = neg(v)
-            elif not all(x >= 0 for x in vals):
+            v = _into_cell(v, cons)
+            if v is None:
                 raise Reject("polygon", f"{where}: vertex {i} lies outside the cell's constraints")
-            verts.append(primitive(v))
+            verts.append(v)
         for i in range(k):
             g = cons[edges[i]]
             if not any(cross3(verts[i - 1], verts[i])):
@@ -156,12 +164,10 @@ def rays(c: Certificate, w: Work):
             v = null([cons[j] for j in idx], c.n)
             if not any(v):
                 raise Reject("rays", f"{where} ray {a}: constraints {list(idx)} are linearly dependent")
-            vals = [dot(g, v) for g in cons]
-            if all(x <= 0 for x in vals) and not all(x >= 0 for x in vals):
-                v = neg(v)
-            elif not all(x >= 0 for x in vals):
+            v = _into_cell(v, cons)
+            if v is None:
                 raise Reject("rays", f"{where} ray {a}: the ray on constraints {list(idx)} leaves the cell")
-            out.append(primitive(v))
+            out.append(v)
         w.shapes.append({"rays": out, "facets": [], "facet_rays": []})
 
 
