@@ -180,3 +180,50 @@ def test_rnn_from_floats_is_exact():
     assert r.W_hi[0][0] == Fraction(0.1) and r.W_hi[0][0] != Fraction(1, 10)
     with pytest.raises(TypeError, match="from_floats"):
         RNN.make([[0.1]], [[0]], [[1], [1]], seq_len=2)
+
+
+def test_internal_errors_have_their_own_exit_code(monkeypatch, capsys):
+    """A bug is exit 4 (one line, 'please report'), never 1, the code of a rejected certificate."""
+    import verifier.certification as certification
+    from verifier.cli import main
+    from verifier.errors import EXIT_INTERNAL, InternalError
+
+    def broken(*a, **k):
+        raise RuntimeError("an unexpected state")
+
+    monkeypatch.setattr(certification, "certify", broken)
+    assert main([os.path.join(MODELS, "2nd_argmax_2_2.pth"), "--samples", "0"]) == EXIT_INTERNAL == 4
+    assert "internal error (please report)" in capsys.readouterr().err
+
+    def rejected_by_kernel(*a, **k):
+        raise InternalError("the kernel rejected the new certificate: [cover] ...")
+
+    monkeypatch.setattr(certification, "certify", rejected_by_kernel)
+    assert main([os.path.join(MODELS, "2nd_argmax_2_2.pth"), "--samples", "0"]) == 4
+
+
+def test_check_shows_progress_on_a_terminal():
+    """On a terminal `check` says which certificate it is on; piped, it prints only result lines."""
+    import pty
+
+    master, slave = pty.openpty()
+    env = dict(os.environ, PYTHONPATH=ROOT)
+    p = subprocess.Popen([sys.executable, "-m", "verifier", "check", os.path.join(ROOT, "proofs", "2nd_argmax_2_2.cert.json"),
+                          os.path.join(ROOT, "proofs", "2nd_argmax_3_2.cert.json")],
+                         stdout=slave, stderr=slave, env=env, cwd=ROOT)
+    os.close(slave)
+    seen = b""
+    while True:
+        try:
+            chunk = os.read(master, 4096)
+        except OSError:
+            break
+        if not chunk:
+            break
+        seen += chunk
+    p.wait(timeout=60)
+    os.close(master)
+    assert p.returncode == 0
+    assert b"checking 1/2" in seen and b"checking 2/2" in seen and b"2 of 2 accepted" in seen
+    code, so, se = run_cli("check", os.path.join(ROOT, "proofs", "2nd_argmax_2_2.cert.json"))
+    assert "checking" not in so + se

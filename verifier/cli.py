@@ -385,7 +385,7 @@ def cmd_check(a) -> int:
                       f"[{_fmt(Fraction(summary['error_lower']), 8)}, {_fmt(Fraction(summary['error_upper']), 8)}], "
                       f"{summary['regions']} regions, {secs:.2f}s")
             elif code == EXIT_INPUT:
-                print(f"UNREADABLE {f}  {msg}")
+                print(f"UNREADABLE {msg if msg.startswith(f) else f'{f}  {msg}'}")
             else:
                 print(f"REJECTED  {f}  [{rule}] {msg}")
     if a.models:

@@ -90,8 +90,8 @@ def _torch_container_problem(data: bytes) -> str | None:
             with zipfile.ZipFile(io.BytesIO(data)) as zf:
                 bad = zf.testzip()
         except (zipfile.BadZipFile, EOFError, OSError, ValueError):
-            return "the zip archive is truncated or damaged"
-        return f"the zip archive is damaged (member {bad})" if bad else None
+            return "not a readable PyTorch checkpoint: the zip archive is truncated or damaged"
+        return f"not a readable PyTorch checkpoint: the zip archive is damaged (member {bad})" if bad else None
     if data[:1] == b"\x80":
         return None  # a legacy (non-zip) torch pickle: torch.load decides
     try:
@@ -99,7 +99,7 @@ def _torch_container_problem(data: bytes) -> str | None:
         kind = "a text file"
     except UnicodeDecodeError:
         kind = "binary data of another kind"
-    return f"it is {kind}, not a PyTorch checkpoint (a zip archive written by torch.save)"
+    return f"{kind}, not a PyTorch checkpoint (expected the zip archive torch.save writes)"
 
 
 def _load_torch(path: str, data: bytes) -> dict:
@@ -107,7 +107,7 @@ def _load_torch(path: str, data: bytes) -> dict:
 
     problem = _torch_container_problem(data)
     if problem:
-        raise InputError(f"{path}: not a readable PyTorch checkpoint: {problem}")
+        raise InputError(f"{path}: {problem}")
     import torch
 
     try:
