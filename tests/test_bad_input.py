@@ -59,7 +59,7 @@ def test_truncated_file(tmp_path):
 def test_not_a_checkpoint(tmp_path):
     p = tmp_path / "notes.pth"
     p.write_text("hello, I am a text file\n")
-    certify_fails(tmp_path, p, "not a readable")
+    certify_fails(tmp_path, p, "text file", "not a PyTorch checkpoint")
 
 
 class _Payload:
