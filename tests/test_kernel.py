@@ -36,6 +36,8 @@ def test_format_md_lists_exactly_the_rules():
     names = re.findall(r"^\| `([a-z0-9-]+)` \|", table, flags=re.M)
     assert len(names) == len(set(names)), "a rule is listed twice in FORMAT.md"
     assert set(names) == set(RULES), (sorted(set(names) - set(RULES)), sorted(set(RULES) - set(names)))
+    stated = dict(re.findall(r"^\| `([a-z0-9-]+)` \| (.*) \|$", table, flags=re.M))
+    assert {k: v for k, v in stated.items()} == RULES, "FORMAT.md's statements differ from RULES"
 
 
 def _reject_names(path):

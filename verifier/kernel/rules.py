@@ -20,7 +20,7 @@ RULES: dict[str, str] = {
     "version": "version is one this kernel knows: 1 (disc) or 2 (cones).",
     # the claim's subject (verifier/kernel/check.py)
     "method": "method is the version's own ('disc' for 1, 'cones' for 2) and covers the model's seq_len "
-              "(disc: 2; cones: 3, 4 or 5).",
+              "(disc: 2; cones: 3 with polygon evidence, 4 or 5 with facets evidence).",
     "model": "The model is a bias-free ReLU RNN of the position family with one output per position.",
     "task": "task is argmax, 2nd_argmax or argmedian, and argmedian has an odd seq_len.",
     "weights-digest": "model.weights_sha256 is the SHA-256 of the canonical JSON of the three weight matrices.",
