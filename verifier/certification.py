@@ -162,7 +162,8 @@ def _certify_cones(lm: LoadedModel, z3: bool, digits: int, timings: dict, progre
                 c.simplices = triangulate(c.rays, c.masks, n, len(c.constraints))
                 cones_.extend([c.rays[r] for r in sx] for sx in c.simplices)
         form = orthant_closed_form(measured, len(cones_), n)
-        lo, hi, digits = enclose_orthants(cones_, measured == "right", progress=progress, deadline=deadline)
+        lo, hi, digits = enclose_orthants(cones_, measured == "right", progress=progress, deadline=deadline,
+                                          workers=workers)
     timings["measure"] = time.perf_counter() - t0
     doc = header(lm, 2, "cones")
     doc["roots"] = [{"ranking": list(r.ranking), "x0_sign": r.sign} for r in tr.roots]
@@ -213,7 +214,7 @@ def certify(model, task: str | None = None, seq_len: int | None = None, *, z3: b
 
         t0 = time.perf_counter()
         try:
-            verdict = kernel_check(res.certificate, deadline=deadline)
+            verdict = kernel_check(res.certificate, deadline=deadline, workers=workers)
         except TimeoutError:
             raise LimitReached(f"timeout after {timeout:g}s (--timeout) while the kernel re-checked the new "
                                "certificate; stopped, nothing written") from None

@@ -44,6 +44,16 @@ def _count(text: str) -> int:
         raise argparse.ArgumentTypeError(str(exc)) from None
 
 
+def _positive(text: str) -> int:
+    try:
+        v = int(text)
+    except ValueError:
+        v = 0
+    if v < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
+    return v
+
+
 def _build_parser() -> argparse.ArgumentParser:
     p = _Parser(prog="verifier", description="Exact, machine-checked error of tiny ReLU RNNs (AlgZoo). "
                 "`python -m verifier CKPT` certifies a checkpoint (same as `certify CKPT`).")
@@ -71,7 +81,8 @@ def _build_parser() -> argparse.ArgumentParser:
     c.add_argument("--no-z3", dest="z3", action="store_false", help="skip the Z3 confirmation")
     c.add_argument("--max-regions", type=int, default=None, help="stop cleanly (exit 3) beyond this many cells")
     c.add_argument("--timeout", type=float, default=None, help="stop cleanly (exit 3) after this many seconds")
-    c.add_argument("--workers", type=int, default=1, help="processes for the cone traversal (seq_len >= 3)")
+    c.add_argument("--workers", type=_positive, default=1, help="processes for the cone traversal (seq_len >= 3) "
+                   "and the orthant integrals (seq_len 4, 5); the certificate is the same for any number")
     c.add_argument("--digits", type=int, default=30, help="significant digits of the enclosure (default 30)")
     c.add_argument("--quiet", action="store_true", help="no progress bar")
 
@@ -81,6 +92,9 @@ def _build_parser() -> argparse.ArgumentParser:
     k.add_argument("--models", help="folder of checkpoints: each certificate's checkpoint must be there with "
                    "the recorded SHA-256 (stale-proof check), and every certifiable model must have a certificate")
     k.add_argument("--z3", action="store_true", help="also ask Z3 to re-confirm every cell (second opinion)")
+    k.add_argument("--workers", type=_positive, default=os.cpu_count() or 1,
+                   help="processes for the orthant integrals of seq_len 4, 5 certificates (default: all cores; "
+                   "the verdict does not depend on it)")
     k.add_argument("--json", action="store_true", help="print one JSON object on stdout")
 
     i = sub.add_parser("inspect", help="family, shapes, SHA-256 and the weights as exact rationals")
@@ -364,7 +378,7 @@ def cmd_check(a) -> int:
             v_ok, rule, msg, code = False, "stale", problem, EXIT_REJECTED
         else:
             try:
-                v = checked(f, checkpoint=ckpt, z3=a.z3)
+                v = checked(f, checkpoint=ckpt, z3=a.z3, workers=a.workers)
                 v_ok, rule, msg, code = v.accepted, v.rule, v.message, 0 if v.accepted else EXIT_REJECTED
                 summary = v.summary
             except Unreadable as exc:

@@ -269,26 +269,54 @@ def orthant_closed_form(measured: str, count: int, n: int) -> str:
             f"{measured} cells (Plackett reduction; one-dimensional integrals in ball arithmetic)")
 
 
-def orthant_sum_ball(cones, prec: int = ORTHANT_PREC, progress: bool = False, deadline: float | None = None):
-    """arb ball of the sum of orthant probabilities of simplicial cones given by their rays."""
-    flint = _flint()
-    it = cones
+def _cone_bounds(rays) -> tuple[Fraction, Fraction]:
+    """Exact dyadic bounds of one simplicial cone's orthant probability (a worker's unit of work)."""
+    return arb_to_bounds(orthant_ball(simplex_normals(rays), ORTHANT_PREC))
+
+
+def _ignore_sigint():
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
+
+
+def orthant_sum_bounds(cones, progress: bool = False, deadline: float | None = None, workers: int = 1):
+    """Exact rational bounds of the sum of the cones' orthant probabilities: each cone's ball becomes exact
+    dyadic bounds, added exactly, so the result is the same for any number of worker processes."""
+    bar = None
     if progress:
         from tqdm import tqdm
 
-        it = tqdm(cones, desc="orthant integrals", unit="cone", leave=False)
-    with flint.ctx.workprec(prec):  # the sum too: at the default 53 bits each addition would cost ~1e-17
-        total = flint.arb(0)
-        for rays in it:
-            past(deadline, "the orthant integrals")
-            total += orthant_ball(simplex_normals(rays), prec)
-    return total
+        bar = tqdm(total=len(cones), desc="orthant integrals", unit="cone", leave=False)
+    lo = hi = Fraction(0)
+    try:
+        if workers > 1 and len(cones) > 1:
+            import multiprocessing
+
+            with multiprocessing.get_context("spawn").Pool(workers, initializer=_ignore_sigint) as pool:
+                chunk = max(1, min(16, len(cones) // (4 * workers)))
+                for a, b in pool.imap(_cone_bounds, cones, chunksize=chunk):
+                    past(deadline, "the orthant integrals")
+                    lo, hi = lo + a, hi + b
+                    if bar is not None:
+                        bar.update(1)
+        else:
+            for rays in cones:
+                past(deadline, "the orthant integrals")
+                a, b = _cone_bounds(rays)
+                lo, hi = lo + a, hi + b
+                if bar is not None:
+                    bar.update(1)
+    finally:
+        if bar is not None:
+            bar.close()
+    return lo, hi
 
 
-def enclose_orthants(cones, complement: bool, progress: bool = False, deadline: float | None = None):
+def enclose_orthants(cones, complement: bool, progress: bool = False, deadline: float | None = None,
+                     workers: int = 1):
     """Rational [lower, upper] of the error from the cones' measure (1 - measure when complement)."""
-    ball = orthant_sum_ball(cones, ORTHANT_PREC, progress, deadline)
-    lo, hi = arb_to_bounds(ball)
+    lo, hi = orthant_sum_bounds(cones, progress, deadline, workers)
     if complement:
         lo, hi = 1 - hi, 1 - lo
     lo, hi = max(lo, Fraction(0)), min(hi, Fraction(1))

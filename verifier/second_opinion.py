@@ -109,6 +109,6 @@ def confirm_document(doc) -> None:
     confirm(c, w)
 
 
-def check(certificate, checkpoint=None, z3: bool = False):
+def check(certificate, checkpoint=None, z3: bool = False, workers: int = 1):
     """The kernel's check, then (with z3) Z3's second opinion on every region."""
-    return kernel_check(certificate, checkpoint=checkpoint, after=confirm if z3 else None)
+    return kernel_check(certificate, checkpoint=checkpoint, after=confirm if z3 else None, workers=workers)

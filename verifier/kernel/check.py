@@ -18,9 +18,10 @@ def rules_for(c: Certificate) -> tuple:
     return RULES_V1 if c.version == 1 else rules_v2(c.n)
 
 
-def run_rules(c: Certificate, checkpoint: str | None = None, deadline: float | None = None) -> Work:
+def run_rules(c: Certificate, checkpoint: str | None = None, deadline: float | None = None,
+              workers: int = 1) -> Work:
     """Apply every rule in order (the first failure raises Reject); return what the rules derived."""
-    w = Work(checkpoint=checkpoint, deadline=deadline)
+    w = Work(checkpoint=checkpoint, deadline=deadline, workers=workers)
     for fn in rules_for(c):
         fn(c, w)
     return w
@@ -38,12 +39,13 @@ def _q(x) -> str:
     return str(x.numerator) if x.denominator == 1 else f"{x.numerator}/{x.denominator}"
 
 
-def check_document(doc, checkpoint: str | None = None, after=None, deadline: float | None = None) -> dict:
+def check_document(doc, checkpoint: str | None = None, after=None, deadline: float | None = None,
+                   workers: int = 1) -> dict:
     """Apply every rule to a parsed certificate; raise Reject on the first failure; return a summary.
     `after(certificate, work)`, if given, runs once every rule has passed (the CLI's --z3 second opinion,
     which lives outside the kernel)."""
     c = read_certificate(doc)
-    w = run_rules(c, checkpoint, deadline)
+    w = run_rules(c, checkpoint, deadline, workers)
     if after is not None:
         after(c, w)
     return summary(c)
@@ -72,13 +74,15 @@ def read_text(certificate) -> str:
                          "certify a checkpoint run `python -m verifier CHECKPOINT`)") from None
 
 
-def check(certificate, checkpoint: str | None = None, after=None, deadline: float | None = None) -> Verdict:
+def check(certificate, checkpoint: str | None = None, after=None, deadline: float | None = None,
+          workers: int = 1) -> Verdict:
     """Check a certificate given as a path, JSON text, bytes or a parsed document.  Unreadable input
     (a missing file, an unreadable checkpoint) raises Unreadable; a `deadline` (time.monotonic()) that
-    passes raises TimeoutError; every other outcome is a Verdict."""
+    passes raises TimeoutError; every other outcome is a Verdict.  `workers` processes share the orthant
+    integrals (seq_len 4, 5); the verdict does not depend on their number."""
     try:
         doc = certificate if isinstance(certificate, dict) else parse_json(read_text(certificate))
         return Verdict(True, None, "accepted", check_document(doc, checkpoint=checkpoint, after=after,
-                                                              deadline=deadline))
+                                                              deadline=deadline, workers=workers))
     except Reject as exc:
         return Verdict(False, exc.rule, exc.message)

@@ -9,7 +9,6 @@ from dataclasses import dataclass, field
 from typing import Callable
 
 from .certificate import Certificate
-from .measure import bounds
 from .model import TASK_RANK, Forms, Model
 from .read import canonical_json, checkpoint_tensors
 from .rules import RULES, Reject, Unreadable
@@ -33,6 +32,7 @@ class Work:
 
     checkpoint: str | None = None
     deadline: float | None = None  # time.monotonic() after which measuring stops with TimeoutError
+    workers: int = 1  # processes for the orthant integrals (the result does not depend on it)
     m: Model | None = None
     forms: Forms | None = None
     roots: list = field(default_factory=list)  # (ranking, x0 sign, target) per root
@@ -41,7 +41,7 @@ class Work:
     wedges: list = field(default_factory=list)  # n = 2: (u, v) per wrong wedge
     cones: list = field(default_factory=list)  # n >= 4: simplicial cones (n rays each) of the measured cells
     form: str | None = None  # the closed form the kernel rebuilt
-    ball: Callable | None = None  # prec -> arb ball of the error
+    bounds: Callable | None = None  # prec -> exact rational (lower, upper) enclosing the error
     empty: bool = False  # nothing is measured and the error is exactly 0
     precision: tuple = (320, 1 << 13)  # start and largest precision for the enclosure
 
@@ -146,8 +146,8 @@ SUBJECT = (method, model, task, weights_digest, checkpoint, checkpoint_hash, che
 
 @rule("enclosure")
 def enclosure(c: Certificate, w: Work):
-    """The certificate calls its enclosure rigorous, and [lower, upper] contains the kernel's arb ball of the
-    measure it rebuilt (recomputed at rising precision), or contains 0 when nothing is wrong."""
+    """The certificate calls its enclosure rigorous, and [lower, upper] contains the kernel's own enclosure of
+    the measure it rebuilt (arb balls, recomputed at rising precision), or contains 0 when nothing is wrong."""
     lo, hi = c.error.lower, c.error.upper
     if c.error.rigorous is not True:
         raise Reject("enclosure", "this certificate's enclosure must be rigorous")
@@ -159,7 +159,7 @@ def enclosure(c: Certificate, w: Work):
         return
     prec, top = w.precision
     while True:
-        blo, bhi = bounds(w.ball(prec))
+        blo, bhi = w.bounds(prec)
         if lo <= blo and bhi <= hi:
             return
         if bhi < lo or blo > hi:

@@ -10,7 +10,7 @@ import itertools
 from .certificate import Certificate, Facet, Same
 from .claim import CLOSING, SUBJECT, Work, counts, rule
 from .geometry import cross3, det, dot, neg, null, primitive, proportional, solve_unique
-from .measure import orthant_ball, orthant_form, vos_ball, vos_form, vos_terms
+from .measure import bounds, orthant_bounds, orthant_form, vos_ball, vos_form, vos_terms
 from .model import target_of_ranking, wrong_of
 from .rules import Reject
 
@@ -327,10 +327,11 @@ def closed_form(c: Certificate, w: Work):
     its number of simplicial cones (the measure is the sum of their orthant probabilities, or 1 minus it)."""
     if c.n == 3:
         terms = vos_terms([w.shapes[ci]["verts"] for ci, cell in enumerate(c.cells) if cell.wrong])
-        w.form, w.ball, w.empty = vos_form(terms), vos_ball(terms, w.deadline), not terms
+        ball = vos_ball(terms, w.deadline)
+        w.form, w.bounds, w.empty = vos_form(terms), lambda prec: bounds(ball(prec)), not terms
     else:
         w.form = orthant_form(c.measured, len(w.cones), c.n)
-        w.ball = orthant_ball(w.cones, complement=c.measured == "right", deadline=w.deadline)
+        w.bounds = orthant_bounds(w.cones, c.measured == "right", w.deadline, w.workers)
         w.empty = c.measured == "wrong" and not w.cones
         w.precision = (80, 160)
     if c.error.closed_form != w.form:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from .certificate import Certificate
 from .claim import CLOSING, SUBJECT, Work, counts, rule
 from .geometry import cross2, dot
-from .measure import wedge_ball, wedge_form
+from .measure import bounds, wedge_ball, wedge_form
 from .model import argmax_first, forward, lin, target
 from .rules import Reject
 
@@ -128,7 +128,8 @@ def wedges(c: Certificate, w: Work):
 def closed_form(c: Certificate, w: Work):
     """closed_form is exactly (atan2(cross(u, v), dot(u, v)) + ...)/(2*pi) over the wedges (u from the first
     sector's start ray, v the last one's end ray), or "0" when there is none."""
-    w.form, w.ball, w.empty = wedge_form(w.wedges), wedge_ball(w.wedges), not w.wedges
+    ball = wedge_ball(w.wedges)
+    w.form, w.bounds, w.empty = wedge_form(w.wedges), lambda prec: bounds(ball(prec)), not w.wedges
     if c.error.closed_form != w.form:
         raise Reject("closed-form", "closed_form is not the sum of the wedges' angles over 2 pi")
 

@@ -189,7 +189,44 @@ def orthant(normals, flint, prec):
     return (1 - arb(5) / 2 + s2 - s3 + s4) / 2
 
 
-def orthant_ball(cones, complement: bool, deadline=None):
-    """fn(prec): the ball of the sum of the cones' orthant probabilities (or 1 minus it)."""
-    return ball_sum(cones, lambda flint, rays: orthant(simplex_normals(rays), flint, flint.ctx.prec),
-                    complement=complement, deadline=deadline)
+def cone_bounds(rays, prec: int) -> tuple[Fraction, Fraction]:
+    """Exact rational bounds of one simplicial cone's Gaussian measure, from its arb ball at prec bits."""
+    flint = arb_module()
+    with flint.ctx.workprec(prec):
+        return bounds(orthant(simplex_normals(rays), flint, prec))
+
+
+def _quiet_worker():
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
+
+
+def _cone_task(args):
+    return cone_bounds(*args)
+
+
+def orthant_bounds(cones, complement: bool, deadline=None, workers: int = 1):
+    """fn(prec): exact rational bounds of the sum of the cones' orthant probabilities (or of 1 minus it).
+    Each cone's ball becomes exact dyadic bounds and the bounds are added as exact rationals, so the result
+    is the same whatever the number of worker processes (and no rounding enters the sum)."""
+    def fn(prec):
+        lo = hi = Fraction(0)
+        tasks = [(rays, prec) for rays in cones]
+        if workers > 1 and len(tasks) > 1:
+            import multiprocessing
+
+            with multiprocessing.get_context("spawn").Pool(workers, initializer=_quiet_worker) as pool:
+                for a, b in pool.imap(_cone_task, tasks, chunksize=max(1, min(16, len(tasks) // (4 * workers)))):
+                    if deadline is not None and time.monotonic() > deadline:
+                        raise TimeoutError("the time limit passed while the kernel was measuring")
+                    lo, hi = lo + a, hi + b
+        else:
+            for t in tasks:
+                if deadline is not None and time.monotonic() > deadline:
+                    raise TimeoutError("the time limit passed while the kernel was measuring")
+                a, b = cone_bounds(*t)
+                lo, hi = lo + a, hi + b
+        return (1 - hi, 1 - lo) if complement else (lo, hi)
+
+    return fn
