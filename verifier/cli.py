@@ -88,7 +88,8 @@ def _build_parser() -> argparse.ArgumentParser:
 
     k = sub.add_parser("check", help="re-check certificates with the kernel")
     k.add_argument("certificates", nargs="+", help="certificate files or folders of *.cert.json")
-    k.add_argument("--checkpoint", help="also verify the certificate's SHA-256 against this file")
+    k.add_argument("--checkpoint", help="bind the certificate to this checkpoint: its SHA-256 and its tensors' exact values "
+                   "(read without torch)")
     k.add_argument("--models", help="folder of checkpoints: each certificate's checkpoint must be there with "
                    "the recorded SHA-256 (stale-proof check), and every certifiable model must have a certificate")
     k.add_argument("--z3", action="store_true", help="also ask Z3 to re-confirm every cell (second opinion)")
