@@ -131,8 +131,8 @@ def _certify_cones(lm: LoadedModel, z3: bool, digits: int, timings: dict, progre
     """Certificate version 2 for a position model of seq_len 3 to 5 (exact closed form for 3, rigorous
     orthant-probability enclosure for 4 and 5)."""
     from .cones import cell_document, traverse, triangulate
-    from .measure import closed_form_spherical, enclose, enclose_orthants, orthant_closed_form, spherical_sum_ball
-    from .measure import spherical_terms
+    from .measure import (closed_form_spherical, enclose, enclose_orthants, orthant_closed_form, spherical_sum_ball,
+                          spherical_terms)
 
     rnn, n = lm.rnn, lm.seq_len
     t0 = time.perf_counter()

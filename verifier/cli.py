@@ -361,6 +361,7 @@ def cmd_check(a) -> int:
         raise InputError("--checkpoint goes with exactly one certificate")
     results = []
     worst = 0
+    named = set()  # checkpoint names the certificates give (read once, for --models)
     live = sys.stderr.isatty() and not a.json
     for i, f in enumerate(files):
         if live:
@@ -368,12 +369,12 @@ def cmd_check(a) -> int:
             sys.stderr.flush()
         ckpt = a.checkpoint
         problem = None
-        if a.models and not ckpt:
-            name = _checkpoint_name(f)
-            if name is not None:
-                ckpt = os.path.join(a.models, name)
-                if not os.path.exists(ckpt):
-                    problem = f"stale: its checkpoint {ckpt} is not in {a.models}"
+        name = _checkpoint_name(f) if a.models else None
+        named.add(name)
+        if name is not None and not ckpt:
+            ckpt = os.path.join(a.models, name)
+            if not os.path.exists(ckpt):
+                problem = f"stale: its checkpoint {ckpt} is not in {a.models}"
         t0 = time.perf_counter()
         if problem:
             v_ok, rule, msg, code = False, "stale", problem, EXIT_REJECTED
@@ -404,7 +405,7 @@ def cmd_check(a) -> int:
             else:
                 print(f"REJECTED  {f}  [{rule}] {msg}")
     if a.models:
-        missing = _missing_certificates(a.models, files)
+        missing = _missing_certificates(a.models, named)
         for m in missing:
             worst = max(worst, EXIT_REJECTED)
             results.append({"certificate": None, "checkpoint": m, "accepted": False, "rule": "missing",
@@ -420,14 +421,13 @@ def cmd_check(a) -> int:
     return worst
 
 
-def _missing_certificates(models_dir: str, cert_files) -> list[str]:
+def _missing_certificates(models_dir: str, names: set) -> list[str]:
     """Checkpoints in models_dir that this version can certify (position-family RNNs of a seq_len that
-    `check --models` requires) but that no certificate among cert_files names.  Found by reading every
+    `check --models` requires) but whose file name is not among the names the certificates give.  Found by reading every
     checkpoint file's tensors with the kernel's torch-free reader, so it works with or without an index."""
     from .certification import CERTIFIABLE_SEQ_LENS
     from .kernel import Reject, Unreadable, checkpoint_tensors
 
-    names = {_checkpoint_name(f) for f in cert_files}
     missing = []
     for name in sorted(os.listdir(models_dir)):
         path = os.path.join(models_dir, name)
@@ -537,8 +537,7 @@ def _internal(exc: BaseException) -> int:
 
 
 def _cut(text: str, limit: int) -> str:
-    text = text.splitlines()[0] if text else ""
-    return text if len(text) <= limit else text[:limit].rsplit(" ", 1)[0] + " ..."
+    return _shorten(text.splitlines()[0] if text else "", limit)
 
 
 if __name__ == "__main__":

@@ -6,6 +6,7 @@ directed (lower bounds down, upper bounds up).  Nothing here uses a Python float
 
 from __future__ import annotations
 
+import contextlib
 import math
 import time
 from fractions import Fraction
@@ -289,27 +290,22 @@ def orthant_sum_bounds(cones, progress: bool = False, deadline: float | None = N
 
         bar = tqdm(total=len(cones), desc="orthant integrals", unit="cone", leave=False)
     lo = hi = Fraction(0)
-    try:
+    past(deadline, "the orthant integrals")
+    with contextlib.ExitStack() as stack:
+        if bar is not None:
+            stack.callback(bar.close)
         if workers > 1 and len(cones) > 1:
             import multiprocessing
 
-            with multiprocessing.get_context("spawn").Pool(workers, initializer=_ignore_sigint) as pool:
-                chunk = max(1, min(16, len(cones) // (4 * workers)))
-                for a, b in pool.imap(_cone_bounds, cones, chunksize=chunk):
-                    past(deadline, "the orthant integrals")
-                    lo, hi = lo + a, hi + b
-                    if bar is not None:
-                        bar.update(1)
+            pool = stack.enter_context(multiprocessing.get_context("spawn").Pool(workers, initializer=_ignore_sigint))
+            results = pool.imap(_cone_bounds, cones, chunksize=max(1, min(16, len(cones) // (4 * workers))))
         else:
-            for rays in cones:
-                past(deadline, "the orthant integrals")
-                a, b = _cone_bounds(rays)
-                lo, hi = lo + a, hi + b
-                if bar is not None:
-                    bar.update(1)
-    finally:
-        if bar is not None:
-            bar.close()
+            results = (_cone_bounds(rays) for rays in cones)
+        for a, b in results:  # the deadline is checked between cones
+            past(deadline, "the orthant integrals")
+            lo, hi = lo + a, hi + b
+            if bar is not None:
+                bar.update(1)
     return lo, hi
 
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from fractions import Fraction
 
-from .read import boolean, indices, int_vec, lst, obj, pattern, qmat, rat, small_int
+from .read import boolean, indices, int_vec, lst, obj, pattern, qmat, rat, small_int, string
 from .rules import Reject
 
 FORMAT = "verifier-certificate"
@@ -112,12 +112,6 @@ def _header(doc) -> int:
     return version
 
 
-def _text(v, where: str) -> str:
-    if not isinstance(v, str):
-        raise Reject("schema", f"{where}: expected a string")
-    return v
-
-
 def read_certificate(doc) -> Certificate:
     """The parsed certificate; raises Reject (json, rational, schema, format, version) on a malformed one."""
     version = _header(doc)
@@ -129,15 +123,15 @@ def read_certificate(doc) -> Certificate:
     ck = obj(doc["checkpoint"], "checkpoint", ("name", "sha256"))
     err = obj(doc["error"], "error", ("lower", "upper", "closed_form", "rigorous", "digits"))
     error = ErrorClaim(rat(err["lower"], "error.lower"), rat(err["upper"], "error.upper"),
-                       _text(err["closed_form"], "error.closed_form"), boolean(err["rigorous"], "error.rigorous"),
+                       string(err["closed_form"], "error.closed_form"), boolean(err["rigorous"], "error.rigorous"),
                        small_int(err["digits"], "error.digits", 0, 100000))
     acc = obj(doc["accuracy"], "accuracy", ("lower", "upper"))
-    common = dict(version=version, method=_text(doc["method"], "method"), task=_text(doc["task"], "task"),
-                  family=_text(mo["family"], "model.family"), d=d, n=n,
+    common = dict(version=version, method=string(doc["method"], "method"), task=string(doc["task"], "task"),
+                  family=string(mo["family"], "model.family"), d=d, n=n,
                   weights_text={k: mo[k] for k in ("W_hi", "W_hh", "W_oh")},
-                  weights_sha256=_text(mo["weights_sha256"], "model.weights_sha256"), W_hi=W_hi, W_hh=W_hh, W_oh=W_oh,
-                  checkpoint_name=_text(ck["name"], "checkpoint.name"),
-                  checkpoint_sha256=_text(ck["sha256"], "checkpoint.sha256"), error=error,
+                  weights_sha256=string(mo["weights_sha256"], "model.weights_sha256"), W_hi=W_hi, W_hh=W_hh, W_oh=W_oh,
+                  checkpoint_name=string(ck["name"], "checkpoint.name"),
+                  checkpoint_sha256=string(ck["sha256"], "checkpoint.sha256"), error=error,
                   accuracy=(rat(acc["lower"], "accuracy.lower"), rat(acc["upper"], "accuracy.upper")),
                   regions=small_int(doc["regions"], "regions", 0, MAX_INDEX))
     if version == 1:

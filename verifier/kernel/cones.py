@@ -168,7 +168,7 @@ def rays(c: Certificate, w: Work):
             if v is None:
                 raise Reject("rays", f"{where} ray {a}: the ray on constraints {list(idx)} leaves the cell")
             out.append(v)
-        w.shapes.append({"rays": out, "facets": [], "facet_rays": []})
+        w.shapes.append({"rays": out, "facets": []})
 
 
 @rule("witness")
@@ -204,7 +204,6 @@ def facet(c: Certificate, w: Work):
                     raise Reject("facet", f"{where}: facet point of constraint {j} is not strictly inside "
                                  f"constraint {i2}")
             shape["facets"].append((f"{where} facet {j}", h, y, e.neighbor))
-            shape["facet_rays"].append(e.rays)
 
 
 @rule("redundant")

@@ -5,6 +5,7 @@ precision of the caller's context; `bounds` turns a ball into exact rational bou
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import time
 from fractions import Fraction
@@ -30,6 +31,13 @@ def bounds(x) -> tuple[Fraction, Fraction]:
     return mid - rad, mid + rad
 
 
+def check_deadline(deadline) -> None:
+    """TimeoutError once `deadline` (time.monotonic()) has passed: the caller asked for a time limit, which
+    is no verdict on the certificate."""
+    if deadline is not None and time.monotonic() > deadline:
+        raise TimeoutError("the time limit passed while the kernel was measuring")
+
+
 def ball_sum(terms, term_ball, scale=None, complement=False, deadline=None):
     """fn(prec): the ball of S = sum(term_ball(flint, t)) (times scale(flint)), or of 1 - S when
     complement, every operation at prec bits.  Past `deadline` (time.monotonic()) it raises TimeoutError:
@@ -40,8 +48,7 @@ def ball_sum(terms, term_ball, scale=None, complement=False, deadline=None):
         with flint.ctx.workprec(prec):
             tot = flint.arb(0)
             for t in terms:
-                if deadline is not None and time.monotonic() > deadline:
-                    raise TimeoutError("the time limit passed while the kernel was measuring")
+                check_deadline(deadline)
                 tot += term_ball(flint, t)
             tot = tot * scale(flint) if scale else tot
             return 1 - tot if complement else tot
@@ -213,19 +220,18 @@ def orthant_bounds(cones, complement: bool, deadline=None, workers: int = 1):
     def fn(prec):
         lo = hi = Fraction(0)
         tasks = [(rays, prec) for rays in cones]
-        if workers > 1 and len(tasks) > 1:
-            import multiprocessing
+        check_deadline(deadline)
+        with contextlib.ExitStack() as stack:
+            if workers > 1 and len(tasks) > 1:
+                import multiprocessing
 
-            with multiprocessing.get_context("spawn").Pool(workers, initializer=_quiet_worker) as pool:
-                for a, b in pool.imap(_cone_task, tasks, chunksize=max(1, min(16, len(tasks) // (4 * workers)))):
-                    if deadline is not None and time.monotonic() > deadline:
-                        raise TimeoutError("the time limit passed while the kernel was measuring")
-                    lo, hi = lo + a, hi + b
-        else:
-            for t in tasks:
-                if deadline is not None and time.monotonic() > deadline:
-                    raise TimeoutError("the time limit passed while the kernel was measuring")
-                a, b = cone_bounds(*t)
+                pool = stack.enter_context(multiprocessing.get_context("spawn").Pool(workers,
+                                                                                      initializer=_quiet_worker))
+                results = pool.imap(_cone_task, tasks, chunksize=max(1, min(16, len(tasks) // (4 * workers))))
+            else:
+                results = (cone_bounds(*t) for t in tasks)
+            for a, b in results:  # the deadline is checked between cones
+                check_deadline(deadline)
                 lo, hi = lo + a, hi + b
         return (1 - hi, 1 - lo) if complement else (lo, hi)
 

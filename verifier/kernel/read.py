@@ -79,6 +79,12 @@ def small_int(v, where: str, lo: int = 0, hi: int = 1 << 30) -> int:
     return v
 
 
+def string(v, where: str) -> str:
+    if not isinstance(v, str):
+        raise Reject("schema", f"{where}: expected a string")
+    return v
+
+
 def boolean(v, where: str) -> bool:
     if not isinstance(v, bool):
         raise Reject("schema", f"{where}: expected true or false")
