@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import copy
 import hashlib
+import itertools
 import json
 import os
 import sys
@@ -37,9 +38,55 @@ def tiny_n4():
     return verifier.certify(rnn, task="2nd_argmax", z3=False).certificate
 
 
+def tiny_median():
+    """Median certificates (version 3): a d = 2, seq_len 2 and a d = 2, seq_len 3 model, small rationals."""
+    from verifier.kernel import parse_json
+
+    a = verifier.RNN.make([[1], [-1]], [[1, -1], [-1, 1]], [[Fraction(1, 3), Fraction(-1, 4)]], seq_len=2)
+    b = verifier.RNN.make([[1], [-1]], [[1, -1], [Fraction(-1, 2), 1]], [[Fraction(1, 3), Fraction(-1, 4)]], seq_len=3)
+    return [parse_json(json.dumps(verifier.certify(m, task="median", z3=False).certificate)) for m in (a, b)]
+
+
 def redigest(d):
     w = {k: d["model"][k] for k in ("W_hi", "W_hh", "W_oh")}
     d["model"]["weights_sha256"] = hashlib.sha256(canonical_json(w).encode()).hexdigest()
+
+
+def median_mutants(m2, m3):
+    def m(base, fn):
+        d = copy.deepcopy(base)
+        fn(d)
+        return d
+
+    yield "method", "moments_called_cones", m(m3, lambda d: d.update(method="cones"))
+    yield "model", "median_certificate_of_position_model", m(m2, lambda d: d["model"].update(family="position"))
+    yield "task", "median_certificate_claims_2nd_argmax", m(m3, lambda d: d.update(task="2nd_argmax"))
+
+    def roots_swapped(d):
+        d["roots"][2], d["roots"][3] = d["roots"][3], d["roots"][2]
+    yield "roots", "median_roots_swapped", m(m3, roots_swapped)
+
+    def coefficient_changed(d):
+        f = d["mse"]["closed_form"]
+        i = f.index("/sqrt(")
+        d["mse"]["closed_form"] = f[:i] + "1" + f[i:]
+    yield "closed-form", "median_radical_coefficient_changed", m(m3, coefficient_changed)
+
+    def neighbour_dropped(d):
+        for c in d["cells"]:
+            for e in c["constraints"]:
+                if "facet" in e and e["neighbor"] is not None:
+                    e["neighbor"] = None
+                    return
+        raise SystemExit("no facet with a neighbour")
+    yield "cover", "median_neighbour_dropped", m(m2, neighbour_dropped)
+
+    def mse_doubled(d):
+        for k in ("lower", "upper"):
+            d["mse"][k] = q(2 * Fraction(d["mse"][k]))
+    yield "enclosure", "median_mse_doubled", m(m3, mse_doubled)
+    yield "rmse", "median_rmse_upper_too_small", m(m3, lambda d: d["rmse"].update(upper=d["rmse"]["lower"]))
+    yield "rmse", "median_rmse_negative_lower", m(m2, lambda d: d["rmse"].update(lower="-1"))
 
 
 def mutants(disc, zero, poly, n4):
@@ -157,7 +204,7 @@ def main() -> int:
     from verifier.second_opinion import confirm_document
     from verifier.kernel import Reject
 
-    for rule, what, doc in mutants(disc, zero, poly, n4):
+    for rule, what, doc in itertools.chain(mutants(disc, zero, poly, n4), median_mutants(*tiny_median())):
         assert rule in RULES, rule
         path = os.path.join(OUT, f"{rule}__{what}.cert.json")
         if rule == "z3":

@@ -25,6 +25,13 @@ MAX_SEQ_LEN = 5
 # seq_lens whose certificates `check --models` requires (n = 4, 5 certificates are optional: slow to check)
 CERTIFIABLE_SEQ_LENS = (2, 3)
 
+MEDIAN_CLAIM = ("For the bias-free ReLU RNN with one output and the exact rational weights below (the exact values "
+                "of the checkpoint's floats) and x ~ N(0, I_n), the mean squared error E[(model(x) - median(x))^2] "
+                "(median: the mean of the two middle values for even n) lies in [mse.lower, mse.upper] and equals "
+                "mse.closed_form; the root mean squared error lies in [rmse.lower, rmse.upper].")
+# seq_lens whose median MSE has a certificate (version 3)
+MOMENT_SEQ_LENS = (2, 3)
+
 CLAIM = ("For the bias-free ReLU RNN with the exact rational weights below (the exact values of the "
          "checkpoint's floats) and x ~ N(0, I_n), the probability that argmax(model(x)) (first index on "
          "ties) differs from the task's target lies in [error.lower, error.upper] and equals error.closed_form.")
@@ -46,6 +53,11 @@ class CertifyResult:
     sampled: Any = None
     timings: dict = field(default_factory=dict)
     details: dict = field(default_factory=dict)
+    measure: str = "error"  # "mse" for a median model: error_lower/upper then bound the mean squared error
+
+    @property
+    def rmse(self) -> tuple[Fraction, Fraction] | None:
+        return self.details.get("rmse")
 
     @property
     def error(self) -> tuple[Fraction, Fraction]:
@@ -89,7 +101,7 @@ def model_block(rnn: RNN) -> dict:
 
 def header(lm: LoadedModel, version: int, method: str) -> dict:
     return {"format": "verifier-certificate", "version": version, "generator": f"verifier {__version__}",
-            "claim": CLAIM, "checkpoint": {"name": os.path.basename(lm.path), "sha256": lm.sha256},
+            "claim": MEDIAN_CLAIM if version == 3 else CLAIM, "checkpoint": {"name": os.path.basename(lm.path), "sha256": lm.sha256},
             "model": model_block(lm.rnn), "task": lm.task, "method": method}
 
 
@@ -180,6 +192,65 @@ def _certify_cones(lm: LoadedModel, z3: bool, digits: int, timings: dict, progre
                          details={"cells": cells, "roots": tr.roots, "cell_count": len(cells)})
 
 
+def _certify_moments(lm: LoadedModel, z3: bool, digits: int, timings: dict, progress: bool = False,
+                     max_regions=None, deadline=None, workers: int = 1) -> CertifyResult:
+    """Certificate version 3: the exact MSE of a median RNN of seq_len 2 or 3 (second moments of its cells)."""
+    from .cones import cell_document, traverse
+    from .measure import arb_to_bounds, enclose, round_outward
+    from .moments import MomentSum, cell_moments, output_scale
+
+    rnn, n = lm.rnn, lm.seq_len
+    t0 = time.perf_counter()
+    tr, cells = traverse(rnn, lm.task, progress=progress, max_regions=max_regions,
+                         timeout=None if deadline is None else max(0.0, deadline - time.monotonic()),
+                         workers=workers)
+    timings["traverse"] = time.perf_counter() - t0
+    if z3:
+        from .smt import confirm_cells
+
+        t0 = time.perf_counter()
+        confirm_cells(rnn, lm.task, cells, tr.roots, progress=progress, deadline=deadline)
+        timings["z3"] = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    scale = output_scale(rnn)
+    total = MomentSum()
+    gamma = Fraction(1) if n == 2 else Fraction(1, 2)
+    for c in cells:
+        res, angles, pairs = cell_moments(c, tr, scale, n)
+        total.add_cell(res, angles, pairs, gamma)
+    form = total.closed_form()
+    lo, hi, _ = enclose(total.ball, digits, exact_zero=total.zero, deadline=deadline)
+    if total.zero:
+        rlo = rhi = Fraction(0)
+    else:
+        import flint
+
+        with flint.ctx.workprec(4 * digits + 64):
+            rlo = arb_to_bounds((flint.arb(lo.numerator) / lo.denominator).sqrt())[0] if lo > 0 else Fraction(0)
+            rhi = arb_to_bounds((flint.arb(hi.numerator) / hi.denominator).sqrt())[1]
+        rlo, rhi = round_outward(max(rlo, Fraction(0)), rhi, digits + 2)
+        rlo = max(rlo, Fraction(0))
+    timings["measure"] = time.perf_counter() - t0
+    index = {(c.root, c.key): i for i, c in enumerate(cells)}
+    doc = header(lm, 3, "moments")
+    doc["roots"] = [{"ranking": list(r.ranking), "x0_sign": r.sign} for r in tr.roots]
+    doc["evidence"] = "polygon" if n == 3 else "facets"
+    docs = []
+    for c in cells:
+        cd = cell_document(c, index, n)
+        del cd["decision"], cd["wrong"]
+        docs.append(cd)
+    doc["cells"] = docs
+    doc["mse"] = {"lower": q(lo), "upper": q(hi), "closed_form": form, "rigorous": True, "digits": digits}
+    doc["rmse"] = {"lower": q(rlo), "upper": q(rhi)}
+    regions = len({c.sigma for c in cells})
+    doc["regions"] = regions
+    doc["cell_count"] = len(cells)
+    return CertifyResult(lo, hi, form, True, regions, 0, doc, lm, timings=timings,
+                         details={"cells": cells, "roots": tr.roots, "cell_count": len(cells),
+                                  "rmse": (rlo, rhi)}, measure="mse")
+
+
 def certify(model, task: str | None = None, seq_len: int | None = None, *, z3: bool | None = None,
             digits: int = 30, samples: int = 0, seed: int = 0, out: str | None = None,
             self_check: bool = True, progress: bool = False, max_regions: int | None = None,
@@ -190,12 +261,18 @@ def certify(model, task: str | None = None, seq_len: int | None = None, *, z3: b
     or unsupported input, LimitReached when a limit stops the work (nothing is written then).
     """
     lm = _as_loaded(model, task, seq_len)
+    if lm.family == "transformer":  # longest cycle: every input evaluated (verifier/cycle.py, version 4)
+        from .cycle import certify_cycle
+
+        return certify_cycle(lm, out=out, self_check=self_check, timeout=timeout)
     if lm.rnn is None:
         raise UnsupportedError(f"{lm.path}: the {lm.family} family is recognised but certifying it is not "
                                "supported yet")
-    if lm.family != "position":
-        raise UnsupportedError(f"{lm.path}: certifying the {lm.task} task (single-output models) is not "
-                               "supported yet; `sample` estimates its MSE")
+    if lm.family != "position" and lm.seq_len not in MOMENT_SEQ_LENS:
+        raise UnsupportedError(f"{lm.path}: seq_len {lm.seq_len}: the exact MSE of a median model is certified "
+                               f"for seq_len {' and '.join(map(str, MOMENT_SEQ_LENS))}; seq_len {lm.seq_len} would "
+                               f"need the Gaussian measure of {lm.seq_len}- and {lm.seq_len - 2}-dimensional cones "
+                               "(not implemented); `sample` estimates its MSE")
     if digits < 1 or digits > 1000:
         raise InputError("--digits must be between 1 and 1000")
     timings: dict = {}
@@ -204,7 +281,10 @@ def certify(model, task: str | None = None, seq_len: int | None = None, *, z3: b
     if lm.seq_len > MAX_SEQ_LEN:
         raise UnsupportedError(f"{lm.path}: seq_len {lm.seq_len}: cells can be traversed but a rigorous measure "
                                f"for seq_len >= {MAX_SEQ_LEN + 1} is not implemented yet (no orthant rule)")
-    if lm.seq_len == 2:
+    if lm.family != "position":
+        res = _certify_moments(lm, bool(z3), digits, timings, progress=progress, max_regions=max_regions,
+                               deadline=deadline, workers=workers)
+    elif lm.seq_len == 2:
         res = _certify_disc(lm, True if z3 is None else z3, digits, timings)
     else:
         res = _certify_cones(lm, bool(z3), digits, timings, progress=progress, max_regions=max_regions,

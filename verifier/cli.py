@@ -118,7 +118,7 @@ def _build_parser() -> argparse.ArgumentParser:
     e.add_argument("--no-plot", action="store_true", help="only print the table")
 
     t = sub.add_parser("train", help="train AlgZoo models with the published recipe, best of several seeds")
-    t.add_argument("--task", required=True, choices=TASKS, help="the task to train for")
+    t.add_argument("--task", required=True, choices=TASKS + ("longest_cycle",), help="the task to train for")
     t.add_argument("--hidden", type=int, required=True, help="hidden size d")
     t.add_argument("--seq-len", type=int, required=True, help="sequence length n")
     t.add_argument("--seeds", default="0-4", help="seeds, e.g. 0-4 (default) or 0,2")
@@ -151,12 +151,15 @@ def cmd_inspect(a) -> int:
         out["standardized"] = {"W_hi": q_matrix(std.W_hi), "W_hh": q_matrix(std.W_hh),
                                "W_oh": q_matrix(std.W_oh), "scales": [q(v) for v in c]}
     else:
-        out["note"] = "transformer (longest cycle) family: recognised; certification is not supported yet"
+        out["note"] = ("transformer (longest cycle) family: one head per layer assumed (the weights cannot tell); "
+                       "certified by enumerating all n^n inputs")
+        if m.transformer is not None:
+            out["weights"] = m.transformer.weights_doc()
     if a.json:
         _emit_json(out)
         return 0
     print(f"file        {m.path}")
-    print(f"family      {m.family}" + (" (longest cycle; certification not supported yet)" if m.rnn is None else ""))
+    print(f"family      {m.family}" + (" (longest cycle; one head per layer assumed)" if m.rnn is None else ""))
     print(f"task        {_task_words(m) if m.rnn is not None else m.task}")
     print(f"hidden d    {m.hidden_size}")
     print(f"seq_len n   {m.seq_len}")
@@ -240,6 +243,17 @@ def _fmt(x: Fraction, digits: int = 12) -> str:
 def report_json(res) -> dict:
     from .rational import q
 
+    if res.measure == "mse":
+        out = {"checkpoint": res.model.path, "sha256": res.model.sha256, "task": res.model.task,
+               "hidden_size": res.model.hidden_size, "seq_len": res.model.seq_len,
+               "mse": {"lower": q(res.error_lower), "upper": q(res.error_upper), "closed_form": res.closed_form,
+                       "rigorous": res.rigorous},
+               "rmse": {"lower": q(res.rmse[0]), "upper": q(res.rmse[1])},
+               "regions": res.regions, "cells": res.details.get("cell_count"),
+               "certificate": res.certificate_path, "timings_s": {k: round(v, 4) for k, v in res.timings.items()}}
+        if res.sampled is not None:
+            out["sampled"] = res.sampled.to_json()
+        return out
     out = {"checkpoint": res.model.path, "sha256": res.model.sha256, "task": res.model.task,
            "hidden_size": res.model.hidden_size, "seq_len": res.model.seq_len,
            "error": {"lower": q(res.error_lower), "upper": q(res.error_upper), "closed_form": res.closed_form,
@@ -262,6 +276,8 @@ def cmd_certify(a) -> int:
     res = certify(a.checkpoint, task=a.task, seq_len=a.seq_len, z3=a.z3, digits=a.digits, samples=a.samples,
                   seed=a.seed, out=out, progress=not (a.quiet or a.json), max_regions=a.max_regions,
                   timeout=a.timeout, workers=a.workers)
+    if res.model.family == "transformer":
+        return _print_cycle(a, res)
     warnings = _task_warnings(res.model)
     if a.json:
         report = report_json(res)
@@ -273,6 +289,8 @@ def cmd_certify(a) -> int:
     lm = res.model
     print(f"{lm.path}: {_task_words(lm)}, d={lm.hidden_size}, n={lm.seq_len}, {lm.parameters} parameters "
           f"(sha256 {lm.sha256[:16]}...)")
+    if res.measure == "mse":
+        return _print_mse(a, res)
     if not res.closed_form.startswith(("(", "0")):
         print(f"  error: rigorous enclosure (no elementary closed form): {_shorten(res.closed_form, 300)}")
     elif a.closed_form or len(res.closed_form) <= MAX_FORM_CHARS:
@@ -304,6 +322,60 @@ def cmd_certify(a) -> int:
     return 0
 
 
+def _print_mse(a, res) -> int:
+    """The text report of a median model's certified mean squared error."""
+    from .measure import sympy_form
+
+    form = res.closed_form
+    if a.closed_form or len(form) <= MAX_FORM_CHARS:
+        print(f"  MSE (exact) = {sympy_form(form)}")
+    else:
+        print(f"  MSE (exact): a sum of {form.count('atan2('):,} atan2 and {form.count('/sqrt('):,} square-root terms "
+              f"over 2*pi ({len(form):,} characters; in the certificate and --json, or --closed-form to print it)")
+    print(f"  MSE enclosure  [{_fmt(res.error_lower, 25)}, {_fmt(res.error_upper, 25)}]")
+    rlo, rhi = res.rmse
+    print(f"  RMSE enclosure [{_fmt(rlo, 25)}, {_fmt(rhi, 25)}]")
+    if res.error_upper == 0:
+        print("  the model computes the median exactly (MSE exactly 0)")
+    print(f"  {res.regions} regions (activation patterns) split into {res.details['cell_count']} cells; certificate "
+          f"{res.certificate_path} (checked: accepted)")
+    if res.sampled is not None:
+        s = res.sampled
+        print(f"  sampled (estimate, {s.samples} {s.dtype} samples): MSE {s.mse:.6g}, 95% CI "
+              f"[{s.ci95[0]:.6g}, {s.ci95[1]:.6g}]")
+    print(f"  time: {res.timings.get('total', 0):.3f}s certify+check")
+    return 0
+
+
+def _print_cycle(a, res) -> int:
+    """A longest-cycle transformer's certified accuracy (every one of the n^n inputs evaluated)."""
+    from .rational import q
+
+    lm, det = res.model, res.details
+    N, wrong, und = det["inputs"], det["wrong"], det["undecided"]
+    if a.json:
+        _emit_json({"checkpoint": lm.path, "sha256": lm.sha256, "task": lm.task, "family": lm.family,
+                    "hidden_size": lm.hidden_size, "seq_len": lm.seq_len, "inputs": N, "wrong": wrong,
+                    "undecided": und,
+                    "error": {"lower": q(res.error_lower), "upper": q(res.error_upper)},
+                    "accuracy": {"lower": q(res.accuracy[0]), "upper": q(res.accuracy[1])},
+                    f"{det['torch_dtype']}_disagreements": det["torch_disagreements"],
+                    "precision_bits": {str(k): v for k, v in det["precision_counts"].items()},
+                    "certificate": res.certificate_path,
+                    "timings_s": {k: round(v, 4) for k, v in res.timings.items()}})
+        return 0
+    print(f"{lm.path}: longest cycle, attention-only transformer, d={lm.hidden_size}, n={lm.seq_len}, "
+          f"{len(lm.transformer.layers)} layers, {lm.parameters} parameters (sha256 {lm.sha256[:16]}...)")
+    acc = q(res.accuracy[0]) if und == 0 else f"[{q(res.accuracy[0])}, {q(res.accuracy[1])}]"
+    print(f"  accuracy (exact) = {acc}  ({100 * float(res.accuracy[0]):.4f}%): {N - wrong - und} of {N} inputs "
+          f"right, {wrong} wrong" + (f", {und} undecided (counted both ways)" if und else ""))
+    print(f"  torch {det['torch_dtype']} disagrees with the exact model on {det['torch_disagreements']} of "
+          f"{N - und} decided inputs" + (" (near-ties)" if det["torch_disagreements"] else ""))
+    print(f"  certificate {res.certificate_path} (checked: accepted)")
+    print(f"  time: {res.timings.get('total', 0):.3f}s certify+check")
+    return 0
+
+
 MAX_FORM_CHARS = 400  # longer closed forms are summarised on screen (they are in the certificate and --json)
 
 
@@ -312,7 +384,9 @@ def _shorten(text: str, limit: int) -> str:
 
 
 def _task_words(lm) -> str:
-    return lm.task if lm.task_given else f"{lm.task} (assumed; --task to choose)"
+    if lm.task_given or lm.family != "position":
+        return lm.task  # a one-output model has one task, median; a transformer has longest_cycle
+    return f"{lm.task} (assumed; --task to choose)"
 
 
 def _task_warnings(lm) -> list[str]:
@@ -388,17 +462,18 @@ def cmd_check(a) -> int:
         secs = time.perf_counter() - t0
         worst = max(worst, code)
         entry = {"certificate": f, "accepted": v_ok, "rule": rule, "message": msg, "seconds": round(secs, 3)}
+        what = "mse" if v_ok and "mse_lower" in summary else "error"
         if v_ok:
             entry.update({"task": summary["task"], "hidden_size": summary["hidden_size"],
-                          "seq_len": summary["seq_len"], "error_lower": summary["error_lower"],
-                          "error_upper": summary["error_upper"], "regions": summary["regions"]})
+                          "seq_len": summary["seq_len"], f"{what}_lower": summary[f"{what}_lower"],
+                          f"{what}_upper": summary[f"{what}_upper"], "regions": summary["regions"]})
         results.append(entry)
         if live:
             sys.stderr.write("\r\033[K")
         if not a.json:
             if v_ok:
-                print(f"ACCEPTED  {f}  {summary['task']} d={summary['hidden_size']} n={summary['seq_len']}: error in "
-                      f"[{_fmt(Fraction(summary['error_lower']), 8)}, {_fmt(Fraction(summary['error_upper']), 8)}], "
+                print(f"ACCEPTED  {f}  {summary['task']} d={summary['hidden_size']} n={summary['seq_len']}: {what} in "
+                      f"[{_fmt(Fraction(summary[what + '_lower']), 8)}, {_fmt(Fraction(summary[what + '_upper']), 8)}], "
                       f"{summary['regions']} regions, {secs:.2f}s")
             elif code == EXIT_INPUT:
                 print(f"UNREADABLE {msg if msg.startswith(f) else f'{f}  {msg}'}")
@@ -424,10 +499,20 @@ def cmd_check(a) -> int:
 def _missing_certificates(models_dir: str, names: set) -> list[str]:
     """Checkpoints in models_dir that this version can certify (position-family RNNs of a seq_len that
     `check --models` requires) but whose file name is not among the names the certificates give.  Found by reading every
-    checkpoint file's tensors with the kernel's torch-free reader, so it works with or without an index."""
-    from .certification import CERTIFIABLE_SEQ_LENS
+    checkpoint file's tensors with the kernel's torch-free reader, so it works with or without an index; a median
+    (one-output) model does not record its seq_len, so it is required when the folder's index.json gives one that
+    version 3 certifies."""
+    from .certification import CERTIFIABLE_SEQ_LENS, MOMENT_SEQ_LENS
     from .kernel import Reject, Unreadable, checkpoint_tensors
 
+    scalar_n = {}
+    try:
+        with open(os.path.join(models_dir, "index.json"), "rb") as fh:
+            for e in json.loads(fh.read().decode("utf-8")).get("models", []):
+                if e.get("family") == "scalar":
+                    scalar_n[e.get("file")] = e.get("seq_len")
+    except (OSError, UnicodeDecodeError, ValueError, AttributeError):
+        pass
     missing = []
     for name in sorted(os.listdir(models_dir)):
         path = os.path.join(models_dir, name)
@@ -438,8 +523,14 @@ def _missing_certificates(models_dir: str, names: set) -> list[str]:
                 w = checkpoint_tensors(path, fh.read())
         except (OSError, Unreadable, Reject, UnicodeDecodeError):
             continue  # not an RNN checkpoint (an index, a transformer, another file): nothing to certify
+        if "embed" in w:  # a longest-cycle transformer (certificate version 4)
+            from .cycle import REQUIRED_SEQ_LENS
+
+            if len(w["embed"]) in REQUIRED_SEQ_LENS:
+                missing.append(path)
+            continue
         n = len(w["W_oh"])
-        if n >= 2 and n in CERTIFIABLE_SEQ_LENS:
+        if (n >= 2 and n in CERTIFIABLE_SEQ_LENS) or (n == 1 and scalar_n.get(name) in MOMENT_SEQ_LENS):
             missing.append(path)
     return missing
 

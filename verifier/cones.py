@@ -33,7 +33,7 @@ from .errors import InternalError, LimitReached, UnsupportedError
 from .exact import (dot, independent_subset, null_vector, primitive, proportion, rank, solve_exact_int,
                     solve_nonneg)
 from .model import IntRNN
-from .tasks import POSITION_TASKS, label_of_ranking
+from .tasks import POSITION_TASKS, SCALAR_TASKS, label_of_ranking
 
 
 @dataclass(frozen=True)
@@ -42,7 +42,7 @@ class Root:
     ranking: tuple[int, ...]
     sign: int  # sign of x_0
     walls: tuple[tuple[int, ...], ...]
-    label: int
+    label: int | None  # the target position (None for median: no decisions, the target is a linear form)
 
 
 def make_roots(n: int, task: str) -> list[Root]:
@@ -59,7 +59,8 @@ def make_roots(n: int, task: str) -> list[Root]:
             e0 = [0] * n
             e0[0] = sign
             walls.append(tuple(e0))
-            roots.append(Root(len(roots), ranking, sign, tuple(walls), label_of_ranking(task, ranking)))
+            label = None if task in SCALAR_TASKS else label_of_ranking(task, ranking)
+            roots.append(Root(len(roots), ranking, sign, tuple(walls), label))
     return roots
 
 
@@ -136,8 +137,8 @@ class Traversal:
     """Exact cell traversal of one model; roots are independent units of work."""
 
     def __init__(self, rnn, task: str):
-        if task not in POSITION_TASKS:
-            raise UnsupportedError(f"task {task} is not a position task; certifying it is not supported yet")
+        if task not in POSITION_TASKS + SCALAR_TASKS:
+            raise UnsupportedError(f"task {task}: traversing its cells is not supported")
         self.rnn = rnn
         self.task = task
         self.n = rnn.seq_len
@@ -168,7 +169,10 @@ class Traversal:
             self._cache[key] = f
         return f
 
-    def decision_forms(self, sigma, k: int) -> list:
+    def decision_forms(self, sigma, k) -> list:
+        """l_k - l_j per position j (None at k); none for median (one output: the cell is the pattern alone)."""
+        if k is None:
+            return []
         out = self.output_forms(sigma)
         return [None if j == k else tuple(a - b for a, b in zip(out[k], out[j])) for j in range(self.n)]
 

@@ -46,6 +46,7 @@ class LoadedModel:
     parameters: int
     shapes: dict = field(default_factory=dict)
     task_given: bool = True  # False when the task was assumed (AlgZoo checkpoints do not store it)
+    transformer: Any = None  # the exact transformer (verifier/cycle.py) for the transformer family
 
     def float_arrays(self):
         """W_hi, W_hh, W_oh as float64 numpy arrays (exact for float32/float64 sources)."""
@@ -173,19 +174,81 @@ def _check_dims(path: str, sd: dict) -> tuple[int, int]:
     return d, s_oh[0]
 
 
-def _transformer_info(path: str, sd: dict) -> LoadedModel | None:
+TRANSFORMER_BASE = ("embed.weight", "pos_embed.weight", "unembed.weight")
+TRANSFORMER_LAYER = ("in_proj_weight", "out_proj.weight")
+MAX_CYCLE_SEQ_LEN = 8  # n^n inputs are enumerated
+
+
+def _is_transformer(sd: dict) -> bool:
+    return any(k.split(".")[0] in ("embed", "pos_embed", "unembed", "attns") for k in sd)
+
+
+def _load_transformer(path: str, sha: str, sd: dict, task: str | None, seq_len: int | None) -> LoadedModel:
+    """The longest-cycle transformer: exact weights, any number of layers attns.0 .. attns.{L-1}, no biases,
+    one head per layer (an assumption: a multi-head layer has the same weight shapes)."""
+    from .cycle import TASK, Transformer
+
     keys = set(sd)
-    base = {"embed.weight", "pos_embed.weight", "unembed.weight"}
-    if not base <= keys:
-        return None
-    layers = sorted({k.split(".")[1] for k in keys if k.startswith("attns.")})
-    expected = base | {f"attns.{i}.{p}" for i in layers for p in ("in_proj_weight", "out_proj.weight")}
-    if keys != expected:
-        return None
-    shapes = {k: list(getattr(sd[k], "shape", [])) for k in sorted(keys)}
-    n, d = (shapes["embed.weight"] + [0, 0])[:2]
-    params = sum(int(getattr(sd[k], "numel", lambda: 0)()) for k in keys)
-    return n, d, params, shapes
+    bias = sorted(k for k in keys if k.endswith("bias"))
+    if bias:
+        raise UnsupportedError(f"{path}: has bias parameters ({', '.join(bias[:3])}); the longest-cycle "
+                               "transformers have none")
+    missing = [k for k in TRANSFORMER_BASE if k not in keys]
+    if missing:
+        raise InputError(f"{path}: not an AlgZoo longest-cycle transformer: missing {', '.join(missing)}")
+    layers, extra = {}, []
+    for k in sorted(keys - set(TRANSFORMER_BASE)):
+        parts = k.split(".", 2)
+        if len(parts) == 3 and parts[0] == "attns" and parts[1].isdigit() and parts[1] == str(int(parts[1])) \
+                and parts[2] in TRANSFORMER_LAYER:
+            layers.setdefault(int(parts[1]), set()).add(parts[2])
+        else:
+            extra.append(k)
+    if extra:
+        raise InputError(f"{path}: not an AlgZoo longest-cycle transformer: unexpected "
+                         + ", ".join(extra[:5]) + (" ..." if len(extra) > 5 else ""))
+    L = max(layers) + 1 if layers else 0
+    for i in range(L):
+        for p in TRANSFORMER_LAYER:
+            if p not in layers.get(i, ()):
+                raise InputError(f"{path}: missing attns.{i}.{p} (layers must be attns.0 .. attns.{L - 1})")
+    import torch
+
+    def shape(key):
+        t = sd[key]
+        if not isinstance(t, torch.Tensor):
+            raise InputError(f"{path}: {key} is a {type(t).__name__}, expected a tensor")
+        return tuple(t.shape)
+
+    s_e = shape("embed.weight")
+    if len(s_e) != 2 or s_e[0] < 2 or s_e[1] < 1:
+        raise InputError(f"{path}: embed.weight has shape {list(s_e)}, expected [n, d] with n >= 2")
+    n, d = s_e
+    if d > MAX_HIDDEN:
+        raise InputError(f"{path}: hidden size {d} is larger than the supported maximum {MAX_HIDDEN}")
+    if n > MAX_CYCLE_SEQ_LEN:
+        raise UnsupportedError(f"{path}: seq_len {n}: {n}^{n} inputs is too many to enumerate "
+                               f"(at most {MAX_CYCLE_SEQ_LEN})")
+    want = {"pos_embed.weight": (n, d), "unembed.weight": (n, d)}
+    for i in range(L):
+        want[f"attns.{i}.in_proj_weight"] = (3 * d, d)
+        want[f"attns.{i}.out_proj.weight"] = (d, d)
+    for k, w in want.items():
+        if shape(k) != w:
+            what = " (3d x d)" if k.endswith("in_proj_weight") else ""
+            raise InputError(f"{path}: {k} has shape {list(shape(k))}, expected {list(w)}{what}")
+    if seq_len is not None and seq_len != n:
+        raise InputError(f"{path}: the model has {n} tokens, so seq_len is {n}, not {seq_len}")
+    if task is not None and task != TASK:
+        raise InputError(f"{path}: a transformer checkpoint is a {TASK} model, not {task}")
+    mats = {k: _tensor_to_fractions(path, k, sd[k]) for k in sorted(keys)}
+    tr = Transformer(mats["embed.weight"], mats["pos_embed.weight"],
+                     tuple((mats[f"attns.{i}.in_proj_weight"], mats[f"attns.{i}.out_proj.weight"]) for i in range(L)),
+                     mats["unembed.weight"])
+    dtypes = {str(sd[k].dtype).replace("torch.", "") for k in keys}
+    shapes = {k: list(shape(k)) for k in sorted(keys)}
+    return LoadedModel(path, sha, FAMILY_TRANSFORMER, TASK, None, "float64" if "float64" in dtypes else "float32",
+                       d, n, tr.parameters, shapes, task_given=True, transformer=tr)
 
 
 def load(path: str, task: str | None = None, seq_len: int | None = None) -> LoadedModel:
@@ -205,10 +268,8 @@ def load(path: str, task: str | None = None, seq_len: int | None = None) -> Load
     if present_bias:
         raise UnsupportedError(f"{path}: has bias parameters ({', '.join(present_bias)}); "
                                "models with biases are not supported yet")
-    info = _transformer_info(path, sd)
-    if info is not None:
-        n, d, params, shapes = info
-        return LoadedModel(path, sha, FAMILY_TRANSFORMER, "longest_cycle", None, "float32", d, n, params, shapes)
+    if _is_transformer(sd):
+        return _load_transformer(path, sha, sd, task, seq_len)
     missing = [k for k in RNN_KEYS if k not in sd]
     extra = sorted(k for k in sd if k not in RNN_KEYS)
     if missing or extra:

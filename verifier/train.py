@@ -22,6 +22,7 @@ from .errors import InputError
 from .rational import write_atomic
 from .tasks import TASKS, torch_labels
 
+CYCLE_TASK = "longest_cycle"  # the transformer family (verifier/cycle.py)
 ZOO_STEPS = 1 << 20  # 2^30 sequences / batch 1024
 ZOO_WARMUP = 1 << 14
 
@@ -107,7 +108,13 @@ def train_seed(task: str, d: int, n: int, seed: int, sequences: int, batch: int,
 
     out = 1 if task == "median" else n
     torch.manual_seed(seed)
-    module = build_module(d, out).to(device)
+    cycle = task == CYCLE_TASK
+    if cycle:
+        from .cycle import torch_module, torch_targets
+
+        module = torch_module(d, n).to(device)
+    else:
+        module = build_module(d, out).to(device)
     steps = max(1, sequences // batch)
     warmup = max(1, round(ZOO_WARMUP * steps / ZOO_STEPS))
     base_lr = 0.04 / math.sqrt(d)
@@ -125,8 +132,12 @@ def train_seed(task: str, d: int, n: int, seed: int, sequences: int, batch: int,
     for step in range(steps):
         for g in opt.param_groups:
             g["lr"] = base_lr * lr_factor(step, steps, warmup)
-        x = torch.randn(batch, n, generator=gen, device=device)
-        y = torch_labels(task, x)
+        if cycle:  # uniformly random functions {0..n-1} -> {0..n-1}
+            x = torch.randint(0, n, (batch, n), generator=gen, device=device)
+            y = torch_targets(x)
+        else:
+            x = torch.randn(batch, n, generator=gen, device=device)
+            y = torch_labels(task, x)
         logits = module(x)
         if task == "median":
             loss = torch.nn.functional.mse_loss(logits[:, 0], y)
@@ -152,8 +163,27 @@ def train_seed(task: str, d: int, n: int, seed: int, sequences: int, batch: int,
         bar.close()
     secs = time.perf_counter() - t0
     data = state_bytes(module)
+    if cycle:
+        metric = cycle_accuracy_bytes(data, d, n, device)
+        return SeedResult(seed, data, hashlib.sha256(data).hexdigest(), metric, ema_loss, secs)
     metric = evaluate_bytes(data, task, n, select_samples, seed=10_000 + seed, device=device)
     return SeedResult(seed, data, hashlib.sha256(data).hexdigest(), metric, ema_loss, secs)
+
+
+def cycle_accuracy_bytes(data: bytes, d: int, n: int, device: str = "cpu") -> float:
+    """float32 accuracy of longest-cycle checkpoint bytes over all n^n inputs (no sampling needed)."""
+    import torch
+
+    from .cycle import all_tokens, torch_module, torch_targets
+
+    sd = torch.load(io.BytesIO(data), map_location=device, weights_only=True)
+    layers = len({k.split(".")[1] for k in sd if k.startswith("attns.")})
+    mod = torch_module(d, n, layers).to(device)
+    mod.load_state_dict(sd)
+    mod.eval()
+    x = all_tokens(n).to(device)
+    with torch.no_grad():
+        return float((mod(x).argmax(1) == torch_targets(x)).double().mean())
 
 
 def evaluate_bytes(data: bytes, task: str, n: int, samples: int, seed: int, device: str = "cpu") -> float:
@@ -198,8 +228,10 @@ def run_training(task: str, d: int, n: int, seeds: list[int], sequences: int, ba
 
     from .zoo import published, update_index
 
-    if task not in TASKS:
-        raise InputError(f"unknown task {task!r}; choose one of {', '.join(TASKS)}")
+    if task not in TASKS and task != CYCLE_TASK:
+        raise InputError(f"unknown task {task!r}; choose one of {', '.join(TASKS + (CYCLE_TASK,))}")
+    if task == CYCLE_TASK and not 2 <= n <= 8:
+        raise InputError("longest_cycle needs 2 <= --seq-len <= 8 (n^n inputs)")
     if not 1 <= d <= 4096 or not 2 <= n <= 4096:
         raise InputError("need 1 <= --hidden <= 4096 and 2 <= --seq-len <= 4096")
     if task == "argmedian" and n % 2 == 0:
@@ -225,6 +257,8 @@ def run_training(task: str, d: int, n: int, seeds: list[int], sequences: int, ba
         best = max(results, key=lambda r: (r.metric, -r.seed))
     path = os.path.join(out, stem + ".pth")
     write_atomic(path, best.state_bytes)
+    if task == CYCLE_TASK:
+        return _cycle_entry(path, best, results, d, n, seeds, sequences, batch, threads, out)
     # Manifest entry: accuracy on fresh samples (a different seed from selection).
     from .loader import load
     from .zoo import sampled_figures
@@ -237,5 +271,26 @@ def run_training(task: str, d: int, n: int, seeds: list[int], sequences: int, ba
              "command": command_line(task, d, n, seeds, sequences, batch, threads, out),
              "seed_results": [{"seed": r.seed, "selection_metric": r.metric, "sha256": r.sha256} for r in results],
              "published": published(task, d, n), "sampled": sampled}
+    update_index(out, entry)
+    return entry
+
+
+def _cycle_entry(path, best, results, d, n, seeds, sequences, batch, threads, out) -> dict:
+    """The manifest entry of a longest-cycle transformer: its float32 accuracy over all n^n inputs."""
+    from .loader import load
+    from .zoo import published, update_index
+
+    lm = load(path)
+    N = n ** n
+    acc = best.metric  # every input evaluated: the interval is the point
+    entry = {"file": os.path.basename(path), "task": CYCLE_TASK, "family": "transformer", "hidden_size": d,
+             "seq_len": n, "parameters": lm.parameters, "sha256": lm.sha256, "origin": "trained",
+             "seed": best.seed, "sequences": sequences,
+             "command": command_line(CYCLE_TASK, d, n, seeds, sequences, batch, threads, out),
+             "seed_results": [{"seed": r.seed, "selection_metric": r.metric, "sha256": r.sha256} for r in results],
+             "published": published(CYCLE_TASK, d, n),
+             "sampled": {"samples": N, "seed": 0, "dtype": "float32", "accuracy": acc,
+                         "accuracy_ci95": [acc, acc]},
+             "note": "accuracy over all n^n inputs (float32 torch), not sampled"}
     update_index(out, entry)
     return entry

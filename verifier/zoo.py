@@ -17,13 +17,17 @@ _MED_IDX_N = (3, 5, 7, 11)
 _MEDIAN = {32: (0, 0, 0, 0), 16: (0, 0, 0, 0.041), 8: (0, 0, 0.039, 0.083), 4: (0, 0.132, 0.207, 0.127),
            2: (0, 0.326, 0.285, 0.189)}
 _MEDIAN_N = (2, 3, 5, 10)
+_CYCLE = {8: (100, 100, 99.7, 85.4), 6: (100, 100, 94.7, 84.1), 4: (100, 100, 81.0, 72.2),
+          3: (100, 90.2, 65.1, 63.1), 2: (100, 72.3, 63.1, 52.3)}
+_CYCLE_N = (3, 4, 5, 6)
 
 
 def published(task: str, d: int, n: int) -> dict | None:
     """The published zoo figure for a shape: {"accuracy_percent": x} or {"rmse": x}; None if absent."""
     table, cols, key = {"2nd_argmax": (_2ND, _2ND_N, "accuracy_percent"),
                         "argmedian": (_MED_IDX, _MED_IDX_N, "accuracy_percent"),
-                        "median": (_MEDIAN, _MEDIAN_N, "rmse")}.get(task, (None, None, None))
+                        "median": (_MEDIAN, _MEDIAN_N, "rmse"),
+                        "longest_cycle": (_CYCLE, _CYCLE_N, "accuracy_percent")}.get(task, (None, None, None))
     if table is None or d not in table or n not in cols:
         return None
     return {key: table[d][cols.index(n)]}
@@ -46,8 +50,8 @@ INDEX_SCHEMA = {
                              "origin", "sampled"],
                 "properties": {
                     "file": {"type": "string", "pattern": "^[A-Za-z0-9_.-]+\\.(pth|json|safetensors)$"},
-                    "task": {"enum": ["2nd_argmax", "argmax", "argmedian", "median"]},
-                    "family": {"enum": ["position", "scalar"]},
+                    "task": {"enum": ["2nd_argmax", "argmax", "argmedian", "median", "longest_cycle"]},
+                    "family": {"enum": ["position", "scalar", "transformer"]},
                     "hidden_size": {"type": "integer", "minimum": 1},
                     "seq_len": {"type": "integer", "minimum": 1},
                     "parameters": {"type": "integer", "minimum": 1},

@@ -11,7 +11,7 @@ from .read import boolean, indices, int_vec, lst, obj, pattern, qmat, rat, small
 from .rules import Reject
 
 FORMAT = "verifier-certificate"
-VERSIONS = (1, 2)
+VERSIONS = (1, 2, 3, 4)
 MAX_DIM = 4096
 MAX_INDEX = 1 << 30
 
@@ -20,6 +20,8 @@ _TOP = ("format", "version", "generator", "claim", "checkpoint", "model", "task"
 _TOP_V1 = _TOP + ("sectors", "wedges")
 _TOP_V2 = _TOP + ("roots", "evidence", "cells", "cell_count")
 _TOP_V2_OPTIONAL = ("measured",)
+_TOP_V3 = tuple(k for k in _TOP if k not in ("error", "accuracy")) + ("mse", "rmse", "roots", "evidence", "cells",
+                                                                       "cell_count")
 
 
 @dataclass(frozen=True)
@@ -61,7 +63,7 @@ class Implied:
 
 @dataclass(frozen=True)
 class Cell:
-    """Version 2: a cell (root, pattern, decision string) and its evidence."""
+    """Version 2: a cell (root, pattern, decision string) and its evidence; version 3: no decisions ('')."""
 
     root: int
     pattern: tuple
@@ -89,8 +91,8 @@ class Certificate:
     W_oh: tuple
     checkpoint_name: str
     checkpoint_sha256: str
-    error: ErrorClaim
-    accuracy: tuple  # (lower, upper)
+    error: ErrorClaim  # the error (versions 1, 2) or the mean squared error (version 3: mse)
+    accuracy: tuple  # (lower, upper); version 3: ()
     regions: int
     sectors: tuple = ()
     wedges: tuple = ()  # (first sector, last sector) per wedge
@@ -99,6 +101,7 @@ class Certificate:
     measured: str | None = None
     cells: tuple = ()
     cell_count: int = 0
+    rmse: tuple = ()  # version 3: (lower, upper)
 
 
 def _header(doc) -> int:
@@ -115,28 +118,36 @@ def _header(doc) -> int:
 def read_certificate(doc) -> Certificate:
     """The parsed certificate; raises Reject (json, rational, schema, format, version) on a malformed one."""
     version = _header(doc)
-    obj(doc, "certificate", _TOP_V1 if version == 1 else _TOP_V2, () if version == 1 else _TOP_V2_OPTIONAL)
+    if version == 4:
+        return _read_v4(doc)
+    top = {1: (_TOP_V1, ()), 2: (_TOP_V2, _TOP_V2_OPTIONAL), 3: (_TOP_V3, ())}[version]
+    obj(doc, "certificate", *top)
     mo = obj(doc["model"], "model", ("family", "hidden_size", "seq_len", "W_hi", "W_hh", "W_oh", "weights_sha256"))
     d = small_int(mo["hidden_size"], "model.hidden_size", 1, MAX_DIM)
     n = small_int(mo["seq_len"], "model.seq_len", 2, 64)
     W_hi, W_hh, W_oh = qmat(mo["W_hi"], "W_hi", d, 1), qmat(mo["W_hh"], "W_hh", d, d), qmat(mo["W_oh"], "W_oh", None, d)
     ck = obj(doc["checkpoint"], "checkpoint", ("name", "sha256"))
-    err = obj(doc["error"], "error", ("lower", "upper", "closed_form", "rigorous", "digits"))
-    error = ErrorClaim(rat(err["lower"], "error.lower"), rat(err["upper"], "error.upper"),
-                       string(err["closed_form"], "error.closed_form"), boolean(err["rigorous"], "error.rigorous"),
-                       small_int(err["digits"], "error.digits", 0, 100000))
-    acc = obj(doc["accuracy"], "accuracy", ("lower", "upper"))
+    what = "mse" if version == 3 else "error"
+    err = obj(doc[what], what, ("lower", "upper", "closed_form", "rigorous", "digits"))
+    error = ErrorClaim(rat(err["lower"], f"{what}.lower"), rat(err["upper"], f"{what}.upper"),
+                       string(err["closed_form"], f"{what}.closed_form"),
+                       boolean(err["rigorous"], f"{what}.rigorous"), small_int(err["digits"], f"{what}.digits", 0, 100000))
+    if version == 3:
+        acc = obj(doc["rmse"], "rmse", ("lower", "upper"))
+        accuracy, rmse = (), (rat(acc["lower"], "rmse.lower"), rat(acc["upper"], "rmse.upper"))
+    else:
+        acc = obj(doc["accuracy"], "accuracy", ("lower", "upper"))
+        accuracy, rmse = (rat(acc["lower"], "accuracy.lower"), rat(acc["upper"], "accuracy.upper")), ()
     common = dict(version=version, method=string(doc["method"], "method"), task=string(doc["task"], "task"),
                   family=string(mo["family"], "model.family"), d=d, n=n,
                   weights_text={k: mo[k] for k in ("W_hi", "W_hh", "W_oh")},
                   weights_sha256=string(mo["weights_sha256"], "model.weights_sha256"), W_hi=W_hi, W_hh=W_hh, W_oh=W_oh,
                   checkpoint_name=string(ck["name"], "checkpoint.name"),
                   checkpoint_sha256=string(ck["sha256"], "checkpoint.sha256"), error=error,
-                  accuracy=(rat(acc["lower"], "accuracy.lower"), rat(acc["upper"], "accuracy.upper")),
-                  regions=small_int(doc["regions"], "regions", 0, MAX_INDEX))
+                  accuracy=accuracy, regions=small_int(doc["regions"], "regions", 0, MAX_INDEX))
     if version == 1:
         return _read_v1(doc, common)
-    return _read_v2(doc, common)
+    return _read_v2(doc, common, rmse)
 
 
 def _read_v1(doc, common) -> Certificate:
@@ -153,8 +164,10 @@ def _read_v1(doc, common) -> Certificate:
     return Certificate(**common, sectors=tuple(sectors), wedges=wedges)
 
 
-def _read_v2(doc, common) -> Certificate:
+def _read_v2(doc, common, rmse=()) -> Certificate:
+    """Versions 2 and 3 (version 3 cells carry no decision and no right/wrong flag)."""
     d, n = common["d"], common["n"]
+    v3 = common["version"] == 3
     roots = []
     for i, r in enumerate(lst(doc["roots"], "roots")):
         r = obj(r, f"roots[{i}]", ("ranking", "x0_sign"))
@@ -167,18 +180,18 @@ def _read_v2(doc, common) -> Certificate:
     measured = doc.get("measured")
     if measured is not None and measured not in ("wrong", "right"):
         raise Reject("schema", "measured must be 'wrong' or 'right'")
-    keys = ("root", "pattern", "decision", "wrong") + (("edges", "neighbors") if kind == "polygon"
-                                                       else ("rays", "constraints"))
+    keys = (("root", "pattern") if v3 else ("root", "pattern", "decision", "wrong")) + (
+        ("edges", "neighbors") if kind == "polygon" else ("rays", "constraints"))
     cells = []
     for ci, c in enumerate(lst(doc["cells"], "cells")):
         w = f"cell {ci}"
-        c = obj(c, w, keys, () if kind == "polygon" else ("simplices",))
-        dec = c["decision"]
-        if not isinstance(dec, str) or len(dec) != n or any(ch not in ".+-0" for ch in dec):
+        c = obj(c, w, keys, () if kind == "polygon" or v3 else ("simplices",))
+        dec = "" if v3 else c["decision"]
+        if not v3 and (not isinstance(dec, str) or len(dec) != n or any(ch not in ".+-0" for ch in dec)):
             raise Reject("schema", f"{w}: decision must be a string of {n} characters from '.+-0'")
         base = dict(root=small_int(c["root"], f"{w}.root", 0, max(len(roots) - 1, 0)),
                     pattern=pattern(c["pattern"], f"{w}.pattern", n, d), decision=dec,
-                    wrong=boolean(c["wrong"], f"{w}.wrong"))
+                    wrong=False if v3 else boolean(c["wrong"], f"{w}.wrong"))
         if kind == "polygon":
             edges = indices(c["edges"], f"{w}.edges", MAX_INDEX)
             nbs = tuple(None if x is None else small_int(x, f"{w}.neighbors", 0, MAX_INDEX)
@@ -207,4 +220,80 @@ def _read_v2(doc, common) -> Certificate:
         cells.append(Cell(**base, rays=rays, evidence=tuple(ev), simplices=simplices))
     cell_count = small_int(doc["cell_count"], "cell_count", 0, MAX_INDEX)
     return Certificate(**common, roots=tuple(roots), evidence=kind, measured=measured, cells=tuple(cells),
-                       cell_count=cell_count)
+                       cell_count=cell_count, rmse=rmse)
+
+
+# ------------------------------------------------------------------------------------------------
+# Version 4: enumeration (the longest-cycle transformers)
+
+_TOP_V4 = ("format", "version", "generator", "claim", "checkpoint", "model", "task", "method", "inputs", "counts",
+           "wrong", "undecided", "error", "accuracy")
+
+
+@dataclass(frozen=True)
+class CycleCertificate:
+    """Version 4: a transformer's exact weights and the claimed outcome at each of the n^n inputs."""
+
+    version: int
+    method: str
+    task: str
+    family: str
+    d: int
+    n: int
+    heads: int
+    weights_text: dict  # embed, pos_embed, layers, unembed as written (the digest is taken of them)
+    weights_sha256: str
+    embed: tuple
+    pos_embed: tuple
+    layers: tuple  # ((in_proj, out_proj), ...)
+    unembed: tuple
+    checkpoint_name: str
+    checkpoint_sha256: str
+    inputs: int
+    counts: tuple  # (right, wrong, undecided)
+    wrong: tuple  # ((f as a tuple, prediction), ...)
+    undecided: tuple  # (f, ...)
+    error: tuple  # (lower, upper)
+    accuracy: tuple  # (lower, upper)
+
+
+def _function(v, where: str, n: int) -> tuple:
+    """An input written as the string of its values f(0) f(1) ... f(n-1), one decimal digit each."""
+    if not isinstance(v, str) or len(v) != n or any(ch not in "0123456789" for ch in v):
+        raise Reject("schema", f"{where}: expected a string of {n} digits (the values f(0) .. f({n - 1}))")
+    return tuple(int(ch) for ch in v)
+
+
+def _read_v4(doc) -> CycleCertificate:
+    obj(doc, "certificate", _TOP_V4)
+    mo = obj(doc["model"], "model", ("family", "hidden_size", "seq_len", "heads", "embed", "pos_embed", "layers",
+                                     "unembed", "weights_sha256"))
+    d = small_int(mo["hidden_size"], "model.hidden_size", 1, MAX_DIM)
+    n = small_int(mo["seq_len"], "model.seq_len", 2, 10)
+    layers = []
+    for i, layer in enumerate(lst(mo["layers"], "model.layers")):
+        layer = obj(layer, f"model.layers[{i}]", ("in_proj", "out_proj"))
+        layers.append((qmat(layer["in_proj"], f"model.layers[{i}].in_proj", 3 * d, d),
+                       qmat(layer["out_proj"], f"model.layers[{i}].out_proj", d, d)))
+    ck = obj(doc["checkpoint"], "checkpoint", ("name", "sha256"))
+    cnt = obj(doc["counts"], "counts", ("right", "wrong", "undecided"))
+    wrong = []
+    for k, e in enumerate(lst(doc["wrong"], "wrong")):
+        e = lst(e, f"wrong[{k}]", 2)
+        wrong.append((_function(e[0], f"wrong[{k}][0]", n), small_int(e[1], f"wrong[{k}][1]", 0, n - 1)))
+    err = obj(doc["error"], "error", ("lower", "upper"))
+    acc = obj(doc["accuracy"], "accuracy", ("lower", "upper"))
+    return CycleCertificate(
+        version=4, method=string(doc["method"], "method"), task=string(doc["task"], "task"),
+        family=string(mo["family"], "model.family"), d=d, n=n, heads=small_int(mo["heads"], "model.heads", 1, MAX_DIM),
+        weights_text={k: mo[k] for k in ("embed", "pos_embed", "layers", "unembed")},
+        weights_sha256=string(mo["weights_sha256"], "model.weights_sha256"),
+        embed=qmat(mo["embed"], "model.embed", n, d), pos_embed=qmat(mo["pos_embed"], "model.pos_embed", n, d),
+        layers=tuple(layers), unembed=qmat(mo["unembed"], "model.unembed", n, d),
+        checkpoint_name=string(ck["name"], "checkpoint.name"), checkpoint_sha256=string(ck["sha256"], "checkpoint.sha256"),
+        inputs=small_int(doc["inputs"], "inputs", 1, MAX_INDEX),
+        counts=tuple(small_int(cnt[k], f"counts.{k}", 0, MAX_INDEX) for k in ("right", "wrong", "undecided")),
+        wrong=tuple(wrong),
+        undecided=tuple(_function(e, f"undecided[{k}]", n) for k, e in enumerate(lst(doc["undecided"], "undecided"))),
+        error=(rat(err["lower"], "error.lower"), rat(err["upper"], "error.upper")),
+        accuracy=(rat(acc["lower"], "accuracy.lower"), rat(acc["upper"], "accuracy.upper")))

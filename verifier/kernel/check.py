@@ -8,14 +8,16 @@ import os
 from .certificate import Certificate, read_certificate
 from .claim import Work
 from .cones import rules_v2
+from .cycle import RULES_V4
 from .disc import RULES_V1
+from .moments import rules_v3
 from .read import parse_json
 from .rules import Reject, Unreadable, Verdict
 
 
 def rules_for(c: Certificate) -> tuple:
     """The ordered rule functions a certificate runs."""
-    return RULES_V1 if c.version == 1 else rules_v2(c.n)
+    return {1: lambda: RULES_V1, 2: lambda: rules_v2(c.n), 3: lambda: rules_v3(c.n), 4: lambda: RULES_V4}[c.version]()
 
 
 def run_rules(c: Certificate, checkpoint: str | None = None, deadline: float | None = None,
@@ -28,10 +30,19 @@ def run_rules(c: Certificate, checkpoint: str | None = None, deadline: float | N
 
 
 def summary(c: Certificate) -> dict:
+    if c.version == 4:  # enumeration: regions are the inputs
+        return {"method": c.method, "task": c.task, "hidden_size": c.d, "seq_len": c.n, "regions": c.inputs,
+                "inputs": c.inputs, "error_lower": _q(c.error[0]), "error_upper": _q(c.error[1]),
+                "closed_form": f"{len(c.wrong)}/{c.inputs}" + (f" + up to {len(c.undecided)}/{c.inputs} undecided"
+                                                                if c.undecided else ""),
+                "wrong": len(c.wrong), "undecided": len(c.undecided)}
+    what = "mse" if c.version == 3 else "error"
     out = {"method": c.method, "task": c.task, "hidden_size": c.d, "seq_len": c.n, "regions": c.regions,
-           "error_lower": _q(c.error.lower), "error_upper": _q(c.error.upper), "closed_form": c.error.closed_form}
-    if c.version == 2:
+           f"{what}_lower": _q(c.error.lower), f"{what}_upper": _q(c.error.upper), "closed_form": c.error.closed_form}
+    if c.version >= 2:
         out["cells"] = len(c.cells)
+    if c.version == 3:
+        out["rmse_lower"], out["rmse_upper"] = _q(c.rmse[0]), _q(c.rmse[1])
     return out
 
 

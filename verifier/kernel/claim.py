@@ -49,12 +49,20 @@ class Work:
 @rule("method")
 def method(c: Certificate, w: Work):
     """Version 1 uses method 'disc' for seq_len 2; version 2 uses 'cones' for seq_len 3 (polygon evidence)
-    and 4, 5 (facets evidence)."""
+    and 4, 5 (facets evidence); version 3 uses 'moments' for seq_len 2 (facets) and 3 (polygon)."""
     if c.version == 1:
         if c.method != "disc":
             raise Reject("method", f"version 1 certificates use method 'disc', not {c.method!r}")
         if c.n != 2:
             raise Reject("method", f"method disc covers seq_len 2, not {c.n}")
+        return
+    if c.version == 3:
+        if c.method != "moments":
+            raise Reject("method", f"version 3 certificates use method 'moments', not {c.method!r}")
+        if c.n not in (2, 3):
+            raise Reject("method", f"method moments has a measure rule for seq_len 2 and 3, not {c.n}")
+        if (c.evidence == "polygon") != (c.n == 3):
+            raise Reject("method", f"evidence {c.evidence!r} does not fit seq_len {c.n} (facets for 2, polygon for 3)")
         return
     if c.method != "cones":
         raise Reject("method", f"version 2 certificates use method 'cones', not {c.method!r}")
@@ -68,7 +76,14 @@ def method(c: Certificate, w: Work):
 @rule("model")
 def model(c: Certificate, w: Work):
     """The model is a position-family RNN: W_hi is d x 1, W_hh d x d, W_oh n x d (one logit per position);
-    the kernel builds its exact and integer-scaled forms."""
+    for version 3 a scalar-family RNN with W_oh 1 x d (one output); the kernel builds its exact and
+    integer-scaled forms."""
+    if c.version == 3:
+        if c.family != "scalar" or len(c.W_oh) != 1:
+            raise Reject("model", "a version 3 (median) certificate is about a scalar-family model with one output")
+        w.m = Model.of(c.W_hi, c.W_hh, c.W_oh, c.n)
+        w.forms = Forms(w.m)
+        return
     if c.family != "position":
         raise Reject("model", f"family {c.family!r} is not supported by this kernel")
     if len(c.W_oh) != c.n:
@@ -79,7 +94,12 @@ def model(c: Certificate, w: Work):
 
 @rule("task")
 def task(c: Certificate, w: Work):
-    """The task is argmax, 2nd_argmax or argmedian; argmedian needs an odd seq_len."""
+    """The task is argmax, 2nd_argmax or argmedian, and argmedian needs an odd seq_len (versions 1, 2); the
+    task of version 3 is median."""
+    if (c.version == 3) != (c.task == "median"):
+        raise Reject("task", f"task {c.task!r} does not fit version {c.version} (median is version 3's only task)")
+    if c.version == 3:
+        return
     if c.task not in TASK_RANK:
         raise Reject("task", f"unknown task {c.task!r}")
     if c.task == "argmedian" and c.n % 2 == 0:

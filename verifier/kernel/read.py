@@ -187,10 +187,21 @@ class _TorchUnpickler(pickle.Unpickler):
 _KEYS = {"rnn.weight_ih_l0": "W_hi", "rnn.weight_hh_l0": "W_hh", "linear.weight": "W_oh"}
 
 
+_TRANSFORMER_KEYS = {"embed.weight": "embed", "pos_embed.weight": "pos_embed", "unembed.weight": "unembed"}
+
+
 def _as_weights(sd: dict) -> dict:
-    if set(sd) != set(_KEYS):
-        raise Unreadable(f"checkpoint keys {sorted(sd)} are not the AlgZoo RNN keys")
-    return {_KEYS[k]: v for k, v in sd.items()}
+    """The RNN's {W_hi, W_hh, W_oh}, or a longest-cycle transformer's {embed, pos_embed, layers, unembed}
+    (layers: (in_proj, out_proj) of attns.0 .. attns.{L-1})."""
+    if set(sd) == set(_KEYS):
+        return {_KEYS[k]: v for k, v in sd.items()}
+    L = len([k for k in sd if k.startswith("attns.")]) // 2
+    layer_keys = {f"attns.{i}.{p}" for i in range(L) for p in ("in_proj_weight", "out_proj.weight")}
+    if set(sd) == set(_TRANSFORMER_KEYS) | layer_keys:
+        out = {name: sd[k] for k, name in _TRANSFORMER_KEYS.items()}
+        out["layers"] = [(sd[f"attns.{i}.in_proj_weight"], sd[f"attns.{i}.out_proj.weight"]) for i in range(L)]
+        return out
+    raise Unreadable(f"checkpoint keys {sorted(sd)[:8]} are not the AlgZoo RNN or transformer keys")
 
 
 def _tensors(path: str, data: bytes) -> dict:
@@ -231,7 +242,8 @@ def _tensors(path: str, data: bytes) -> dict:
 
 def checkpoint_tensors(path: str, data: bytes) -> dict:
     """W_hi, W_hh, W_oh of a torch zip checkpoint, a safetensors file or a verifier-weights JSON, as exact
-    Fractions (every float is a dyadic rational).  Anything malformed is Unreadable."""
+    Fractions (every float is a dyadic rational); for a transformer checkpoint embed, pos_embed, layers
+    ([(in_proj, out_proj)]) and unembed.  Anything malformed is Unreadable."""
     try:
         return _tensors(path, data)
     except (Unreadable, Reject):

@@ -17,19 +17,25 @@ RULES: dict[str, str] = {
     "schema": "Every object has exactly the keys of its kind, every list its length, every index its range, "
               "and the counts (regions, cell_count) match what is listed.",
     "format": "format is 'verifier-certificate'.",
-    "version": "version is one this kernel knows: 1 (disc) or 2 (cones).",
+    "version": "version is one this kernel knows: 1 (disc), 2 (cones), 3 (moments) or 4 (enumeration).",
     # the claim's subject (verifier/kernel/check.py)
-    "method": "method is the version's own ('disc' for 1, 'cones' for 2) and covers the model's seq_len "
-              "(disc: 2; cones: 3 with polygon evidence, 4 or 5 with facets evidence).",
-    "model": "The model is a bias-free ReLU RNN of the position family with one output per position.",
-    "task": "task is argmax, 2nd_argmax or argmedian, and argmedian has an odd seq_len.",
-    "weights-digest": "model.weights_sha256 is the SHA-256 of the canonical JSON of the three weight matrices.",
+    "method": "method is the version's own ('disc' for 1, 'cones' for 2, 'moments' for 3, 'enumeration' for 4) "
+              "and covers the model's seq_len (disc: 2; cones: 3 with polygon evidence, 4 or 5 with facets "
+              "evidence; moments: 2 with facets evidence, 3 with polygon evidence; enumeration: 2 to 8).",
+    "model": "The model is a bias-free ReLU RNN: of the position family with one output per position "
+             "(versions 1, 2), or of the scalar family with one output (version 3); or an attention-only "
+             "transformer with one head per layer (version 4).",
+    "task": "task is argmax, 2nd_argmax or argmedian, and argmedian has an odd seq_len (versions 1, 2); "
+            "median (version 3); longest_cycle (version 4).",
+    "weights-digest": "model.weights_sha256 is the SHA-256 of the canonical JSON of the three weight matrices "
+                      "(version 4: of embed, pos_embed, layers and unembed).",
     "checkpoint": "checkpoint.sha256 is a SHA-256 hex digest.",
     "checkpoint-hash": "With a checkpoint given, its bytes hash to checkpoint.sha256.",
     "checkpoint-weights": "With a checkpoint given, the certificate's weights are the exact values of its tensors, "
                           "read without torch.",
     # regions and their claims (verifier/kernel/disc.py, cones.py)
-    "roots": "roots are every ordering chamber times both signs of x_0, in canonical order.",
+    "roots": "roots are every ordering chamber times both signs of x_0, in canonical order; on each the "
+             "target is one position (version 2) or one linear form, the median (version 3).",
     "pattern": "On every region each neuron's pre-activation, computed under the claimed pattern of the "
                "earlier steps, has the claimed sign (an identically zero one is off).",
     "label": "On every region the task's target is one constant position, the one claimed.",
@@ -52,11 +58,23 @@ RULES: dict[str, str] = {
     "wedges": "The wrong sectors are grouped into runs of consecutive wrong sectors, each at most pi wide, "
               "every wrong sector in exactly one run.",
     "triangulation": "The measured cells, and only they, carry simplicial cones that tile each cell.",
-    "closed-form": "error.closed_form is exactly the canonical expression the kernel rebuilds from the wrong "
-                   "regions it derived itself.",
-    "enclosure": "[error.lower, error.upper] contains the kernel's own ball-arithmetic enclosure of the "
-                 "measure (and 0 when nothing is wrong), and the certificate says it is rigorous.",
+    "closed-form": "The closed form is exactly the canonical expression the kernel rebuilds from the regions "
+                   "it derived itself: the measure of the wrong regions (error), or the cells' second moments "
+                   "of the residual model - median (mse).",
+    "enclosure": "[lower, upper] of the error (or mse) contains the kernel's own ball-arithmetic enclosure of "
+                 "the closed form (and 0 when it is exactly 0), and the certificate says it is rigorous.",
     "accuracy": "accuracy is exactly 1 - error, bound for bound.",
+    "rmse": "[rmse.lower, rmse.upper] contains the square root of every value in [mse.lower, mse.upper], "
+            "checked exactly by squaring.",
+    # version 4, enumeration of the longest-cycle transformers' inputs (verifier/kernel/cycle.py)
+    "inputs": "inputs is n^n; the wrong and undecided inputs are functions on 0..n-1, each list strictly "
+              "increasing, the two disjoint, and the counts match them.",
+    "wrong-inputs": "Every listed wrong input's prediction differs from its target, the longest cycle length "
+                    "minus 1, computed by the kernel.",
+    "forward": "At every input not listed undecided, the kernel's own ball-arithmetic forward pass proves that "
+               "torch's argmax (first index on ties) is the claimed class: the listed prediction of a wrong "
+               "input, the target of any other.",
+    "tally": "error is exactly [wrong / n^n, (wrong + undecided) / n^n].",
     # outside the trusted path: only with --z3 (verifier/second_opinion.py)
     "z3": "Second opinion (only with --z3): Z3 finds no point of a region that breaks its pattern, "
           "label or right/wrong claim.",

@@ -1,0 +1,174 @@
+"""Median models: the exact MSE (certificate version 3).
+
+Known answers are derived by hand (docstrings), the trained models' values are compared with float64
+sampling at a stated tolerance in standard errors."""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import subprocess
+import sys
+from fractions import Fraction
+
+import numpy as np
+import pytest
+
+import verifier
+from verifier.certification import certify
+from verifier.errors import UnsupportedError
+from verifier.kernel import check
+
+ROOT = os.path.join(os.path.dirname(__file__), "..")
+MODELS = os.path.join(ROOT, "models")
+
+F = Fraction
+# A ReLU RNN that carries the running sum s: P = ReLU(s), N = ReLU(-s) with P - N = s after every step
+# (P' - N' = (P - N + x_t) whatever the signs), so W_oh = (1/2, -1/2) outputs (x_0 + x_1)/2, the median
+# of two numbers: its MSE is exactly 0.
+MEAN_2 = dict(W_hi=[[1], [-1]], W_hh=[[1, -1], [-1, 1]], W_oh=[[F(1, 2), F(-1, 2)]])
+
+
+def _rnn(W_hi, W_hh, W_oh, n):
+    return verifier.RNN.make(W_hi, W_hh, W_oh, seq_len=n)
+
+
+def _contains(lo, hi, x_lo, x_hi):
+    return lo <= x_lo and x_hi <= hi
+
+
+def _arb_bounds(expr):
+    import flint
+
+    with flint.ctx.workprec(256):
+        x = expr(flint.arb)
+        m, e = x.mid().man_exp()
+        r, f = x.rad().man_exp()
+        mid, rad = F(int(m)) * F(2) ** int(e), F(int(r)) * F(2) ** int(f)
+        return mid - rad, mid + rad
+
+
+def test_the_mean_model_has_mse_exactly_zero():
+    res = certify(_rnn(**MEAN_2, n=2), task="median")
+    assert (res.error_lower, res.error_upper) == (0, 0)
+    assert res.closed_form == "0"
+    assert res.rmse == (0, 0)
+    assert check(res.certificate).accepted
+
+
+def test_zero_output_n2_is_the_variance_of_the_mean():
+    """Output 0: MSE = E[((x_0 + x_1)/2)^2] = (1 + 1)/4 = 1/2."""
+    res = certify(_rnn([[1], [-1]], [[1, -1], [-1, 1]], [[0, 0]], 2), task="median")
+    assert res.error_lower <= F(1, 2) <= res.error_upper
+    assert res.error_upper - res.error_lower < F(1, 10 ** 25)
+
+
+def _median3_second_moment_quadrature():
+    """E[X_(2)^2] for three standard normals by quadrature of x^2 * 6 phi(x) Phi(x) (1 - Phi(x))."""
+    from math import erf
+
+    x = np.linspace(-12, 12, 480001)
+    phi = np.exp(-x * x / 2) / math.sqrt(2 * math.pi)
+    Phi = 0.5 * (1 + np.vectorize(erf)(x / math.sqrt(2)))
+    f = x * x * 6 * phi * Phi * (1 - Phi)
+    return float(np.sum((f[1:] + f[:-1]) / 2 * np.diff(x)))
+
+
+def test_zero_output_n3_is_the_second_moment_of_the_median():
+    """Output 0: MSE = E[median^2] for n = 3.  By hand: the three order statistics' second moments sum to 3,
+    the extremes have equal ones and E[max^2] = 1 + sqrt(3)/(2 pi), so E[X_(2)^2] = 1 - sqrt(3)/pi
+    (0.44867...); a quadrature of the median's density checks the number independently."""
+    res = certify(_rnn([[1], [-1]], [[1, -1], [-1, 1]], [[0, 0]], 3), task="median")
+    lo, hi = _arb_bounds(lambda arb: 1 - arb(3).sqrt() / arb.pi())
+    assert _contains(res.error_lower, res.error_upper, lo, hi)
+    assert abs(_median3_second_moment_quadrature() - float(lo)) < 1e-9
+    rlo, rhi = res.rmse
+    assert rlo * rlo <= res.error_lower and res.error_upper <= rhi * rhi
+
+
+def _sampled_mse(rnn, n, samples, seed):
+    W_hi = np.array([[float(v) for v in r] for r in rnn.W_hi])
+    W_hh = np.array([[float(v) for v in r] for r in rnn.W_hh])
+    W_oh = np.array([[float(v) for v in r] for r in rnn.W_oh])
+    rng = np.random.default_rng(seed)
+    x = rng.standard_normal((samples, n))
+    h = np.zeros((samples, W_hh.shape[0]))
+    for t in range(n):
+        h = np.maximum(h @ W_hh.T + x[:, t:t + 1] @ W_hi.T, 0)
+    y = (h @ W_oh.T)[:, 0]
+    s = np.sort(x, axis=1)
+    med = s[:, n // 2] if n % 2 else (s[:, n // 2 - 1] + s[:, n // 2]) / 2
+    e = (y - med) ** 2
+    return e.mean(), e.std() / math.sqrt(samples)
+
+
+@pytest.mark.parametrize("name,n", [("median_2_3.pth", 3), ("median_4_3.pth", 3), ("median_2_2.pth", 2)])
+def test_certified_mse_agrees_with_float64_sampling(name, n):
+    """2^20 float64 samples; the certified MSE lies within 5 standard errors of their mean."""
+    res = certify(os.path.join(MODELS, name), seq_len=n)
+    mse = float(res.error_lower)
+    est, se = _sampled_mse(res.model.rnn, n, 1 << 20, seed=7)
+    assert abs(est - mse) <= 5 * se, (est, se, mse)
+    assert res.error_upper - res.error_lower <= F(1, 10 ** 20) * max(res.error_upper, F(1, 10 ** 30))
+
+
+def test_asymmetric_model_random_weights_agree_with_sampling():
+    """A hand-made model with dead and live neurons at n = 3 (the kernel accepts, sampling agrees)."""
+    rnn = _rnn([[1], [-1], [F(1, 2)]], [[F(1, 2), -1, 0], [-1, F(1, 3), 1], [0, 1, F(-1, 2)]],
+               [[F(1, 3), F(-1, 4), F(1, 5)]], 3)
+    res = certify(rnn, task="median")
+    assert check(res.certificate).accepted
+    est, se = _sampled_mse(rnn, 3, 1 << 20, seed=11)
+    assert abs(est - float(res.error_lower)) <= 5 * se
+
+
+def test_seq_len_5_is_refused_with_what_it_would_need(tmp_path):
+    rnn = _rnn([[1]], [[F(1, 2)]], [[1]], 5)
+    with pytest.raises(UnsupportedError, match="5- and 3-dimensional cones"):
+        certify(rnn, task="median")
+
+
+def test_the_certificate_is_the_same_for_any_number_of_workers():
+    rnn = _rnn([[1], [-1]], [[1, -1], [F(-1, 2), 1]], [[F(1, 3), F(-1, 4)]], 3)
+    one = certify(rnn, task="median", workers=1).certificate
+    two = certify(rnn, task="median", workers=2).certificate
+    assert json.dumps(one, sort_keys=True) == json.dumps(two, sort_keys=True)
+
+
+def test_cli_json_reports_mse_and_rmse_as_rationals(tmp_path):
+    out = tmp_path / "m.cert.json"
+    p = subprocess.run([sys.executable, "-m", "verifier", os.path.join(MODELS, "median_4_2.pth"), "--seq-len", "2",
+                        "--json", "--out", str(out)], capture_output=True, text=True, cwd=ROOT)
+    assert p.returncode == 0, p.stderr
+    rep = json.loads(p.stdout)
+    lo, hi = F(rep["mse"]["lower"]), F(rep["mse"]["upper"])
+    rlo, rhi = F(rep["rmse"]["lower"]), F(rep["rmse"]["upper"])
+    assert 0 <= lo <= hi and rlo * rlo <= lo and hi <= rhi * rhi
+    q = subprocess.run([sys.executable, "-m", "verifier", "check", str(out), "--checkpoint",
+                        os.path.join(MODELS, "median_4_2.pth")], capture_output=True, text=True, cwd=ROOT)
+    assert q.returncode == 0 and "ACCEPTED" in q.stdout and "mse in" in q.stdout
+
+
+def test_cli_refuses_a_median_model_without_seq_len(tmp_path):
+    p = subprocess.run([sys.executable, "-m", "verifier", os.path.join(MODELS, "median_4_2.pth"), "--out",
+                        str(tmp_path / "x.json")], capture_output=True, text=True, cwd=ROOT)
+    assert p.returncode == 2
+    assert len(p.stderr.strip().splitlines()) == 1 and "--seq-len" in p.stderr
+    assert not os.path.exists(tmp_path / "x.json")
+
+
+def test_a_forged_residual_is_rejected():
+    """Change the output weight and recompute the digest: the closed form no longer matches."""
+    import copy
+    import hashlib
+
+    from verifier.kernel import canonical_json
+
+    rnn = _rnn([[1], [-1]], [[1, -1], [F(-1, 2), 1]], [[F(1, 3), F(-1, 4)]], 3)
+    doc = copy.deepcopy(json.loads(json.dumps(certify(rnn, task="median").certificate)))
+    doc["model"]["W_oh"][0][0] = "1/2"
+    w = {k: doc["model"][k] for k in ("W_hi", "W_hh", "W_oh")}
+    doc["model"]["weights_sha256"] = hashlib.sha256(canonical_json(w).encode()).hexdigest()
+    v = check(doc)
+    assert not v.accepted and v.rule == "closed-form"
