@@ -89,6 +89,75 @@ def median_mutants(m2, m3):
     yield "rmse", "median_rmse_negative_lower", m(m2, lambda d: d["rmse"].update(lower="-1"))
 
 
+def tiny_cycles():
+    """Two tiny longest-cycle transformers (n = 3, d = 2, 27 inputs): one with wrong inputs, and one whose
+    logits 0 and 1 are equal in the reals but not as balls (9 inputs undecided)."""
+    from verifier.cycle import certify_cycle, make
+    from verifier.loader import loaded_transformer as as_loaded
+
+    F = Fraction
+    wrong = make([[1, 0], [0, 1], [-1, 1]], [[0, F(1, 2)], [F(1, 2), 0], [F(1, 4), F(-1, 4)]],
+                 [([[1, F(-1, 2)], [0, 1], [F(1, 2), 1], [-1, 0], [1, 1], [F(-1, 2), 1]], [[1, 0], [F(1, 2), -1]]),
+                  ([[0, 1], [1, F(1, 2)], [-1, 1], [F(1, 2), 0], [1, -1], [0, 1]], [[F(-1, 2), 1], [1, 1]])],
+                 [[1, -1], [F(1, 2), 1], [-1, F(1, 4)]])
+    tie = make([[1, 1], [-1, -1], [-2, -2]], [[0, 0], [F(1, 2), F(1, 2)], [F(1, 4), F(1, 4)]],
+               [([[1, 1], [1, 1], [1, 0], [0, 1], [1, 0], [0, 1]], [[1, 0], [0, 1]])],
+               [[1, 0], [0, 1], [0, 0]])
+    return (certify_cycle(as_loaded(wrong, "tiny_cycle_2_3"), self_check=False)["certificate"],
+            certify_cycle(as_loaded(tie, "tie_cycle_2_3"), self_check=False)["certificate"])
+
+
+def cycle_mutants(cyc, tie):
+    """Version 4 (enumeration): one mutant per new rule, and version-4 cases of the shared ones."""
+    def m(base, fn):
+        d = copy.deepcopy(base)
+        fn(d)
+        return d
+
+    def recount(d, N=27):
+        w, u = len(d["wrong"]), len(d["undecided"])
+        d["counts"] = {"right": N - w - u, "wrong": w, "undecided": u}
+        d["error"] = {"lower": q(Fraction(w, N)), "upper": q(Fraction(w + u, N))}
+        d["accuracy"] = {"lower": q(1 - Fraction(w + u, N)), "upper": q(1 - Fraction(w, N))}
+
+    def redigest4(d):
+        w = {k: d["model"][k] for k in ("embed", "pos_embed", "layers", "unembed")}
+        d["model"]["weights_sha256"] = hashlib.sha256(canonical_json(w).encode()).hexdigest()
+
+    def wrong_claimed_right(d):
+        d["wrong"].pop(0)
+        recount(d)
+
+    def right_claimed_decided(d):
+        d["undecided"].pop(0)
+        recount(d)
+
+    def prediction_is_target(d):
+        from verifier.cycle import target
+
+        f = d["wrong"][0][0]
+        d["wrong"][0][1] = target([int(ch) for ch in f])
+
+    def weight_nudged(d):
+        d["model"]["unembed"][0][0] = "2"
+        redigest4(d)
+
+    yield "schema", "cycle_input_not_digits", m(cyc, lambda d: d["wrong"][0].__setitem__(0, "01x"))
+    yield "version", "cycle_version_5", m(cyc, lambda d: d.update(version=5))
+    yield "method", "cycle_called_cones", m(cyc, lambda d: d.update(method="cones"))
+    yield "model", "cycle_two_heads", m(cyc, lambda d: d["model"].update(heads=2))
+    yield "task", "cycle_task_argmax", m(cyc, lambda d: d.update(task="argmax"))
+    yield "weights-digest", "cycle_weight_changed", m(cyc, lambda d: d["model"]["unembed"][0].__setitem__(0, "2"))
+    yield "inputs", "cycle_inputs_not_n_to_the_n", m(cyc, lambda d: d.update(inputs=26))
+    yield "inputs", "cycle_counts_off", m(cyc, lambda d: d["counts"].update(right=d["counts"]["right"] + 1))
+    yield "wrong-inputs", "cycle_prediction_is_target", m(cyc, prediction_is_target)
+    yield "forward", "cycle_wrong_input_claimed_right", m(cyc, wrong_claimed_right)
+    yield "forward", "cycle_tie_claimed_decided", m(tie, right_claimed_decided)
+    yield "forward", "cycle_weight_changed_digest_recomputed", m(cyc, weight_nudged)
+    yield "tally", "cycle_error_upper_widened", m(cyc, lambda d: d["error"].update(upper="1"))
+    yield "accuracy", "cycle_not_one_minus_error", m(tie, lambda d: d["accuracy"].update(upper="1"))
+
+
 def mutants(disc, zero, poly, n4):
     def m(base, fn):
         d = copy.deepcopy(base)
@@ -204,7 +273,8 @@ def main() -> int:
     from verifier.second_opinion import confirm_document
     from verifier.kernel import Reject
 
-    for rule, what, doc in itertools.chain(mutants(disc, zero, poly, n4), median_mutants(*tiny_median())):
+    for rule, what, doc in itertools.chain(mutants(disc, zero, poly, n4), median_mutants(*tiny_median()),
+                                           cycle_mutants(*tiny_cycles())):
         assert rule in RULES, rule
         path = os.path.join(OUT, f"{rule}__{what}.cert.json")
         if rule == "z3":

@@ -264,7 +264,7 @@ def certify(model, task: str | None = None, seq_len: int | None = None, *, z3: b
     if lm.family == "transformer":  # longest cycle: every input evaluated (verifier/cycle.py, version 4)
         from .cycle import certify_cycle
 
-        return certify_cycle(lm, out=out, self_check=self_check, timeout=timeout)
+        return CertifyResult(**certify_cycle(lm, out=out, self_check=self_check, timeout=timeout))
     if lm.rnn is None:
         raise UnsupportedError(f"{lm.path}: the {lm.family} family is recognised but certifying it is not "
                                "supported yet")

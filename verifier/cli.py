@@ -4,7 +4,7 @@
     python -m verifier check CERT|DIR ...    re-check certificates with the kernel
     python -m verifier inspect CKPT          the model as exact rationals, and standardised
     python -m verifier sample CKPT           sampled error (the empirical baseline)
-    python -m verifier explain CKPT          sectors table and the disc picture (seq_len 2)
+    python -m verifier explain CKPT          error atlas by (true, predicted); the disc (n = 2) or sphere (n = 3) drawn
     python -m verifier train ...             train AlgZoo models with the published recipe
 
 Exit codes: 0 success / accepted; 1 rejected (a certificate fails a rule); 2 usage or input error;
@@ -23,10 +23,11 @@ import sys
 import time
 from fractions import Fraction
 
-from .errors import EXIT_INPUT, EXIT_INTERNAL, EXIT_INTERRUPTED, EXIT_REJECTED, InputError, VerifierError
+from .errors import (EXIT_INPUT, EXIT_INTERNAL, EXIT_INTERRUPTED, EXIT_LIMIT, EXIT_REJECTED, InputError,
+                     UnsupportedError, VerifierError)
 from .tasks import POSITION_TASKS, TASKS
 
-COMMANDS = ("certify", "check", "inspect", "sample", "explain", "train")
+COMMANDS = ("certify", "check", "inspect", "sample", "explain", "train", "export", "crosscheck")
 
 
 class _Parser(argparse.ArgumentParser):
@@ -111,11 +112,36 @@ def _build_parser() -> argparse.ArgumentParser:
     s.add_argument("--device", help="torch device (default: cuda when present, else cpu)")
     s.add_argument("--quiet", action="store_true", help="no progress bar")
 
-    e = sub.add_parser("explain", help="standardised weights, a table of sectors, and the disc (PNG + SVG)")
+    e = sub.add_parser("explain", help="where the model errs: the error by (true, predicted) label with exact "
+                       "enclosures (any certified seq_len), the disc (seq_len 2) or the sphere (seq_len 3) drawn")
     model_args(e)
-    e.add_argument("--out", help="picture path stem (default: ./docs/figures/<stem>_disc when that folder exists "
-                   "and the checkpoint is under the current folder, else <stem>_disc next to the checkpoint)")
-    e.add_argument("--no-plot", action="store_true", help="only print the table")
+    e.add_argument("--certificate", help="the model's certificate (default: the one `certify` writes, "
+                   "./proofs/<stem>.cert.json or <stem>.cert.json next to the checkpoint, when it is there and "
+                   "for this checkpoint and task; else the model is certified in memory, nothing written)")
+    e.add_argument("--top", type=int, default=3, help="largest wrong cells listed per (true, predicted) pair "
+                   "(default 3)")
+    e.add_argument("--out", help="picture path stem (default: ./docs/figures/<stem>_disc or <stem>_sphere when "
+                   "that folder exists and the checkpoint is under the current folder, else next to the checkpoint)")
+    e.add_argument("--no-plot", action="store_true", help="only print (no picture)")
+
+    x = sub.add_parser("export", help="the model as ONNX (unrolled), and a certificate's cell claims as VNN-LIB "
+                       "properties (docs/TRUST.md)")
+    model_args(x)
+    x.add_argument("--onnx", help="write the unrolled network here (.onnx)")
+    x.add_argument("--batch-dim", action="store_true", help="a symbolic batch dimension (default 1, what Marabou reads)")
+    x.add_argument("--vnnlib", help="write one VNN-LIB property per cell of --certificate into this folder (new)")
+    x.add_argument("--certificate", help="the certificate whose cell claims --vnnlib exports")
+
+    cc = sub.add_parser("crosscheck", help="re-check a certificate's cell claims with an independent solver "
+                        "(cvc5: exact; Marabou: floating point, on the exported ONNX)")
+    cc.add_argument("certificate", help="a version 1 or 2 certificate (position tasks)")
+    cc.add_argument("--checkpoint", help="bind the certificate to this checkpoint first (as `check --checkpoint`)")
+    cc.add_argument("--solver", required=True, choices=("cvc5", "marabou"), help="the solver")
+    cc.add_argument("--cells", type=_positive, help="check this many cells, a seeded sample (default: all)")
+    cc.add_argument("--seed", type=int, default=0, help="seed of the cell sample (default 0)")
+    cc.add_argument("--cell", type=int, action="append", help="check this cell (repeatable; instead of --cells)")
+    cc.add_argument("--timeout", type=float, default=60.0, help="seconds per solver call (default 60)")
+    cc.add_argument("--json", action="store_true", help="print one JSON object on stdout")
 
     t = sub.add_parser("train", help="train AlgZoo models with the published recipe, best of several seeds")
     t.add_argument("--task", required=True, choices=TASKS + ("longest_cycle",), help="the task to train for")
@@ -226,7 +252,8 @@ def cmd_train(a) -> int:
     pub = entry.get("published") or {}
     pub_s = (f"RMSE {pub['rmse']}" if "rmse" in pub else
              f"{pub['accuracy_percent']}%" if "accuracy_percent" in pub else "none for this shape")
-    print(f"{a.out}/{entry['file']}: seed {entry['seed']}, {fig} on {s['samples']} fresh samples "
+    where = f"all {s['samples']} inputs" if entry["task"] == "longest_cycle" else f"{s['samples']} fresh samples"
+    print(f"{a.out}/{entry['file']}: seed {entry['seed']}, {fig} on {where} "
           f"(published zoo: {pub_s}), sha256 {entry['sha256']}")
     return 0
 
@@ -535,44 +562,274 @@ def _missing_certificates(models_dir: str, names: set) -> list[str]:
     return missing
 
 
+def _explain_certificate(a, lm):
+    """(certificate document, its path or None when certified in memory) for `explain`."""
+    from .certification import certify, default_certificate_path
+    from .kernel.check import read_text
+    from .kernel.read import parse_json
+    from .kernel.rules import Reject, Unreadable
+
+    path = a.certificate
+    if path is None and os.path.isfile(default_certificate_path(a.checkpoint)):
+        path = default_certificate_path(a.checkpoint)
+    if path is not None:
+        try:
+            doc = parse_json(read_text(path))
+        except (Reject, Unreadable) as exc:
+            raise InputError(f"{path}: not a readable certificate: {getattr(exc, 'message', exc)}") from None
+        if not isinstance(doc, dict):
+            raise InputError(f"{path}: not a certificate (not a JSON object)")
+        sha = (doc.get("checkpoint") or {}).get("sha256") if isinstance(doc.get("checkpoint"), dict) else None
+        fits = sha == lm.sha256 and (doc.get("task") == lm.task or not lm.task_given)
+        if fits:
+            return doc, path
+        if a.certificate is not None:
+            why = "another checkpoint" if sha != lm.sha256 else f"task {doc.get('task')!r}, not {lm.task!r}"
+            raise InputError(f"{path}: this certificate is for {why}")
+    if lm.seq_len not in (2, 3, 4, 5):
+        raise UnsupportedError(f"{a.checkpoint}: seq_len {lm.seq_len}: no certificate, and certifying it is not "
+                               "supported (seq_len 2 to 5)")
+    return certify(lm, z3=False, samples=0).certificate, None
+
+
+def _dec(x: Fraction, digits: int, up: bool) -> str:
+    """x rounded down (or up) to `digits` significant decimal digits, written exactly: bounds for display."""
+    from decimal import Decimal, localcontext
+
+    from .measure import round_outward
+
+    lo, hi = round_outward(x, x, digits)
+    v = hi if up else lo
+    with localcontext() as ctx:
+        ctx.prec = digits + 40  # v is a terminating decimal of `digits` digits: the division is exact
+        return format(Decimal(v.numerator) / Decimal(v.denominator), f".{digits - 1}e") if v else "0"
+
+
+def _print_atlas(res, cert_path) -> None:
+    where = cert_path or "certified in memory (nothing written)"
+    e_lo, e_hi = Fraction(res["error"]["lower"]), Fraction(res["error"]["upper"])
+    print(f"error by (true label -> predicted label); certificate: {where}, checked by the kernel")
+    print(f"  certified error in [{_dec(e_lo, 12, False)}, {_dec(e_hi, 12, True)}], "
+          f"{res['wrong_cells']} wrong cells")
+    if not res["measured"]:
+        print("  " + res["note"])
+        for r in res["breakdown"]:
+            print(f"  {r['true']} -> {r['predicted']}: {r['cells']} cells")
+        return
+    total = (e_lo + e_hi) / 2
+    for r in res["breakdown"]:
+        lo, hi = Fraction(r["lower"]), Fraction(r["upper"])
+        share = float((lo + hi) / 2 / total) if total else 0.0  # display only
+        print(f"  {r['true']} -> {r['predicted']}: mass in [{_dec(lo, 12, False)}, {_dec(hi, 12, True)}]  "
+              f"(about {100 * share:.3g}% of the error), {r['cells']} cells")
+        for c in r["largest"]:
+            act = " | ".join(f"t{t}: " + (" ".join(f"h{i}" for i in row) or "-") for t, row in enumerate(c["active"]))
+            print(f"      {'sector' if res['seq_len'] == 2 else 'cell'} {c['cell']}: [{_dec(Fraction(c['lower']), 6, False)}, "
+                  f"{_dec(Fraction(c['upper']), 6, True)}]  input ({', '.join(c['input'])})  active {act}")
+    s_lo, s_hi = Fraction(res["sum"]["lower"]), Fraction(res["sum"]["upper"])
+    print(f"  the pairs' enclosures sum to [{_dec(s_lo, 12, False)}, {_dec(s_hi, 12, True)}], which contains the "
+          "certified error (exact rationals: --json)")
+
+
+def _print_mse_atlas(res, cert_path) -> None:
+    where = cert_path or "certified in memory (nothing written)"
+    lo, hi = Fraction(res["mse"]["lower"]), Fraction(res["mse"]["upper"])
+    print(f"mean squared error by ordering chamber; certificate: {where}, checked by the kernel")
+    print(f"  certified MSE in [{_dec(lo, 12, False)}, {_dec(hi, 12, True)}], {res['cells']} cells")
+    for r in res["breakdown"]:
+        chamber = " > ".join(f"x{i}" for i in r["chamber"])
+        med = " and ".join(f"x{i}" for i in r["median"])
+        print(f"  {chamber} (median {med}): [{_dec(Fraction(r['lower']), 12, False)}, "
+              f"{_dec(Fraction(r['upper']), 12, True)}], {r['cells']} cells")
+        for c in r["largest"]:
+            act = " | ".join(f"t{t}: " + (" ".join(f"h{i}" for i in row) or "-") for t, row in enumerate(c["active"]))
+            print(f"      cell {c['cell']}: [{_dec(Fraction(c['lower']), 6, False)}, {_dec(Fraction(c['upper']), 6, True)}]"
+                  f"  input ({', '.join(c['input'])})  active {act}")
+    for r in res["by_median"]:
+        med = " and ".join(f"x{i}" for i in r["median"])
+        print(f"  median {med}: [{_dec(Fraction(r['lower']), 12, False)}, {_dec(Fraction(r['upper']), 12, True)}], "
+              f"{r['cells']} cells")
+    s_lo, s_hi = Fraction(res["sum"]["lower"]), Fraction(res["sum"]["upper"])
+    print(f"  the chambers' enclosures sum to [{_dec(s_lo, 12, False)}, {_dec(s_hi, 12, True)}], which contains the "
+          "certified MSE (exact rationals: --json)")
+
+
 def cmd_explain(a) -> int:
-    from .errors import UnsupportedError
-    from .exact import cross2, dot
-    from .explain import draw, sector_rows
-    from .disc import wrong_wedges
+    from .atlas import analyse, breakdown
     from .loader import load
+
+    if a.top < 0:
+        raise InputError("--top must be >= 0")
+    lm = load(a.checkpoint, task=a.task, seq_len=a.seq_len)
+    if lm.rnn is None:
+        raise UnsupportedError(f"{a.checkpoint}: explain supports RNNs (position tasks and median)")
+    doc, cert_path = _explain_certificate(a, lm)
+    atlas = analyse(doc, checkpoint=a.checkpoint)
+    task = atlas.cert.task
+    res = breakdown(doc, top=a.top, atlas=atlas)
+    if lm.family != "position":  # median: the MSE by ordering chamber, no picture
+        if a.json:
+            _emit_json({"checkpoint": lm.path, "sha256": lm.sha256, "certificate": cert_path, **res, "figures": []})
+            return 0
+        _explain_text(lm, task, None)
+        _print_mse_atlas(res, cert_path)
+        return 0
+    rows = None
+    if lm.seq_len == 2:
+        from .explain import sector_rows
+
+        rows = sector_rows(lm.rnn, task)
+    files = []
+    if not a.no_plot and lm.seq_len in (2, 3):
+        from .certification import default_output_path
+
+        suffix = "_disc" if lm.seq_len == 2 else "_sphere"
+        stem = a.out or default_output_path(a.checkpoint, os.path.join("docs", "figures"), suffix)
+        folder = os.path.dirname(stem) or "."
+        if not os.path.isdir(folder):
+            raise InputError(f"--out {stem}: folder {folder} does not exist")
+        name = os.path.basename(a.checkpoint)
+        if lm.seq_len == 2:
+            from .disc import wrong_wedges
+            from .explain import draw
+
+            files = draw(rows, wrong_wedges([r["sector"] for r in rows]), stem,
+                         f"{name}: sectors of the disc (wrong sectors hatched, by true -> predicted)")
+        else:
+            from .explain import draw_sphere
+
+            files, _ = draw_sphere(atlas, stem, f"{name} ({task}): the unit sphere, Lambert equal-area")
+    if a.json:
+        _emit_json({"checkpoint": lm.path, "sha256": lm.sha256, "certificate": cert_path, **res, "figures": files})
+        return 0
+    _explain_text(lm, task, rows)
+    _print_atlas(res, cert_path)
+    if files:
+        print("drew " + ", ".join(files))
+    return 0
+
+
+def _explain_text(lm, task, rows) -> None:
     from .model import standardize
     from .rational import q
 
-    lm = load(a.checkpoint, task=a.task, seq_len=a.seq_len)
-    if lm.rnn is None or lm.family != "position":
-        raise UnsupportedError(f"{a.checkpoint}: explain supports position-task RNNs")
-    if lm.seq_len != 2:
-        raise UnsupportedError(f"{a.checkpoint}: explain draws the disc of seq_len-2 models (this one has "
-                               f"seq_len {lm.seq_len})")
-    std, c = standardize(lm.rnn)
-    rows = sector_rows(lm.rnn, lm.task)
-    wedges = wrong_wedges([r["sector"] for r in rows])
-    print(f"{lm.path}: {lm.task}, d={lm.hidden_size}, n=2  (standardised weights: same function, exactly)")
+    std, _ = standardize(lm.rnn)
+    print(f"{lm.path}: {task}, d={lm.hidden_size}, n={lm.seq_len}  (standardised weights: same function, exactly)")
     for name, mat in (("W_hi", std.W_hi), ("W_hh", std.W_hh), ("W_oh", std.W_oh)):
         print(f"  {name} = [" + "; ".join(", ".join(q(v) for v in row) for row in mat) + "]")
     print()
-    print(f"{'#':>3} {'from':>9} {'to':>9}  {'pattern':<{max(9, 2 * lm.hidden_size + 2)}} "
-          f"{'label':>5} {'pred':>4}  status  Δ = l1 - l0 (exact)")
+    if rows is None:
+        return
+    width = max(9, 2 * lm.hidden_size + 2)
+    print(f"{'#':>3} {'from':>9} {'to':>9}  {'pattern':<{width}} {'label':>5} {'pred':>4}  status  Δ = l1 - l0 (exact)")
     for i, r in enumerate(rows):
-        print(f"{i:>3} {r['from_deg']:9.4f} {r['to_deg']:9.4f}  {r['pattern']:<{max(9, 2 * lm.hidden_size + 2)}} "
+        print(f"{i:>3} {r['from_deg']:9.4f} {r['to_deg']:9.4f}  {r['pattern']:<{width}} "
               f"{r['label']:>5} {r['prediction']:>4}  {'WRONG ' if r['wrong'] else 'right '}  {r['delta']}")
-    total = sum(math.atan2(cross2(u, v), dot(u, v)) for u, v in wedges)  # display only (floats)
-    print(f"\n{len(rows)} sectors, {sum(r['wrong'] for r in rows)} wrong; wrong angle {total:.6g} rad "
-          f"(error {total / (2 * math.pi):.6g}; `certify` gives the exact value)")
-    if not a.no_plot:
-        from .certification import default_output_path
+    print(f"\n{len(rows)} sectors, {sum(r['wrong'] for r in rows)} wrong (angles in degrees: display only)\n")
 
-        stem = a.out or default_output_path(a.checkpoint, os.path.join("docs", "figures"), "_disc")
-        files = draw(rows, wedges, stem, f"{os.path.basename(a.checkpoint)}: sectors of the disc "
-                     f"(wrong wedges in red)")
-        print("drew " + ", ".join(files))
+
+def cmd_export(a) -> int:
+    from .loader import load
+
+    if not a.onnx and not a.vnnlib:
+        raise InputError("export: give --onnx FILE and/or --vnnlib DIR")
+    if a.vnnlib and not a.certificate:
+        raise InputError("--vnnlib needs --certificate (the claims it exports)")
+    if a.vnnlib and os.path.exists(a.vnnlib):
+        raise InputError(f"--vnnlib {a.vnnlib}: already exists (give a new folder)")
+    lm = load(a.checkpoint, task=a.task, seq_len=a.seq_len)
+    if lm.rnn is None:
+        raise UnsupportedError(f"{a.checkpoint}: export supports the RNN families")
+    claims = None
+    if a.vnnlib:
+        from .crosscheck import cell_claims
+        from .kernel import Reject, parse_json
+        from .kernel.check import read_text
+
+        try:
+            c, claims, _ = cell_claims(parse_json(read_text(a.certificate)), a.checkpoint)
+        except Reject as exc:
+            raise InputError(f"{a.certificate}: rejected by the kernel: [{exc.rule}] {exc.message}") from None
+    try:
+        import onnx  # noqa: F401
+    except ImportError:
+        raise InputError("export needs onnx: pip install onnx (or the [trust] extra)") from None
+    from .export import vnnlib_property, write_onnx
+    from .rational import write_atomic
+
+    rnn = lm.rnn
+    if a.onnx:
+        b = "batch" if a.batch_dim else 1
+        write_onnx(a.onnx, rnn.W_hi, rnn.W_hh, rnn.W_oh, rnn.seq_len, b)
+        print(f"{a.onnx}: ONNX, input X [{b}, {rnn.seq_len}], output Y [{b}, {len(rnn.W_oh)}] (MatMul/Add/Relu, "
+              f"unrolled over {rnn.seq_len} steps)")
+    if a.vnnlib:
+        tmp = a.vnnlib + ".partial"
+        os.makedirs(tmp)
+        for cl in claims:
+            write_atomic(os.path.join(tmp, f"cell_{cl.index:06d}.vnnlib"),
+                         vnnlib_property(cl, rnn.seq_len, len(rnn.W_oh)))
+        os.rename(tmp, a.vnnlib)
+        print(f"{a.vnnlib}: {len(claims)} VNN-LIB properties, one per cell; unsat confirms a cell's claim "
+              "(on the cell shrunk by its stated margin, inside [-1, 1]^n)")
     return 0
+
+
+def cmd_crosscheck(a) -> int:
+    from .crosscheck import crosscheck
+    from .kernel import Reject, Unreadable, parse_json
+    from .kernel.check import read_text
+
+    try:
+        doc = parse_json(read_text(a.certificate))
+    except (Reject, Unreadable) as exc:
+        raise InputError(f"{a.certificate}: {exc}") from None
+    if a.checkpoint and not os.path.isfile(a.checkpoint):
+        raise InputError(f"{a.checkpoint}: no such file")
+    live = sys.stderr.isatty() and not a.json
+
+    def progress(k, total, o):
+        if live:
+            sys.stderr.write(f"\r\033[K{k}/{total} cells, last: cell {o.index} {o.status} ({o.seconds:.2f}s)")
+
+    t0 = time.perf_counter()
+    try:
+        rep = crosscheck(doc, a.solver, checkpoint=a.checkpoint, cells=a.cells, seed=a.seed, timeout_s=a.timeout,
+                         progress=progress, indices=a.cell)
+    except Reject as exc:
+        if live:
+            sys.stderr.write("\r\033[K")
+        print(f"REJECTED  {a.certificate}  [{exc.rule}] {exc.message} (the kernel could not derive its cells)")
+        return EXIT_REJECTED
+    except Unreadable as exc:
+        raise InputError(str(exc)) from None
+    if live:
+        sys.stderr.write("\r\033[K")
+    counts = rep.counts()
+    secs = time.perf_counter() - t0
+    checked = len(rep.outcomes)
+    per = sum(o.seconds for o in rep.outcomes) / max(1, checked)
+    code = EXIT_REJECTED if counts["refuted"] else (EXIT_LIMIT if counts["unknown"] else 0)
+    if a.json:
+        _emit_json({"certificate": a.certificate, "solver": a.solver, "cells_total": rep.cells_total,
+                    "cells_checked": checked, **counts, "seconds": round(secs, 3),
+                    "solver_seconds_per_cell": round(per, 6),
+                    "kernel_seconds_per_cell": round(rep.kernel_seconds_per_cell, 6),
+                    "refuted_cells": [{"cell": o.index, "detail": o.detail} for o in rep.outcomes
+                                      if o.status == "refuted"],
+                    "unknown_cells": [{"cell": o.index, "detail": o.detail} for o in rep.outcomes
+                                      if o.status == "unknown"]})
+        return code
+    for o in rep.outcomes:
+        if o.status == "refuted":
+            print(f"REFUTED   cell {o.index}: {o.detail}")
+    for o in rep.outcomes:
+        if o.status == "unknown":
+            print(f"UNKNOWN   cell {o.index}: {o.detail}")
+    print(f"{a.solver}: {counts['confirmed']} confirmed, {counts['refuted']} refuted, {counts['unknown']} unknown "
+          f"of {checked} checked cells ({rep.cells_total} in the certificate); {per:.3f}s per cell "
+          f"(the kernel derives a cell in {rep.kernel_seconds_per_cell:.4f}s); {secs:.1f}s in all")
+    return code
 
 
 def main(argv=None) -> int:
@@ -585,7 +842,7 @@ def main(argv=None) -> int:
         return EXIT_INPUT
     a = parser.parse_args(argv)
     handlers = {"certify": cmd_certify, "check": cmd_check, "inspect": cmd_inspect, "sample": cmd_sample,
-                "explain": cmd_explain, "train": cmd_train}
+                "explain": cmd_explain, "train": cmd_train, "export": cmd_export, "crosscheck": cmd_crosscheck}
     try:
         return handlers[a.command](a)
     except VerifierError as exc:

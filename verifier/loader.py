@@ -251,6 +251,16 @@ def _load_transformer(path: str, sha: str, sd: dict, task: str | None, seq_len: 
                        d, n, tr.parameters, shapes, task_given=True, transformer=tr)
 
 
+def loaded_transformer(m, name: str = "<in-memory>") -> LoadedModel:
+    """A LoadedModel for exact transformer weights given in memory (sha256 of the canonical weights JSON)."""
+    from .cycle import TASK
+    from .rational import dumps_canonical
+
+    sha = hashlib.sha256(dumps_canonical(m.weights_doc()).encode()).hexdigest()
+    return LoadedModel(name, sha, FAMILY_TRANSFORMER, TASK, None, "rational", m.d, m.n, m.parameters, {},
+                       transformer=m)
+
+
 def load(path: str, task: str | None = None, seq_len: int | None = None) -> LoadedModel:
     """Read a checkpoint (or verifier-weights JSON) into exact rationals; raise InputError on bad input."""
     path = os.fspath(path)

@@ -62,6 +62,7 @@ INDEX_SCHEMA = {
                     "command": {"type": "string"},
                     "seed_results": {"type": "array"},
                     "note": {"type": "string"},
+                    "certified": {"type": "object"},
                     "published": {"type": ["object", "null"]},
                     "sampled": {
                         "type": "object",
@@ -127,10 +128,47 @@ def render_readme(index: dict) -> str:
         seqs_s = f"2^{seqs.bit_length() - 1}" if seqs and seqs & (seqs - 1) == 0 else (str(seqs) if seqs else "—")
         lines.append(f"| `{m['file']}` | {m['task']} | {m['hidden_size']} | {m['seq_len']} | {m['parameters']} | "
                      f"{m['origin']} | {m.get('seed', '—')} | {seqs_s} | {val} | {ci} | {pub_s} |")
+    lines.extend(_cycle_table(index))
     lines.append("")
     lines.append("Reproduce a trained model with the `command` recorded for it in `index.json` "
                  "(CPU, one thread: byte-identical checkpoint).")
     return "\n".join(lines) + "\n"
+
+
+def _cycle_table(index: dict) -> list[str]:
+    """Longest cycle: our certified exact accuracy (every one of the n^n inputs, proofs/) against the
+    published zoo's, as a d x n grid."""
+    cyc = {(m["hidden_size"], m["seq_len"]): m for m in index["models"] if m["task"] == "longest_cycle"}
+    if not cyc:
+        return []
+    ns = sorted({n for _, n in cyc})
+    out = ["", "## Longest cycle: ours (certified, exact) vs published", "",
+           "Ours: the exact accuracy of the exact-weights model over all n^n inputs, from its certificate "
+           "(`python -m verifier check`); the float32 torch model differs from it only on the inputs counted in "
+           "`certified.float32_disagreements` of index.json. Published: the AlgZoo zoo (trained on 2^30 sequences; "
+           "ours on far fewer, see `sequences`).", "",
+           "| d | " + " | ".join(f"n = {n}" for n in ns) + " |", "|---|" + "---|" * len(ns)]
+    for d in sorted({d for d, _ in cyc}, reverse=True):
+        cells = []
+        for n in ns:
+            m = cyc.get((d, n))
+            if m is None:
+                cells.append("—")
+                continue
+            c = m.get("certified")
+            ours = "not certified"
+            if c:
+                lo, hi = (_pct(x) for x in c["accuracy"])
+                ours = f"{lo:.2f}%" if c["undecided"] == 0 else f"[{lo:.2f}, {hi:.2f}]%"
+            pub = (m.get("published") or {}).get("accuracy_percent")
+            cells.append(f"{ours} / {pub if pub is not None else '—'}%")
+        out.append(f"| {d} | " + " | ".join(cells) + " |")
+    return out
+
+
+def _pct(q: str) -> float:
+    a, _, b = q.partition("/")
+    return 100 * int(a) / int(b or 1)
 
 
 def sampled_figures(lm, samples: int, device: str | None = None) -> dict:
