@@ -271,6 +271,21 @@ def op_rays(d, rng):
     return d
 
 
+def op_witness(d, rng):
+    """Every ray replaced by a ray of one facet: each is still a ray of the cell, but their sum lies on the facet."""
+    n = d["model"]["seq_len"]
+    spots = []
+    for c in d["cells"]:
+        for e in c["constraints"]:
+            if "facet" in e and len(e["facet"]) >= n and len(c["rays"]) > len(e["facet"]):
+                spots.append((c, e["facet"]))
+    if not spots:
+        return None
+    c, big = rng.choice(spots)
+    c["rays"] = [c["rays"][big[i % len(big)]] for i in range(len(c["rays"]))]
+    return d
+
+
 def op_facet(d, rng):
     c = rng.choice(d["cells"])
     e = rng.choice([e for e in c["constraints"] if "facet" in e])
@@ -390,6 +405,7 @@ OPERATORS = [
     ("wedges", "wedge_dropped", V1, op_wedges),
     ("polygon", "edge_dropped_or_repeated", V2 + ("median_2_3",), op_polygon),
     ("rays", "ray_constraints_repeated", ("tiny_n4",), op_rays),
+    ("witness", "all_rays_on_one_facet", ("tiny_n4",), op_witness),
     ("facet", "facet_rays_are_all_rays", ("tiny_n4", "median_2_2", "median_4_2"), op_facet),
     ("redundant", "same_points_at_another_facet", ("tiny_n4",), op_redundant),
     ("triangulation", "simplex_dropped", ("tiny_n4",), op_triangulation),

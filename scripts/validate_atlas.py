@@ -91,7 +91,8 @@ def validate(path, samples, seed, sigmas):
 
 
 def table(results) -> str:
-    out = ["| certificate | true → predicted | cells | certified mass | float64 count / N | z |", "|---|---|---|---|---|---|"]
+    out = ["| certificate | true → predicted | cells | certified mass | float64 count / N | z |",
+           "|---|---|---|---|---|---|"]
     for r in results:
         for row in r["rows"]:
             out.append(f"| `{r['certificate']}` | {row['true']} → {row['predicted']} | {row['cells']} | "

@@ -328,3 +328,31 @@ def test_median_chambers_agree_with_sampling():
         assert abs(z) <= 5, (r["chamber"], z)
         cell = r["largest"][0]
         assert np.argsort([-int(t) for t in cell["input"]], kind="stable").tolist() == r["chamber"]
+
+
+# ---- the zoo dashboard -------------------------------------------------------------------------------------
+
+
+def test_zoo_page_is_up_to_date():
+    """docs/ZOO.md is exactly what scripts/render_zoo.py writes now from models/index.json and proofs/ (no
+    timings in it): a model or certificate added or changed without re-rendering fails here."""
+    import render_zoo
+
+    with open(os.path.join(ROOT, "docs", "ZOO.md")) as fh:
+        committed = fh.read()
+    assert committed == render_zoo.render(ROOT), "docs/ZOO.md is stale: run python scripts/render_zoo.py"
+    with open(os.path.join(ROOT, "models", "index.json")) as fh:
+        files = [m["file"] for m in json.load(fh)["models"]]
+    assert all(f"`{f}`" in committed for f in files)  # every shipped model is listed
+
+
+def test_seq_len_4_counts_cells_per_pair():
+    """n = 4 (masses not computed: the certificate measures one side): logits (0, relu(x3), relu(-x3), 0)
+    predict 1 when x3 > 0 and 2 when x3 < 0, so the wrong pairs are exactly (t, 1) for t != 1 and (t, 2) for
+    t != 2, the prediction is constant on every cell (no 'mixed'), and the counts add up to the wrong cells."""
+    rnn = verifier.RNN.make([[1], [-1]], [[0, 0], [0, 0]], [[0, 0], [1, 0], [0, 1], [0, 0]], seq_len=4)
+    doc = verifier.certify(rnn, task="2nd_argmax", z3=False).certificate
+    res = breakdown(doc)
+    assert res["measured"] is False and "lower" not in res["breakdown"][0]
+    assert {(r["true"], r["predicted"]) for r in res["breakdown"]} == {(0, 1), (0, 2), (1, 2), (2, 1), (3, 1), (3, 2)}
+    assert sum(r["cells"] for r in res["breakdown"]) == res["wrong_cells"] == sum(c["wrong"] for c in doc["cells"])

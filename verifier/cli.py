@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import os
 import sys
 import time
@@ -113,13 +112,14 @@ def _build_parser() -> argparse.ArgumentParser:
     s.add_argument("--quiet", action="store_true", help="no progress bar")
 
     e = sub.add_parser("explain", help="where the model errs: the error by (true, predicted) label with exact "
-                       "enclosures (any certified seq_len), the disc (seq_len 2) or the sphere (seq_len 3) drawn")
+                       "enclosures (any certified seq_len; median: the MSE by ordering chamber), the disc (seq_len 2) "
+                       "or the sphere (seq_len 3) drawn")
     model_args(e)
     e.add_argument("--certificate", help="the model's certificate (default: the one `certify` writes, "
                    "./proofs/<stem>.cert.json or <stem>.cert.json next to the checkpoint, when it is there and "
                    "for this checkpoint and task; else the model is certified in memory, nothing written)")
-    e.add_argument("--top", type=int, default=3, help="largest wrong cells listed per (true, predicted) pair "
-                   "(default 3)")
+    e.add_argument("--top", type=int, default=3, help="largest wrong cells listed per (true, predicted) pair, or "
+                   "largest cells per ordering chamber for median models (default 3)")
     e.add_argument("--out", help="picture path stem (default: ./docs/figures/<stem>_disc or <stem>_sphere when "
                    "that folder exists and the checkpoint is under the current folder, else next to the checkpoint)")
     e.add_argument("--no-plot", action="store_true", help="only print (no picture)")
@@ -608,7 +608,8 @@ def _dec(x: Fraction, digits: int, up: bool) -> str:
 def _print_atlas(res, cert_path) -> None:
     where = cert_path or "certified in memory (nothing written)"
     e_lo, e_hi = Fraction(res["error"]["lower"]), Fraction(res["error"]["upper"])
-    print(f"error by (true label -> predicted label); certificate: {where}, checked by the kernel")
+    checked = "checked by the kernel" + ("" if res["kernel"] == "every rule" else f" ({res['kernel']})")
+    print(f"error by (true label -> predicted label); certificate: {where}, {checked}")
     print(f"  certified error in [{_dec(e_lo, 12, False)}, {_dec(e_hi, 12, True)}], "
           f"{res['wrong_cells']} wrong cells")
     if not res["measured"]:

@@ -212,10 +212,12 @@ def _split_hemispheres(verts):
 
 
 def _edge_kinds(cell, cons_count, n):
-    """Per edge of a cell's polygon: 'wall' (root wall), 'neuron' (activation boundary) or 'decision'."""
+    """Per edge of a cell's polygon: 'wall' (ordering wall x_i = x_j), 'x0' (the roots' wall x_0 = 0, no
+    boundary of the model's), 'neuron' (activation boundary) or 'decision'."""
     decisions = sum(1 for ch in cell.decision if ch in "+-")
     first_decision = cons_count - decisions
-    return ["wall" if e < n else ("decision" if e >= first_decision else "neuron") for e in cell.edges]
+    return ["wall" if e < n - 1 else "x0" if e == n - 1 else ("decision" if e >= first_decision else "neuron")
+            for e in cell.edges]
 
 
 PAIR_COLOURS = {(0, 1): "#d62728", (0, 2): "#ff7f0e", (1, 0): "#9467bd", (1, 2): "#8c564b", (2, 0): "#e377c2",
@@ -250,7 +252,7 @@ def sphere_geometry(atlas):
     from .exact import primitive
 
     c, w = atlas.cert, atlas.work
-    segs = {kind: {1: [], -1: []} for kind in ("neuron", "decision", "wall")}
+    segs = {kind: {1: [], -1: []} for kind in ("neuron", "decision", "wall", "x0")}
     diag = np.array(DIAG, dtype=float)
     seen = set()
     for ci, cell in enumerate(c.cells):
@@ -336,9 +338,11 @@ def draw_sphere(atlas, path_stem: str, title: str):
                 return xy[:, 0].max() >= x0 and xy[:, 0].min() <= x1 and xy[:, 1].max() >= y0 and xy[:, 1].min() <= y1
 
             a.add_patch(plt.Circle((0, 0), 2 ** 0.5, facecolor="0.97", edgecolor="k", lw=1.0, zorder=0))
-            for kind, col, lw, z in (("neuron", "0.6", 0.35, 2), ("decision", "#1f3fbf", 1.1, 3), ("wall", "k", 0.9, 3)):
+            styles = (("neuron", "0.6", 0.35, 2, "-"), ("x0", "0.45", 0.7, 2, ":"),
+                      ("decision", "#1f3fbf", 1.1, 3, "-"), ("wall", "k", 0.9, 3, "-"))
+            for kind, col, lw, z, ls in styles:
                 a.add_collection(LineCollection([xy for xy in segs[kind][s] if near(xy)], colors=col, linewidths=lw,
-                                                zorder=z))
+                                                linestyles=ls, zorder=z))
             for true, pred, hs, xy in drawn:
                 if hs == s and near(xy):
                     col = PAIR_COLOURS.get((true, pred), "red")
@@ -361,7 +365,8 @@ def draw_sphere(atlas, path_stem: str, title: str):
         ax.set_title(names[s], fontsize=9)
     handles = [Patch(color=PAIR_COLOURS.get(p, "red"), label=f"wrong: true {p[0]} -> predicted {p[1]}")
                for p in sorted({(t, pr) for t, pr, *_ in drawn})]
-    handles += [Line2D([], [], color="k", lw=0.9, label="root walls (x_i = x_j, x0 = 0)"),
+    handles += [Line2D([], [], color="k", lw=0.9, label="ordering-chamber walls x_i = x_j"),
+                Line2D([], [], color="0.45", lw=0.7, ls=":", label="x0 = 0 (where the certificate's roots split)"),
                 Line2D([], [], color="#1f3fbf", lw=1.1, label="decision boundary (l_k = l_j)"),
                 Line2D([], [], color="0.6", lw=0.35, label="activation-region boundary")]
     fig.legend(handles=handles, loc="lower center", ncol=3, fontsize=8, frameon=False)

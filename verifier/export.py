@@ -12,7 +12,7 @@ g . x >= delta |g|_2 (written with g / |g|_2 rounded to decimals) for a margin d
 margin any point of the box has (a small LP), so the shrunk cell is not empty.  The output condition is the disjunction of the ways the claim could fail;
 "unsat" from a solver then confirms the claim on the cell shrunk by delta inside the box — by positive
 homogeneity on the cone over that set, which exhausts the open cell as delta -> 0 but never exactly.
-A strict output condition (a logit strictly larger) is written as a difference >= 1e-7, so "unsat" confirms
+A strict output condition (a logit strictly larger) is written as a difference >= 1e-5, so "unsat" confirms
 the claim up to that tolerance (exact confirmation is cvc5's job: crosscheck.py).  See docs/TRUST.md.
 """
 
@@ -21,7 +21,7 @@ from __future__ import annotations
 import math
 from fractions import Fraction
 
-STRICT_EPS = 1e-7  # strict output conditions a . y > 0 become a . y >= STRICT_EPS (VNN-LIB, Marabou)
+STRICT_EPS = 1e-5  # strict output conditions a . y > 0 become a . y >= STRICT_EPS (VNN-LIB, Marabou)
 
 
 def _f32(rows):
