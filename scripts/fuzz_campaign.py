@@ -10,7 +10,10 @@ Per model:
   3. at 12 random integer inputs strictly inside some cell, the cell's claim (right/wrong; for median, the
      residual is not checked pointwise) agrees with the exact forward pass and the task's exact target;
   4. the certified value agrees with 2^16 float64 samples within 5 standard errors (for an error p:
-     sqrt(p (1 - p) / N), at least 1/N; for an MSE: the samples' own standard error, at least 1e-12).
+     sqrt(p (1 - p) / N), at least 1/N; for an MSE: the samples' own standard error, at least 1e-12).  When it
+     does not, 3,000 of the same points are re-evaluated exactly: if those agree (5 standard errors), the
+     difference is float64's (it breaks ties between identically equal logits that the exact model, like
+     torch, breaks by the first index) and is listed as "explained".
 
 Usage: python scripts/fuzz_campaign.py --models 200 [--seed 0] [--out docs/fuzz.json] [--minutes M]
 """
@@ -133,19 +136,38 @@ def check_model(W_hi, W_hh, W_oh, n, task, rng, samples=1 << 16) -> dict:
                 return {"status": "disagreement", "why": f"x = {x}: exact says wrong={wrong}, the cell says {flags[0]}"}
             checked += 1
     mid = float((res.error_lower + res.error_upper) / 2)
-    est, se = _sampled(rnn, n, task, samples, rng.randrange(1 << 30))
+    sseed = rng.randrange(1 << 30)
+    est, se = _sampled(rnn, n, task, samples, sseed)
     if se is None:
         se = max(math.sqrt(max(mid * (1 - mid), 0.0) / samples), 1.0 / samples)
     z = (est - mid) / se
     if abs(z) > 5:
-        return {"status": "disagreement", "why": f"certified {mid:.6g}, float64 sampled {est:.6g}, z = {z:+.2f}"}
+        why = f"certified {mid:.6g}, float64 sampled {est:.6g}, z = {z:+.2f}"
+        if task == "median":
+            return {"status": "disagreement", "why": why}
+        # float64 is not the exact model: where two logits are identically equal on a set of positive measure
+        # (decisions '0'), its rounding breaks the tie either way while the exact model takes the first index.
+        # Re-evaluate the same Gaussian points exactly (their float64 values as rationals).
+        import numpy as np
+
+        k = 3000
+        xs = np.random.default_rng(sseed).standard_normal((samples, n))[:k]
+        wrong = sum(argmax_first(forward(rnn, [Fraction(float(v)) for v in x])) != label(task, [Fraction(float(v)) for v in x])
+                    for x in xs)
+        se_k = max(math.sqrt(max(mid * (1 - mid), 0.0) / k), 1.0 / k)
+        z_exact = (wrong / k - mid) / se_k
+        if abs(z_exact) <= 5:
+            return {"status": "explained", "why": why + f"; exact evaluation of {k} of the same points gives "
+                    f"{wrong / k:.6g}, z = {z_exact:+.2f}: float64 rounding decides ties the exact model breaks "
+                    "by the first index", "points": checked}
+        return {"status": "disagreement", "why": why + f"; exact at {k} of the same points: z = {z_exact:+.2f}"}
     return {"status": "ok", "points": checked, "z": round(z, 2), "cells": res.details.get("cell_count", res.regions)}
 
 
 def run(models: int, seed: int, minutes: float | None = None, log=print, max_n: int = 4) -> dict:
     rng = random.Random(seed)
     t0 = time.perf_counter()
-    counts = {"ok": 0, "skipped": 0, "rejected": 0, "disagreement": 0, "crash": 0}
+    counts = {"ok": 0, "skipped": 0, "explained": 0, "rejected": 0, "disagreement": 0, "crash": 0}
     problems = []
     points = 0
     done = 0
@@ -162,7 +184,7 @@ def run(models: int, seed: int, minutes: float | None = None, log=print, max_n: 
         counts[r["status"]] += 1
         points += r.get("points", 0)
         by_task[task] = by_task.get(task, 0) + 1
-        if r["status"] not in ("ok", "skipped"):
+        if r["status"] not in ("ok", "skipped"):  # explained ones are listed too, with their explanation
             problems.append({"model": i, "n": n, "task": task, "kinds": kinds,
                              "weights": [[[str(v) for v in row] for row in m] for m in (W_hi, W_hh, W_oh)], **r})
             log(f"model {i}: {r['status']}: {r['why']}")
@@ -183,9 +205,10 @@ def main() -> int:
     with open(a.out, "w") as fh:
         json.dump(res, fh, indent=1, sort_keys=True)
     print(f"{res['models']} models in {res['seconds']}s: {res['ok']} ok, {res['skipped']} skipped (limits), "
+          f"{res['explained']} float64 differences explained by exact evaluation, "
           f"{res['rejected']} rejected, {res['disagreement']} disagreements, {res['crash']} crashes; "
           f"{res['points_checked']} exact point checks")
-    return 0 if not res["problems"] else 1
+    return 0 if not any(p["status"] not in ("explained",) for p in res["problems"]) else 1
 
 
 if __name__ == "__main__":

@@ -215,8 +215,38 @@ def test_polygon_rotation_is_still_valid(cone_cert):
 # ---- mutants of every good certificate --------------------------------------------------------
 
 
+def _cycle_mutants(doc, rng):
+    """Version 4 (longest cycle): semantic mutations that must all be rejected."""
+    out = []
+    n = doc["model"]["seq_len"]
+    m = copy.deepcopy(doc)  # a right input claimed wrong with some other prediction (counts kept consistent)
+    listed = {w[0] for w in m["wrong"]}
+    f = next(s for s in ("".join(str((i * 7 + k) % n) for k in range(n)) for i in range(n ** n)) if s not in listed)
+    m["wrong"] = sorted(m["wrong"] + [[f, 0]])
+    out.append(("input added to wrong", m))
+    if doc["wrong"]:
+        m = copy.deepcopy(doc)
+        m["wrong"][rng.randrange(len(m["wrong"]))][1] = n  # not a class
+        out.append(("prediction out of range", m))
+        m = copy.deepcopy(doc)
+        del m["wrong"][rng.randrange(len(m["wrong"]))]
+        out.append(("wrong input deleted", m))
+    m = copy.deepcopy(doc)
+    m["task"] = "argmax"
+    out.append(("task changed", m))
+    m = copy.deepcopy(doc)
+    m["model"]["embed"][0][0] = "7"
+    out.append(("weight changed", m))
+    m = copy.deepcopy(doc)
+    m["checkpoint"]["sha256"] = "0" * 64
+    out.append(("hash changed", m))  # rejected only with --checkpoint
+    return out
+
+
 def _mutants(doc, rng):
     """Semantic mutations that must all be rejected."""
+    if doc["version"] == 4:
+        return _cycle_mutants(doc, rng)
     out = []
     key = "sectors" if doc["version"] == 1 else "cells"
     items = doc[key]

@@ -14,6 +14,6 @@ import fuzz_campaign  # noqa: E402
 
 def test_a_slice_of_random_models_has_no_crash_rejection_or_disagreement():
     res = fuzz_campaign.run(models=8, seed=20261128, max_n=3, log=lambda s: None)
-    assert res["problems"] == [], res["problems"]
-    assert res["ok"] + res["skipped"] == res["models"] == 8
+    assert [p for p in res["problems"] if p["status"] != "explained"] == [], res["problems"]
+    assert res["ok"] + res["skipped"] + res["explained"] == res["models"] == 8
     assert res["points_checked"] > 0

@@ -166,3 +166,21 @@ def test_no_input_model_errs_n_minus_one_over_n(n):
     res = verifier.certify(RNN.make([[0]], [[1]], [[0]] * n, seq_len=n))
     assert res.error_lower <= Fraction(n - 1, n) <= res.error_upper
     assert res.error_upper - res.error_lower < Fraction(1, 10 ** 9)
+
+
+# A thin cone found by the fuzz campaign (d = 1, W_hh = 2^20, seq_len 4): at 80 bits the quadrature gives no
+# finite ball, which crashed the generator (ValueError from man_exp) before.
+THIN_CONE = [(0, 0, 0, -1), (1, -1048576, -1048576, -1048576), (1048577, -1099511627776, -1099511627776,
+             -1099511627776), (0, 0, -1, -1)]
+
+
+def test_a_cone_too_thin_for_80_bits_gets_sound_bounds_in_generator_and_kernel():
+    from verifier.kernel.measure import cone_bounds
+    from verifier.measure import _cone_bounds, orthant_ball, simplex_normals
+
+    assert not orthant_ball(simplex_normals(THIN_CONE), 80).is_finite()
+    lo, hi = _cone_bounds(THIN_CONE)  # retried at 160 bits: finite, tiny
+    assert 0 <= lo <= hi < Fraction(1, 10 ** 14)
+    assert cone_bounds(THIN_CONE, 80) == (0, Fraction(1, 2))  # the kernel's sound fallback at 80 bits
+    klo, khi = cone_bounds(THIN_CONE, 160)
+    assert klo <= lo and hi <= khi + Fraction(1, 10 ** 25)

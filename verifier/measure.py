@@ -271,8 +271,15 @@ def orthant_closed_form(measured: str, count: int, n: int) -> str:
 
 
 def _cone_bounds(rays) -> tuple[Fraction, Fraction]:
-    """Exact dyadic bounds of one simplicial cone's orthant probability (a worker's unit of work)."""
-    return arb_to_bounds(orthant_ball(simplex_normals(rays), ORTHANT_PREC))
+    """Exact dyadic bounds of one simplicial cone's orthant probability (a worker's unit of work).  A very thin
+    cone can defeat the quadrature at ORTHANT_PREC bits: then twice that (the kernel's second precision), and
+    if the ball is still not finite, [0, 1/2] (a pointed cone lies in a half-space), as the kernel does."""
+    normals = simplex_normals(rays)
+    for prec in (ORTHANT_PREC, 2 * ORTHANT_PREC):
+        ball = orthant_ball(normals, prec)
+        if ball.is_finite():
+            return arb_to_bounds(ball)
+    return Fraction(0), Fraction(1, 2)
 
 
 def _ignore_sigint():

@@ -197,10 +197,15 @@ def orthant(normals, flint, prec):
 
 
 def cone_bounds(rays, prec: int) -> tuple[Fraction, Fraction]:
-    """Exact rational bounds of one simplicial cone's Gaussian measure, from its arb ball at prec bits."""
+    """Exact rational bounds of one simplicial cone's Gaussian measure, from its arb ball at prec bits; when the
+    quadrature gives no finite ball at this precision (a very thin cone), [0, 1/2]: a pointed cone lies in an
+    open half-space, so its measure is at most 1/2."""
     flint = arb_module()
     with flint.ctx.workprec(prec):
-        return bounds(orthant(simplex_normals(rays), flint, prec))
+        ball = orthant(simplex_normals(rays), flint, prec)
+        if not ball.is_finite():
+            return Fraction(0), Fraction(1, 2)
+        return bounds(ball)
 
 
 def _quiet_worker():
