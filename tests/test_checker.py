@@ -247,6 +247,8 @@ def _mutants(doc, rng):
     """Semantic mutations that must all be rejected."""
     if doc["version"] == 4:
         return _cycle_mutants(doc, rng)
+    if doc["version"] == 3:
+        return _median_mutants(doc, rng)
     out = []
     key = "sectors" if doc["version"] == 1 else "cells"
     items = doc[key]
@@ -266,6 +268,33 @@ def _mutants(doc, rng):
     m = copy.deepcopy(doc)
     m["task"] = {"2nd_argmax": "argmax", "argmax": "2nd_argmax", "argmedian": "argmax"}[m["task"]]
     out.append(("task changed", m))
+    m = copy.deepcopy(doc)
+    m["checkpoint"]["sha256"] = "0" * 64
+    out.append(("hash changed", m))  # rejected only with --checkpoint
+    return out
+
+
+def _median_mutants(doc, rng):
+    from verifier.rational import q
+
+    out = []
+    cells = doc["cells"]
+    m = copy.deepcopy(doc)
+    del m["cells"][rng.randrange(len(cells))]
+    out.append(("item deleted", m))
+    m = copy.deepcopy(doc)
+    pat = m["cells"][rng.randrange(len(cells))]["pattern"]
+    t = rng.randrange(len(pat))
+    j = rng.randrange(len(pat[t]))
+    pat[t] = pat[t][:j] + ("1" if pat[t][j] == "0" else "0") + pat[t][j + 1:]
+    out.append(("pattern bit flipped", m))
+    m = copy.deepcopy(doc)
+    m["task"] = "argmax"
+    out.append(("task changed", m))
+    m = copy.deepcopy(doc)
+    hi = Fraction(m["mse"]["upper"])
+    m["mse"]["lower"] = m["mse"]["upper"] = q(2 * hi + Fraction(1, 10 ** 9))
+    out.append(("mse moved", m))
     m = copy.deepcopy(doc)
     m["checkpoint"]["sha256"] = "0" * 64
     out.append(("hash changed", m))  # rejected only with --checkpoint
