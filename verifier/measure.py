@@ -163,100 +163,19 @@ def simplex_normals(rays):
     return out
 
 
-def _pmul(a, b):
-    out = [0] * (len(a) + len(b) - 1)
-    for i, x in enumerate(a):
-        if x:
-            for j, y in enumerate(b):
-                out[i + j] += x * y
-    return out
-
-
-def _padd(a, b, sign=1):
-    n = max(len(a), len(b))
-    return [(a[i] if i < len(a) else 0) + sign * (b[i] if i < len(b) else 0) for i in range(n)]
-
-
-def _pdet(M):
-    """Determinant of a small matrix of integer polynomials (coefficient lists), by cofactors."""
-    if len(M) == 1:
-        return M[0][0]
-    out = [0]
-    for c in range(len(M)):
-        minor = [row[:c] + row[c + 1:] for row in M[1:]]
-        out = _padd(out, _pmul(M[0][c], _pdet(minor)), 1 if c % 2 == 0 else -1)
-    return out
-
-
-def _p4(G, flint, prec):
-    """P_4 of the cone {g_i . x >= 0} from the integer Gram matrix G of its four normals.
-
-    Plackett: P_4 = 1/16 + sum_{i<j} asin(r_ij)/(8 pi) + 1/(4 pi^2) sum_{i<j} r_ij int_0^1
-    asin(r_kl.ij(t)) / sqrt(1 - t^2 r_ij^2) dt along R(t) = (1 - t) I + t R.  With u = 1 - t and
-    A(u) = diag(G) + (1 - u) offdiag(G) (a rescaling of R(t), which leaves partial correlations
-    unchanged), r_ij / sqrt(1 - t^2 r_ij^2) = G_ij / sqrt(Q(u)) and asin(r_kl.ij) =
-    atan(M_kl(u) / sqrt(Q(u) det A(u))), where Q = det A_{ij,ij} and M_kl = det A_{kij,lij} are
-    polynomials in u with exact integer coefficients (Sylvester: M_kk M_ll - M_kl^2 = Q det A).
-    Expanding at u = 0 (t = 1, where thin cones are nearly singular) keeps the evaluation well
-    conditioned.  Branch cuts are guarded with analytic=True (sqrt, log), as acb.integral requires.
-    """
-    import itertools
-
-    acb, arb = flint.acb, flint.arb
-    pi = arb.pi()
-    tol = arb(2) ** (-(prec - 19))
-    A = [[[G[a][a]] if a == b else [G[a][b], -G[a][b]] for b in range(4)] for a in range(4)]
-    detA = _pdet(A)
-    total = arb(1) / 16
-    quad = arb(0)
-    I_ = acb(0, 1)
-    for i, j in itertools.combinations(range(4), 2):
-        k, l = [c for c in range(4) if c not in (i, j)]
-        total += (arb(G[i][j]) / (arb(G[i][i]) * arb(G[j][j])).sqrt()).asin() / (8 * pi)
-        if G[i][j] == 0:
-            continue  # the term is r_ij times the integral: exactly 0
-        Q = _pdet([[A[i][i], A[i][j]], [A[j][i], A[j][j]]])
-        M = _pdet([[A[k][l], A[k][i], A[k][j]], [A[i][l], A[i][i], A[i][j]], [A[j][l], A[j][i], A[j][j]]])
-        Qp, QDp, Mp = flint.acb_poly(Q), flint.acb_poly(_pmul(Q, detA)), flint.acb_poly(M)
-        gij = arb(G[i][j])
-
-        def f(u, analytic, Qp=Qp, QDp=QDp, Mp=Mp, gij=gij):
-            w = Mp(u) / QDp(u).sqrt(analytic=analytic)
-            iw = I_ * w
-            at = I_ / 2 * ((1 - iw).log(analytic=analytic) - (1 + iw).log(analytic=analytic))  # atan(w)
-            return gij * at / Qp(u).sqrt(analytic=analytic)
-
-        integral = acb.integral(f, 0, 1, rel_tol=tol, abs_tol=tol)
-        if not integral.real.is_finite():
-            raise ArithmeticError("orthant integral did not converge")
-        quad += integral.real
-    return total + quad / (4 * pi * pi)
-
-
 def orthant_ball(normals, prec: int):
-    """arb ball of P(g_i . x >= 0 for all i), x ~ N(0, I_n), for n = 4 or 5 independent integer normals."""
-    import itertools
+    """arb ball of P(g_i . x >= 0 for all i), x ~ N(0, I_n), for n = 4 or 5 independent integer normals.
+
+    The generator uses the kernel's own enclosure (verifier/kernel/measure.py: Plackett's reduction to six
+    one-dimensional integrals for P_4, the odd-n identity for P_5): the kernel recomputes every cone's ball
+    when it checks a certificate, so a second copy here would add no evidence, only a second place to mend."""
+    from .kernel.measure import orthant
 
     flint = _flint()
+    if len(normals) not in (4, 5):
+        raise ValueError(f"orthant probabilities for n = {len(normals)} are not implemented")
     with flint.ctx.workprec(prec):
-        n = len(normals)
-        G = [[sum(a * b for a, b in zip(gi, gj)) for gj in normals] for gi in normals]
-        if n == 4:
-            return _p4(G, flint, prec)
-        if n == 5:
-            arb, pi = flint.arb, flint.arb.pi()
-
-            def asin_r(i, j):
-                return (arb(G[i][j]) / (arb(G[i][i]) * arb(G[j][j])).sqrt()).asin()
-
-            # odd n: P_5 = 1/2 (1 - 5/2 + sum P_2 - sum P_3 + sum P_4) over the marginals of each size
-            s2 = sum((arb(1) / 4 + asin_r(i, j) / (2 * pi) for i, j in itertools.combinations(range(5), 2)), arb(0))
-            s3 = sum((arb(1) / 8 + (asin_r(i, j) + asin_r(i, k) + asin_r(j, k)) / (4 * pi)
-                      for i, j, k in itertools.combinations(range(5), 3)), arb(0))
-            s4 = sum((_p4([[G[a][b] for b in c] for a in c], flint, prec)
-                      for c in itertools.combinations(range(5), 4)), arb(0))
-            return (1 - arb(5) / 2 + s2 - s3 + s4) / 2
-        raise ValueError(f"orthant probabilities for n = {n} are not implemented")
+        return orthant(normals, flint, prec)
 
 
 ORTHANT_PREC = 80  # per-integral tolerance 2^-61: ~3e-19 radius per cone (64 bits gave ~1e-14, too wide for

@@ -178,10 +178,13 @@ def orthant(normals, flint, prec):
             g = arb(G[idx[a]][idx[b]])
 
             def f(u, analytic, Qp=Qp, QDp=QDp, Mp=Mp, g=g):
-                w = Mp(u) / QDp(u).sqrt(analytic=analytic)
+                if not analytic:  # a point evaluation: acb's principal atan and sqrt are the integrand's
+                    return g * (Mp(u) / QDp(u).sqrt()).atan() / Qp(u).sqrt()
+                # on a box acb.integral needs analyticity checked: atan(w) = (i/2)(log(1 - iw) - log(1 + iw))
+                w = Mp(u) / QDp(u).sqrt(analytic=True)
                 iw = I_ * w
-                return g * (I_ / 2 * ((1 - iw).log(analytic=analytic) - (1 + iw).log(analytic=analytic))) \
-                    / Qp(u).sqrt(analytic=analytic)
+                return g * (I_ / 2 * ((1 - iw).log(analytic=True) - (1 + iw).log(analytic=True))) \
+                    / Qp(u).sqrt(analytic=True)
 
             quad += acb.integral(f, 0, 1, rel_tol=tol, abs_tol=tol).real
         return total + quad / (4 * pi * pi)
