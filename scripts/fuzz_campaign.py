@@ -5,7 +5,7 @@ Models: seq_len 2 to 4 (4 only with d <= 2: its measure is slow), hidden size 1 
 small rationals with many zeros, equal rows, dead neurons (a zero row and column), huge (2^20) and tiny
 (2^-20) magnitudes; every task that applies (2nd_argmax, argmax, argmedian for odd n, median for n = 2, 3).
 Per model:
-  1. certify (the pipeline's own kernel re-check included) — a crash is a failure;
+  1. certify (without the pipeline's own kernel re-check: step 2 is that check) — a crash is a failure;
   2. the certificate, serialised and parsed again, is accepted by the kernel;
   3. at 12 random integer inputs strictly inside some cell, the cell's claim (right/wrong; for median, the
      residual is not checked pointwise) agrees with the exact forward pass and the task's exact target;
@@ -15,7 +15,8 @@ Per model:
      difference is float64's (it breaks ties between identically equal logits that the exact model, like
      torch, breaks by the first index) and is listed as "explained".
 
-Usage: python scripts/fuzz_campaign.py --models 200 [--seed 0] [--out docs/fuzz.json] [--minutes M]
+Usage: python scripts/fuzz_campaign.py --models 200 [--seed 0] [--out docs/fuzz.json] [--minutes M] [--workers W]
+       [--log run.jsonl]   (seconds: this invocation's wall time; model_seconds: the sum of the models' own times)
 """
 
 from __future__ import annotations
@@ -34,9 +35,13 @@ ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..")
 sys.path.insert(0, ROOT)
 
 
-def random_model(rng: random.Random, max_n: int = 4):
-    """(W_hi, W_hh, W_oh, n, task, kind) with degenerate features mixed in."""
-    n = rng.choice([m for m in (2, 2, 3, 3, 3, 4) if m <= max_n])
+def random_model(rng: random.Random, max_n: int = 4, n4_share: float | None = None):
+    """(W_hi, W_hh, W_oh, n, task, kind) with degenerate features mixed in.  n = 4 comes with probability 1/6, or
+    n4_share when given (a long campaign lowers it: a seq_len 4 model costs ~50x a seq_len 2 or 3 one)."""
+    if n4_share is not None and max_n >= 4:
+        n = 4 if rng.random() < n4_share else rng.choice([2, 2, 3, 3, 3])
+    else:
+        n = rng.choice([m for m in (2, 2, 3, 3, 3, 4) if m <= max_n])
     d = rng.randint(1, 2) if n == 4 else rng.randint(1, 8)
     task = rng.choice(["2nd_argmax", "argmax"] + (["argmedian"] if n % 2 else []) + (["median"] if n < 4 else []))
     out = 1 if task == "median" else n
@@ -107,7 +112,7 @@ def check_model(W_hi, W_hh, W_oh, n, task, rng, samples=1 << 16) -> dict:
 
     rnn = verifier.RNN.make(W_hi, W_hh, W_oh, seq_len=n)
     try:
-        res = verifier.certify(rnn, task=task, z3=False, max_regions=20_000, timeout=120)
+        res = verifier.certify(rnn, task=task, z3=False, max_regions=20_000, timeout=90, self_check=False)
     except LimitReached as exc:
         return {"status": "skipped", "why": str(exc)}
     doc = parse_json(json.dumps(res.certificate, sort_keys=True))
@@ -164,34 +169,87 @@ def check_model(W_hi, W_hh, W_oh, n, task, rng, samples=1 << 16) -> dict:
     return {"status": "ok", "points": checked, "z": round(z, 2), "cells": res.details.get("cell_count", res.regions)}
 
 
-def run(models: int, seed: int, minutes: float | None = None, log=print, max_n: int = 4) -> dict:
-    rng = random.Random(seed)
+def one(seed: int, i: int, max_n: int = 4, n4_share: float | None = None) -> dict:
+    """Model i of the campaign with this seed: its own random stream (so a model is the same whichever worker
+    runs it and however the run is split or resumed), checked; the record as the log keeps it."""
+    rng = random.Random(f"{seed}:{i}")
+    W_hi, W_hh, W_oh, n, task, kinds = random_model(rng, max_n, n4_share)
     t0 = time.perf_counter()
+    try:
+        r = check_model(W_hi, W_hh, W_oh, n, task, random.Random(rng.randrange(1 << 30)))
+    except Exception as exc:  # a crash is a finding
+        r = {"status": "crash", "why": f"{type(exc).__name__}: {exc}", "trace": traceback.format_exc()[-800:]}
+    rec = {"model": i, "n": n, "d": len(W_hh), "task": task, "kinds": kinds, "seconds": round(time.perf_counter() - t0, 3),
+           **r}
+    if r["status"] not in ("ok", "skipped"):  # explained ones are listed too, with their explanation
+        rec["weights"] = [[[str(v) for v in row] for row in m] for m in (W_hi, W_hh, W_oh)]
+    return rec
+
+
+def _one(args):
+    return one(*args)
+
+
+def _quiet():
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+def summarise(records, seed: int, seconds: float) -> dict:
     counts = {"ok": 0, "skipped": 0, "explained": 0, "rejected": 0, "disagreement": 0, "crash": 0}
-    problems = []
-    points = 0
-    done = 0
     by_task: dict = {}
-    for i in range(models):
-        if minutes is not None and time.perf_counter() - t0 > 60 * minutes:
-            break
-        W_hi, W_hh, W_oh, n, task, kinds = random_model(rng, max_n)
-        try:
-            r = check_model(W_hi, W_hh, W_oh, n, task, random.Random(rng.randrange(1 << 30)))
-        except Exception as exc:  # a crash is a finding
-            r = {"status": "crash", "why": f"{type(exc).__name__}: {exc}", "trace": traceback.format_exc()[-800:]}
-        done += 1
+    by_n: dict = {}
+    for r in records:
         counts[r["status"]] += 1
-        points += r.get("points", 0)
-        by_task[task] = by_task.get(task, 0) + 1
-        if r["status"] not in ("ok", "skipped"):  # explained ones are listed too, with their explanation
-            problems.append({"model": i, "n": n, "task": task, "kinds": kinds,
-                             "weights": [[[str(v) for v in row] for row in m] for m in (W_hi, W_hh, W_oh)], **r})
-            log(f"model {i}: {r['status']}: {r['why']}")
-        if done % 50 == 0:
-            log(f"{done} models: {counts}")
-    return {"models": done, **counts, "points_checked": points, "by_task": by_task, "problems": problems,
-            "seconds": round(time.perf_counter() - t0, 1), "seed": seed}
+        by_task[r["task"]] = by_task.get(r["task"], 0) + 1
+        by_n[str(r["n"])] = by_n.get(str(r["n"]), 0) + 1
+    problems = [r for r in records if r["status"] not in ("ok", "skipped")]
+    return {"models": len(records), **counts, "points_checked": sum(r.get("points", 0) for r in records),
+            "by_task": by_task, "by_n": by_n, "problems": problems, "seconds": round(seconds, 1),
+            "model_seconds": round(sum(r.get("seconds", 0) for r in records), 1), "seed": seed}
+
+
+def run(models: int, seed: int, minutes: float | None = None, log=print, max_n: int = 4, workers: int = 1,
+        jsonl: str | None = None, n4_share: float | None = None) -> dict:
+    """Models 0..models-1 of this seed (those already in `jsonl` are kept, not redone), on `workers` processes;
+    each record is appended to `jsonl` as it finishes, so a long run that is stopped keeps what it did."""
+    t0 = time.perf_counter()
+    records = {}
+    if jsonl and os.path.exists(jsonl):
+        with open(jsonl) as fh:
+            for line in fh:
+                if line.strip():
+                    r = json.loads(line)
+                    if r.get("seed", seed) == seed:
+                        records[r["model"]] = r
+    todo = [(seed, i, max_n, n4_share) for i in range(models) if i not in records]
+    pool = None
+    if workers > 1 and len(todo) > 1:
+        import multiprocessing
+
+        pool = multiprocessing.get_context("spawn").Pool(workers, initializer=_quiet, maxtasksperchild=200)
+        results = pool.imap_unordered(_one, todo, chunksize=1)
+    else:
+        results = (_one(t) for t in todo)
+    try:
+        for rec in results:
+            rec["seed"] = seed
+            records[rec["model"]] = rec
+            if jsonl:
+                with open(jsonl, "a") as fh:
+                    fh.write(json.dumps(rec, sort_keys=True) + "\n")
+            if rec["status"] not in ("ok", "skipped"):
+                log(f"model {rec['model']}: {rec['status']}: {rec['why']}")
+            if len(records) % 100 == 0:
+                log(f"{len(records)} models ({time.perf_counter() - t0:.0f} s)")
+            if minutes is not None and time.perf_counter() - t0 > 60 * minutes:
+                break
+    finally:
+        if pool is not None:
+            pool.terminate()
+    done = [records[i] for i in sorted(records)]
+    return summarise(done, seed, time.perf_counter() - t0)
 
 
 def main() -> int:
@@ -200,8 +258,11 @@ def main() -> int:
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--minutes", type=float, default=None, help="stop after this long (the count reached is reported)")
     ap.add_argument("--out", default=os.path.join(ROOT, "docs", "fuzz.json"))
+    ap.add_argument("--workers", type=int, default=os.cpu_count() or 1, help="processes (default: all cores)")
+    ap.add_argument("--log", default=None, help="JSON lines, one per model as it finishes; a rerun resumes from it")
+    ap.add_argument("--n4-share", type=float, default=None, help="probability of a seq_len 4 model (default 1/6)")
     a = ap.parse_args()
-    res = run(a.models, a.seed, a.minutes)
+    res = run(a.models, a.seed, a.minutes, workers=a.workers, jsonl=a.log, n4_share=a.n4_share)
     with open(a.out, "w") as fh:
         json.dump(res, fh, indent=1, sort_keys=True)
     print(f"{res['models']} models in {res['seconds']}s: {res['ok']} ok, {res['skipped']} skipped (limits), "
