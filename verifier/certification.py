@@ -138,17 +138,12 @@ def _certify_disc(lm: LoadedModel, z3: bool, digits: int, timings: dict) -> Cert
                          timings=timings, details={"sectors": secs, "wedges": wedges})
 
 
-def _certify_cones(lm: LoadedModel, z3: bool, digits: int, timings: dict, progress: bool = False,
-                   max_regions=None, deadline=None, workers: int = 1) -> CertifyResult:
-    """Certificate version 2 for a position model of seq_len 3 to 5 (exact closed form for 3, rigorous
-    orthant-probability enclosure for 4 and 5)."""
-    from .cones import cell_document, traverse, triangulate
-    from .measure import (closed_form_spherical, enclose, enclose_orthants, orthant_closed_form, spherical_sum_ball,
-                          spherical_terms)
+def _traverse_cells(lm: LoadedModel, z3: bool, timings: dict, progress: bool, max_regions, deadline, workers: int):
+    """The cells of a seq_len >= 3 RNN (verifier/cones.py), each optionally confirmed by Z3; timings recorded."""
+    from .cones import traverse
 
-    rnn, n = lm.rnn, lm.seq_len
     t0 = time.perf_counter()
-    tr, cells = traverse(rnn, lm.task, progress=progress, max_regions=max_regions,
+    tr, cells = traverse(lm.rnn, lm.task, progress=progress, max_regions=max_regions,
                          timeout=None if deadline is None else max(0.0, deadline - time.monotonic()),
                          workers=workers)
     timings["traverse"] = time.perf_counter() - t0
@@ -156,8 +151,27 @@ def _certify_cones(lm: LoadedModel, z3: bool, digits: int, timings: dict, progre
         from .smt import confirm_cells
 
         t0 = time.perf_counter()
-        confirm_cells(rnn, lm.task, cells, tr.roots, progress=progress, deadline=deadline)
+        confirm_cells(lm.rnn, lm.task, cells, tr.roots, progress=progress, deadline=deadline)
         timings["z3"] = time.perf_counter() - t0
+    return tr, cells
+
+
+def _roots_document(doc: dict, tr, n: int) -> None:
+    """The roots (ordering chamber x sign of x_0) and the kind of per-cell evidence of versions 2 and 3."""
+    doc["roots"] = [{"ranking": list(r.ranking), "x0_sign": r.sign} for r in tr.roots]
+    doc["evidence"] = "polygon" if n == 3 else "facets"
+
+
+def _certify_cones(lm: LoadedModel, z3: bool, digits: int, timings: dict, progress: bool = False,
+                   max_regions=None, deadline=None, workers: int = 1) -> CertifyResult:
+    """Certificate version 2 for a position model of seq_len 3 to 5 (exact closed form for 3, rigorous
+    orthant-probability enclosure for 4 and 5)."""
+    from .cones import cell_document, triangulate
+    from .measure import (closed_form_spherical, enclose, enclose_orthants, orthant_closed_form, spherical_sum_ball,
+                          spherical_terms)
+
+    n = lm.seq_len
+    tr, cells = _traverse_cells(lm, z3, timings, progress, max_regions, deadline, workers)
     t0 = time.perf_counter()
     index = {(c.root, c.key): i for i, c in enumerate(cells)}
     measured = None
@@ -178,15 +192,13 @@ def _certify_cones(lm: LoadedModel, z3: bool, digits: int, timings: dict, progre
                                           workers=workers)
     timings["measure"] = time.perf_counter() - t0
     doc = header(lm, 2, "cones")
-    doc["roots"] = [{"ranking": list(r.ranking), "x0_sign": r.sign} for r in tr.roots]
-    doc["evidence"] = "polygon" if n == 3 else "facets"
+    _roots_document(doc, tr, n)
     if measured is not None:
         doc["measured"] = measured
     doc["cells"] = [cell_document(c, index, n) for c in cells]
     doc["error"] = {"lower": q(lo), "upper": q(hi), "closed_form": form, "rigorous": True, "digits": digits}
     doc["accuracy"] = {"lower": q(1 - hi), "upper": q(1 - lo)}
-    regions = len({c.sigma for c in cells})
-    doc["regions"] = regions
+    regions = doc["regions"] = len({c.sigma for c in cells})
     doc["cell_count"] = len(cells)
     return CertifyResult(lo, hi, form, True, regions, sum(c.wrong for c in cells), doc, lm, timings=timings,
                          details={"cells": cells, "roots": tr.roots, "cell_count": len(cells)})
@@ -195,22 +207,12 @@ def _certify_cones(lm: LoadedModel, z3: bool, digits: int, timings: dict, progre
 def _certify_moments(lm: LoadedModel, z3: bool, digits: int, timings: dict, progress: bool = False,
                      max_regions=None, deadline=None, workers: int = 1) -> CertifyResult:
     """Certificate version 3: the exact MSE of a median RNN of seq_len 2 or 3 (second moments of its cells)."""
-    from .cones import cell_document, traverse
+    from .cones import cell_document
     from .measure import arb_to_bounds, enclose, round_outward
     from .moments import MomentSum, cell_moments, output_scale
 
     rnn, n = lm.rnn, lm.seq_len
-    t0 = time.perf_counter()
-    tr, cells = traverse(rnn, lm.task, progress=progress, max_regions=max_regions,
-                         timeout=None if deadline is None else max(0.0, deadline - time.monotonic()),
-                         workers=workers)
-    timings["traverse"] = time.perf_counter() - t0
-    if z3:
-        from .smt import confirm_cells
-
-        t0 = time.perf_counter()
-        confirm_cells(rnn, lm.task, cells, tr.roots, progress=progress, deadline=deadline)
-        timings["z3"] = time.perf_counter() - t0
+    tr, cells = _traverse_cells(lm, z3, timings, progress, max_regions, deadline, workers)
     t0 = time.perf_counter()
     scale = output_scale(rnn)
     total = MomentSum()
@@ -233,8 +235,7 @@ def _certify_moments(lm: LoadedModel, z3: bool, digits: int, timings: dict, prog
     timings["measure"] = time.perf_counter() - t0
     index = {(c.root, c.key): i for i, c in enumerate(cells)}
     doc = header(lm, 3, "moments")
-    doc["roots"] = [{"ranking": list(r.ranking), "x0_sign": r.sign} for r in tr.roots]
-    doc["evidence"] = "polygon" if n == 3 else "facets"
+    _roots_document(doc, tr, n)
     docs = []
     for c in cells:
         cd = cell_document(c, index, n)
@@ -243,12 +244,27 @@ def _certify_moments(lm: LoadedModel, z3: bool, digits: int, timings: dict, prog
     doc["cells"] = docs
     doc["mse"] = {"lower": q(lo), "upper": q(hi), "closed_form": form, "rigorous": True, "digits": digits}
     doc["rmse"] = {"lower": q(rlo), "upper": q(rhi)}
-    regions = len({c.sigma for c in cells})
-    doc["regions"] = regions
+    regions = doc["regions"] = len({c.sigma for c in cells})
     doc["cell_count"] = len(cells)
     return CertifyResult(lo, hi, form, True, regions, 0, doc, lm, timings=timings,
                          details={"cells": cells, "roots": tr.roots, "cell_count": len(cells),
                                   "rmse": (rlo, rhi)}, measure="mse")
+
+
+def kernel_self_check(doc: dict, deadline, timeout, timings: dict, workers: int = 1) -> None:
+    """The kernel re-checks a new certificate before anything is written: LimitReached past the deadline,
+    InternalError (a bug of ours, never the user's) when it rejects."""
+    from .kernel import check as kernel_check
+
+    t0 = time.perf_counter()
+    try:
+        verdict = kernel_check(doc, deadline=deadline, workers=workers)
+    except TimeoutError:
+        raise LimitReached(f"timeout after {timeout:g}s (--timeout) while the kernel re-checked the new "
+                           "certificate; stopped, nothing written") from None
+    timings["check"] = time.perf_counter() - t0
+    if not verdict.accepted:
+        raise InternalError(f"the kernel rejected the new certificate: [{verdict.rule}] {verdict.message}")
 
 
 def certify(model, task: str | None = None, seq_len: int | None = None, *, z3: bool | None = None,
@@ -290,17 +306,7 @@ def certify(model, task: str | None = None, seq_len: int | None = None, *, z3: b
         res = _certify_cones(lm, bool(z3), digits, timings, progress=progress, max_regions=max_regions,
                              deadline=deadline, workers=workers)
     if self_check:
-        from .kernel import check as kernel_check
-
-        t0 = time.perf_counter()
-        try:
-            verdict = kernel_check(res.certificate, deadline=deadline, workers=workers)
-        except TimeoutError:
-            raise LimitReached(f"timeout after {timeout:g}s (--timeout) while the kernel re-checked the new "
-                               "certificate; stopped, nothing written") from None
-        timings["check"] = time.perf_counter() - t0
-        if not verdict.accepted:
-            raise InternalError(f"the kernel rejected the new certificate: [{verdict.rule}] {verdict.message}")
+        kernel_self_check(res.certificate, deadline, timeout, timings, workers)
     timings["total"] = time.perf_counter() - t_all
     res.timings = timings
     if out:

@@ -194,7 +194,7 @@ class _Plan:
         self.UM = _mul(m.unembed, self.M[-1]) if m.layers else None
 
     def at(self, prec: int):
-        from flint import arb, ctx
+        from flint import ctx
 
         ctx.prec = prec
         return _Balls(self, prec)
@@ -494,7 +494,7 @@ def certify_cycle(lm, out: str | None = None, self_check: bool = True, timeout: 
     re-check; the fields of a CertifyResult (error bounds; details: inputs, undecided, torch disagreements)."""
     import time
 
-    from .errors import InternalError, LimitReached
+    from .errors import LimitReached
     from .rational import dumps_compact, write_atomic
 
     m = lm.transformer
@@ -519,17 +519,9 @@ def certify_cycle(lm, out: str | None = None, self_check: bool = True, timeout: 
     timings["torch"] = time.perf_counter() - t0
     doc = certificate(lm, ev)
     if self_check:
-        from .kernel import check as kernel_check
+        from .certification import kernel_self_check
 
-        t0 = time.perf_counter()
-        try:
-            verdict = kernel_check(doc, deadline=deadline)
-        except TimeoutError:
-            raise LimitReached(f"timeout after {timeout:g}s (--timeout) while the kernel re-checked the new "
-                               "certificate; stopped, nothing written") from None
-        timings["check"] = time.perf_counter() - t0
-        if not verdict.accepted:
-            raise InternalError(f"the kernel rejected the new certificate: [{verdict.rule}] {verdict.message}")
+        kernel_self_check(doc, deadline, timeout, timings)
     timings["total"] = time.perf_counter() - t_all
     c = doc["counts"]
     lo, hi = Fraction(doc["error"]["lower"]), Fraction(doc["error"]["upper"])

@@ -27,6 +27,7 @@ import math
 from fractions import Fraction
 
 from .exact import cross2, dot
+from .kernel.moments import angle_text, rational_text  # the closed form's text is the kernel's, one spelling
 
 
 def median_form(ranking, n: int) -> tuple[Fraction, ...]:
@@ -81,17 +82,6 @@ def angle_terms(rays, n: int) -> list[tuple]:
     return out
 
 
-def _q(x: Fraction) -> str:
-    return str(x.numerator) if x.denominator == 1 else f"{x.numerator}/{x.denominator}"
-
-
-def _angle_text(t) -> str:
-    if len(t) == 2:
-        return f"atan2({t[0]}, {t[1]})"
-    N, A, B, C, ab, ac, bc = t
-    return f"atan2({N}, sqrt({A * B * C}) + {ab}*sqrt({C}) + {ac}*sqrt({B}) + {bc}*sqrt({A}))"
-
-
 class MomentSum:
     """2 pi MSE = sum over cells of |c|^2 A_K + sum over radicands D of b_D / sqrt(D)."""
 
@@ -119,8 +109,8 @@ class MomentSum:
         terms per cell in order, then radicands ascending; or "0"."""
         if self.zero:
             return "0"
-        parts = [f"{_q(w)}*({' + '.join(_angle_text(t) for t in ts)})" for w, ts in self.angles]
-        parts += [f"{_q(b)}/sqrt({D})" for D, b in sorted(self.roots.items()) if b]
+        parts = [f"{rational_text(w)}*({' + '.join(angle_text(t) for t in ts)})" for w, ts in self.angles]
+        parts += [f"{rational_text(b)}/sqrt({D})" for D, b in sorted(self.roots.items()) if b]
         return "(" + " + ".join(parts) + ")/(2*pi)"
 
     def ball(self, prec: int):

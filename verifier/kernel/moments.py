@@ -91,11 +91,13 @@ def _cell_terms(c: Certificate, w: Work, ci: int):
     return angles, [(g1, g2), (g2, g1)]
 
 
-def _q(x: Fraction) -> str:
+def rational_text(x: Fraction) -> str:
+    """p/q (or p) as the closed forms write a rational."""
     return str(x.numerator) if x.denominator == 1 else f"{x.numerator}/{x.denominator}"
 
 
-def _angle_text(t) -> str:
+def angle_text(t) -> str:
+    """atan2 text of an angle term: a wedge (cross, dot) or a Van Oosterom-Strackee triangle."""
     if len(t) == 2:
         return f"atan2({t[0]}, {t[1]})"
     N, A, B, C, ab, ac, bc = t
@@ -135,8 +137,8 @@ def closed_form(c: Certificate, w: Work):
     if not angle_parts and not radicals:
         form = "0"
     else:
-        parts = [f"{_q(wt)}*({' + '.join(_angle_text(t) for t in angles)})" for wt, angles in angle_parts]
-        parts += [f"{_q(b)}/sqrt({D})" for D, b in radicals]
+        parts = [f"{rational_text(wt)}*({' + '.join(angle_text(t) for t in angles)})" for wt, angles in angle_parts]
+        parts += [f"{rational_text(b)}/sqrt({D})" for D, b in radicals]
         form = "(" + " + ".join(parts) + ")/(2*pi)"
     deadline = w.deadline
 
