@@ -96,6 +96,9 @@ def _build_parser() -> argparse.ArgumentParser:
     k.add_argument("--workers", type=_positive, default=os.cpu_count() or 1,
                    help="processes for the orthant integrals of seq_len 4, 5 certificates (default: all cores; "
                    "the verdict does not depend on it)")
+    k.add_argument("--max-certificate-mb", type=_positive, default=None,
+                   help="refuse certificates larger than this many MiB before reading them (default 64; the largest "
+                   "shipped one is 8.4 MB)")
     k.add_argument("--json", action="store_true", help="print one JSON object on stdout")
 
     i = sub.add_parser("inspect", help="family, shapes, SHA-256 and the weights as exact rationals")
@@ -300,6 +303,8 @@ def cmd_certify(a) -> int:
     out = a.out or default_certificate_path(a.checkpoint)
     if os.path.isdir(out):
         raise InputError(f"--out {out}: is a directory")
+    if os.path.islink(out):  # write_atomic refuses it too; say so before the work, not after
+        raise InputError(f"--out {out}: is a symbolic link; refusing to write through or replace it (give a plain path)")
     res = certify(a.checkpoint, task=a.task, seq_len=a.seq_len, z3=a.z3, digits=a.digits, samples=a.samples,
                   seed=a.seed, out=out, progress=not (a.quiet or a.json), max_regions=a.max_regions,
                   timeout=a.timeout, workers=a.workers)
@@ -435,7 +440,7 @@ def _gather(paths) -> list[str]:
             if not found:
                 raise InputError(f"{p}: no *.cert.json files")
             files.extend(found)
-        elif os.path.exists(p):
+        elif os.path.lexists(p):  # a dangling link or a link loop: the reader says which
             files.append(p)
         else:
             raise InputError(f"{p}: no such file")
@@ -444,12 +449,13 @@ def _gather(paths) -> list[str]:
 
 def _checkpoint_name(cert_path: str) -> str | None:
     """The checkpoint file name a certificate names, or None when it cannot be read (the kernel reports why)."""
-    from .kernel import Reject, parse_json
+    from .kernel import Reject, Unreadable, parse_json
+    from .kernel.read import MAX_CERT_BYTES, read_regular
 
     try:
-        with open(cert_path, "rb") as fh:
-            return os.path.basename(str(parse_json(fh.read().decode("utf-8"))["checkpoint"]["name"]))
-    except (OSError, UnicodeDecodeError, Reject, KeyError, TypeError):
+        text = read_regular(cert_path, MAX_CERT_BYTES, "certificate").decode("utf-8")
+        return os.path.basename(str(parse_json(text)["checkpoint"]["name"]))
+    except (UnicodeDecodeError, Reject, Unreadable, KeyError, TypeError):
         return None
 
 
@@ -481,11 +487,12 @@ def cmd_check(a) -> int:
             v_ok, rule, msg, code = False, "stale", problem, EXIT_REJECTED
         else:
             try:
-                v = checked(f, checkpoint=ckpt, z3=a.z3, workers=a.workers)
+                v = checked(f, checkpoint=ckpt, z3=a.z3, workers=a.workers,
+                            max_bytes=a.max_certificate_mb << 20 if a.max_certificate_mb else None)
                 v_ok, rule, msg, code = v.accepted, v.rule, v.message, 0 if v.accepted else EXIT_REJECTED
                 summary = v.summary
             except Unreadable as exc:
-                v_ok, rule, msg, code = False, "unreadable", str(exc), EXIT_INPUT
+                v_ok, rule, msg, code = False, "unreadable", _line(str(exc)), EXIT_INPUT
         secs = time.perf_counter() - t0
         worst = max(worst, code)
         entry = {"certificate": f, "accepted": v_ok, "rule": rule, "message": msg, "seconds": round(secs, 3)}
@@ -505,7 +512,7 @@ def cmd_check(a) -> int:
             elif code == EXIT_INPUT:
                 print(f"UNREADABLE {msg if msg.startswith(f) else f'{f}  {msg}'}")
             else:
-                print(f"REJECTED  {f}  [{rule}] {msg}")
+                print(f"REJECTED  {f}  [{rule}] {_line(msg)}")
     if a.models:
         missing = _missing_certificates(a.models, named)
         for m in missing:
@@ -531,14 +538,15 @@ def _missing_certificates(models_dir: str, names: set) -> list[str]:
     version 3 certifies."""
     from .certification import CERTIFIABLE_SEQ_LENS, MOMENT_SEQ_LENS
     from .kernel import Reject, Unreadable, checkpoint_tensors
+    from .kernel.read import MAX_CERT_BYTES, MAX_CHECKPOINT_BYTES, read_regular
 
     scalar_n = {}
     try:
-        with open(os.path.join(models_dir, "index.json"), "rb") as fh:
-            for e in json.loads(fh.read().decode("utf-8")).get("models", []):
-                if e.get("family") == "scalar":
-                    scalar_n[e.get("file")] = e.get("seq_len")
-    except (OSError, UnicodeDecodeError, ValueError, AttributeError):
+        index = read_regular(os.path.join(models_dir, "index.json"), MAX_CERT_BYTES, "models index")
+        for e in json.loads(index.decode("utf-8")).get("models", []):
+            if e.get("family") == "scalar":
+                scalar_n[e.get("file")] = e.get("seq_len")
+    except (Unreadable, UnicodeDecodeError, ValueError, AttributeError, RecursionError):
         pass
     missing = []
     for name in sorted(os.listdir(models_dir)):
@@ -546,9 +554,8 @@ def _missing_certificates(models_dir: str, names: set) -> list[str]:
         if name in names or not os.path.isfile(path) or not name.endswith((".pth", ".pt", ".safetensors", ".json")):
             continue
         try:
-            with open(path, "rb") as fh:
-                w = checkpoint_tensors(path, fh.read())
-        except (OSError, Unreadable, Reject, UnicodeDecodeError):
+            w = checkpoint_tensors(path, read_regular(path, MAX_CHECKPOINT_BYTES, "checkpoint file"))
+        except (Unreadable, Reject, UnicodeDecodeError):
             continue  # not an RNN checkpoint (an index, a transformer, another file): nothing to certify
         if "embed" in w:  # a longest-cycle transformer (certificate version 4)
             from .cycle import REQUIRED_SEQ_LENS
@@ -844,11 +851,16 @@ def main(argv=None) -> int:
     a = parser.parse_args(argv)
     handlers = {"certify": cmd_certify, "check": cmd_check, "inspect": cmd_inspect, "sample": cmd_sample,
                 "explain": cmd_explain, "train": cmd_train, "export": cmd_export, "crosscheck": cmd_crosscheck}
+    from .kernel.rules import Unreadable
+
     try:
         return handlers[a.command](a)
     except VerifierError as exc:
-        sys.stderr.write(f"verifier: error: {exc}\n")
+        sys.stderr.write(f"verifier: error: {_line(str(exc))}\n")
         return exc.exit_code
+    except Unreadable as exc:  # the kernel could not read a file (a limit, a file of another kind): exit 2
+        sys.stderr.write(f"verifier: error: {_line(str(exc))}\n")
+        return EXIT_INPUT
     except KeyboardInterrupt:
         sys.stderr.write("verifier: interrupted; nothing partial was written\n")
         return EXIT_INTERRUPTED
@@ -862,7 +874,7 @@ def main(argv=None) -> int:
             sys.stderr.write("verifier: interrupted; nothing partial was written\n")
             return EXIT_INTERRUPTED
         if isinstance(cause, VerifierError):
-            sys.stderr.write(f"verifier: error: {cause}\n")
+            sys.stderr.write(f"verifier: error: {_line(str(cause))}\n")
             return cause.exit_code
         return _internal(exc)
     except Exception as exc:  # a bug, not a verdict: one line, and the traceback on request
@@ -883,6 +895,13 @@ def _internal(exc: BaseException) -> int:
     sys.stderr.write(f"verifier: internal error (please report): {type(exc).__name__}: {_cut(str(exc), 300)}; "
                      "set VERIFIER_DEBUG=1 for the traceback\n")
     return EXIT_INTERNAL
+
+
+def _line(text: str, limit: int = 600) -> str:
+    """A message as one printable line: control characters (a newline in a hostile file's key, an escape
+    sequence) are written escaped, and a very long message is cut."""
+    text = "".join(ch if ch.isprintable() else repr(ch)[1:-1] for ch in text)
+    return text if len(text) <= limit else text[:limit] + " ..."
 
 
 def _cut(text: str, limit: int) -> str:

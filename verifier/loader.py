@@ -27,6 +27,10 @@ BIAS_KEYS = ("rnn.bias_ih_l0", "rnn.bias_hh_l0", "linear.bias")
 MAX_HIDDEN = 4096
 MAX_SEQ_LEN = 4096
 MAX_FILE_BYTES = 512 * 1024 * 1024
+MAX_JSON_BYTES = 64 * 1024 * 1024  # a verifier-weights JSON file (parsed into Python objects: ~10x in memory)
+MAX_UNZIPPED_BYTES = 64 * 1024 * 1024  # all members of a .pth zip archive, as declared, before decompressing
+MAX_ZIP_MEMBERS = 4096  # torch.save writes 6 members plus one per storage
+MAX_PARAMETERS = 1 << 20  # numbers in all tensors of a checkpoint together (checked on the shapes, before conversion)
 FAMILY_TRANSFORMER = "transformer"
 WEIGHTS_FORMAT = "verifier-weights"
 
@@ -56,21 +60,67 @@ class LoadedModel:
         return tuple(np.array([[float(v) for v in row] for row in m], dtype=np.float64) for m in (r.W_hi, r.W_hh, r.W_oh))
 
 
-def _read_bytes(path: str) -> bytes:
-    if not os.path.exists(path):
-        raise InputError(f"{path}: no such file")
-    if os.path.isdir(path):
-        raise InputError(f"{path}: is a directory, expected a checkpoint file")
-    size = os.path.getsize(path)
-    if size == 0:
-        raise InputError(f"{path}: file is empty")
-    if size > MAX_FILE_BYTES:
-        raise InputError(f"{path}: file is {size} bytes, larger than any supported model ({MAX_FILE_BYTES})")
+def _read_bytes(path: str, limit: int = MAX_FILE_BYTES, what: str = "any supported model") -> bytes:
+    """The checkpoint's bytes.  Symbolic links are followed to a regular file; anything else (a directory, a
+    device such as /dev/zero, a FIFO, a dangling link, a link loop) is refused before it is opened for
+    reading, and the size is judged by fstat of the opened file: at most limit + 1 bytes are ever read."""
+    import errno
+    import stat
+
     try:
-        with open(path, "rb") as fh:
-            return fh.read()
+        st = os.stat(path)
+    except FileNotFoundError:
+        if os.path.islink(path):
+            raise InputError(f"{path}: dangling symbolic link (its target {os.readlink(path)} does not exist)") from None
+        raise InputError(f"{path}: no such file") from None
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            raise InputError(f"{path}: symbolic link loop") from None
+        raise InputError(f"{path}: cannot read: {exc.strerror}") from None
+    if stat.S_ISDIR(st.st_mode):
+        raise InputError(f"{path}: is a directory, expected a checkpoint file")
+    if not stat.S_ISREG(st.st_mode):
+        raise InputError(f"{path}: is {_special_kind(st.st_mode)}, not a regular file; expected a checkpoint file")
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0))
     except OSError as exc:
         raise InputError(f"{path}: cannot read: {exc.strerror}") from None
+    try:
+        st = os.fstat(fd)  # the file opened, not the one stat'ed a moment ago
+        if not stat.S_ISREG(st.st_mode):
+            raise InputError(f"{path}: is {_special_kind(st.st_mode)}, not a regular file; expected a checkpoint file")
+        if st.st_size == 0:
+            raise InputError(f"{path}: file is empty")
+        if st.st_size > limit:
+            raise InputError(f"{path}: file is {st.st_size} bytes, larger than {what} ({limit}); "
+                             "refused before reading")
+        chunks, size = [], 0
+        while size <= limit:
+            chunk = os.read(fd, min(limit + 1 - size, max(st.st_size + 1 - size, 1 << 16)))
+            if not chunk:
+                break
+            chunks.append(chunk)
+            size += len(chunk)
+    except OSError as exc:
+        raise InputError(f"{path}: cannot read: {exc.strerror}") from None
+    finally:
+        os.close(fd)
+    if size > limit:
+        raise InputError(f"{path}: file grew past {limit} bytes while read, larger than {what}")
+    if size == 0:
+        raise InputError(f"{path}: file is empty")
+    return b"".join(chunks)
+
+
+def _special_kind(mode: int) -> str:
+    import stat
+
+    for test, name in ((stat.S_ISCHR, "a character device"), (stat.S_ISBLK, "a block device"),
+                       (stat.S_ISFIFO, "a named pipe (FIFO)"), (stat.S_ISSOCK, "a socket"),
+                       (stat.S_ISDIR, "a directory")):
+        if test(mode):
+            return name
+    return "a special file"
 
 
 def _one_line(exc: BaseException, limit: int = 200) -> str:
@@ -87,9 +137,14 @@ def _torch_container_problem(data: bytes) -> str | None:
     import zipfile
 
     if data[:2] == b"PK":
+        from .kernel.read import zip_problem
+
+        problem = zip_problem(data, MAX_UNZIPPED_BYTES, MAX_ZIP_MEMBERS)  # before anything is decompressed
+        if problem:
+            return f"refused: {problem}"
         try:
             with zipfile.ZipFile(io.BytesIO(data)) as zf:
-                bad = zf.testzip()
+                bad = zf.testzip()  # decompresses (and CRC-checks) at most MAX_UNZIPPED_BYTES
         except (zipfile.BadZipFile, EOFError, OSError, ValueError):
             return "not a readable PyTorch checkpoint: the zip archive is truncated or damaged"
         return f"not a readable PyTorch checkpoint: the zip archive is damaged (member {bad})" if bad else None
@@ -119,6 +174,9 @@ def _load_torch(path: str, data: bytes) -> dict:
         if "Weights only load failed" in str(exc) or "Unsupported global" in str(exc):
             raise InputError(f"{path}: refused: the file holds objects other than tensors "
                              "(loaded with weights_only=True; arbitrary pickles are never executed)") from None
+        if "not resizable" in str(exc) or "out of bounds for storage" in str(exc):
+            raise InputError(f"{path}: refused: a tensor's shape, stride or offset reaches beyond its stored data "
+                             f"(torch: {_one_line(exc, 120)})") from None
         raise InputError(f"{path}: not a readable PyTorch checkpoint ({_one_line(exc)})") from None
     if not isinstance(obj, dict):
         raise InputError(f"{path}: not a state_dict (found {type(obj).__name__}, expected a dict of tensors)")
@@ -148,6 +206,24 @@ def _tensor_to_fractions(path: str, key: str, t) -> tuple[tuple[Fraction, ...], 
         raise InputError(f"{path}: {key}{list(idx)} is {float(t[idx])}, weights must be finite")
     rows = t.detach().to(torch.float64).tolist()  # float32 -> float64 is exact
     return tuple(tuple(Fraction(v) for v in row) for row in rows)
+
+
+def _check_size(path: str, sd: dict) -> None:
+    """Refuse, from the shapes alone, tensors holding more than MAX_PARAMETERS numbers (a stride-0 view of one
+    float can declare any shape in a tiny file; converting it to rationals would not end)."""
+    import torch
+
+    total = 0
+    for k, t in sd.items():
+        if isinstance(t, torch.Tensor):
+            total += t.numel()
+            if total > MAX_PARAMETERS:
+                raise InputError(f"{path}: {_short(k)} has shape {list(t.shape)}: {total} weights so far, larger than "
+                                 f"the supported maximum {MAX_PARAMETERS} (refused before conversion)")
+
+
+def _short(text: str, limit: int = 60) -> str:
+    return text if len(text) <= limit else text[:limit] + "..."
 
 
 def _check_dims(path: str, sd: dict) -> tuple[int, int]:
@@ -264,7 +340,10 @@ def loaded_transformer(m, name: str = "<in-memory>") -> LoadedModel:
 def load(path: str, task: str | None = None, seq_len: int | None = None) -> LoadedModel:
     """Read a checkpoint (or verifier-weights JSON) into exact rationals; raise InputError on bad input."""
     path = os.fspath(path)
-    data = _read_bytes(path)
+    if path.endswith(".json"):
+        data = _read_bytes(path, MAX_JSON_BYTES, f"a {WEIGHTS_FORMAT} JSON file may be")
+    else:
+        data = _read_bytes(path)
     sha = hashlib.sha256(data).hexdigest()
     if path.endswith(".json"):
         return _load_weights_json(path, data, sha, task, seq_len)
@@ -274,6 +353,7 @@ def load(path: str, task: str | None = None, seq_len: int | None = None) -> Load
         sd = _load_torch(path, data)
     if any(not isinstance(k, str) for k in sd):
         raise InputError(f"{path}: state_dict keys must be strings")
+    _check_size(path, sd)
     present_bias = [k for k in BIAS_KEYS if k in sd]
     if present_bias:
         raise UnsupportedError(f"{path}: has bias parameters ({', '.join(present_bias)}); "
@@ -321,10 +401,13 @@ def _finish(path, sha, task, seq_len, out, d, W_hi, W_hh, W_oh, source_dtype) ->
 
 
 def _load_weights_json(path, data, sha, task, seq_len) -> LoadedModel:
+    if len(data) > MAX_JSON_BYTES:
+        raise InputError(f"{path}: {len(data)} bytes, larger than a verifier-weights JSON file may be ({MAX_JSON_BYTES})")
     try:
         doc = loads_strict(data.decode("utf-8"))
-    except UnicodeDecodeError:
-        raise InputError(f"{path}: not UTF-8 text") from None
+    except UnicodeDecodeError as exc:
+        raise InputError(f"{path}: not UTF-8 text (byte 0x{data[exc.start]:02x} at offset {exc.start}); a "
+                         f"{WEIGHTS_FORMAT} file is JSON text") from None
     except InputError as exc:
         raise InputError(f"{path}: {exc}") from None
     if not isinstance(doc, dict) or doc.get("format") != WEIGHTS_FORMAT:

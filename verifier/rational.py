@@ -13,6 +13,7 @@ from typing import Any
 from .errors import InputError
 
 _RATIONAL = re.compile(r"-?(0|[1-9][0-9]*)(/[1-9][0-9]*)?")
+MAX_DIGITS = 4300  # digits of one integer in a file: Python's int() limit (sys.int_info.default_max_str_digits)
 
 
 def q(value: Fraction | int) -> str:
@@ -29,6 +30,9 @@ def parse_q(text: Any, where: str = "value") -> Fraction:
         raise InputError(f"{where}: rational must be a string \"n\" or \"n/d\", got {type(text).__name__}")
     if _RATIONAL.fullmatch(text) is None or text == "-0":
         raise InputError(f"{where}: {text!r} is not a rational string \"n\" or \"n/d\"")
+    longest = max(len(part.lstrip("-")) for part in text.split("/"))
+    if longest > MAX_DIGITS:
+        raise InputError(f"{where}: a number of {longest} digits, more than the supported {MAX_DIGITS}")
     if "/" in text:
         num, den = text.split("/")
         n, d = int(num), int(den)
@@ -75,17 +79,27 @@ def _no_duplicates(pairs):
     return out
 
 
+def _int_literal(text: str) -> int:
+    if len(text.lstrip("-")) > MAX_DIGITS:
+        raise InputError(f"JSON has an integer of {len(text.lstrip('-'))} digits, more than the supported {MAX_DIGITS}")
+    return int(text)
+
+
 def loads_strict(text: str) -> Any:
-    """Parse JSON rejecting NaN/Infinity, floating-point numbers and duplicate keys."""
+    """Parse JSON rejecting NaN/Infinity, floating-point numbers, duplicate keys, integers of more than
+    MAX_DIGITS digits and nesting deeper than Python's JSON reader goes."""
     try:
         return json.loads(
             text,
             parse_constant=_reject_constant,
             parse_float=_reject_float,
+            parse_int=_int_literal,
             object_pairs_hook=_no_duplicates,
         )
     except json.JSONDecodeError as exc:
         raise InputError(f"not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}") from None
+    except RecursionError:
+        raise InputError("JSON nested too deeply to read (a weights file nests three levels)") from None
 
 
 def dumps_canonical(obj: Any) -> str:
@@ -99,12 +113,20 @@ def dumps_compact(obj: Any) -> str:
 
 
 def write_atomic(path: str, data: bytes | str) -> None:
-    """Write a file via a temporary file in the same folder and a rename: never a partial file."""
+    """Write a file via a temporary file in the same folder and a rename: never a partial file.  A path that
+    is a symbolic link (dangling or not) or a directory is refused (InputError) before anything is written."""
     if isinstance(data, str):
         data = data.encode()
+    if os.path.islink(path):
+        raise InputError(f"{path}: is a symbolic link; refusing to write through or replace it (give a plain path)")
+    if os.path.isdir(path):
+        raise InputError(f"{path}: is a directory, expected a file path to write")
     folder = os.path.dirname(os.path.abspath(path))
-    os.makedirs(folder, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=folder)
+    try:
+        os.makedirs(folder, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=folder)
+    except OSError as exc:
+        raise InputError(f"{path}: cannot write: {exc.strerror}") from None
     try:
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
@@ -114,9 +136,11 @@ def write_atomic(path: str, data: bytes | str) -> None:
         os.umask(umask)
         os.chmod(tmp, 0o666 & ~umask)  # mkstemp creates 0600; give the file the usual permissions
         os.replace(tmp, path)
-    except BaseException:
+    except BaseException as exc:
         try:
             os.unlink(tmp)
         except OSError:
             pass
+        if isinstance(exc, OSError):
+            raise InputError(f"{path}: cannot write: {exc.strerror or exc}") from None
         raise

@@ -109,6 +109,7 @@ def confirm_document(doc) -> None:
     confirm(c, w)
 
 
-def check(certificate, checkpoint=None, z3: bool = False, workers: int = 1):
+def check(certificate, checkpoint=None, z3: bool = False, workers: int = 1, max_bytes: int | None = None):
     """The kernel's check, then (with z3) Z3's second opinion on every region."""
-    return kernel_check(certificate, checkpoint=checkpoint, after=confirm if z3 else None, workers=workers)
+    extra = {} if max_bytes is None else {"max_bytes": max_bytes}
+    return kernel_check(certificate, checkpoint=checkpoint, after=confirm if z3 else None, workers=workers, **extra)

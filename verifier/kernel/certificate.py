@@ -7,13 +7,23 @@ from __future__ import annotations
 from dataclasses import dataclass
 from fractions import Fraction
 
-from .read import boolean, indices, int_vec, lst, obj, pattern, qmat, rat, small_int, string
-from .rules import Reject
+from .read import MAX_CELLS, boolean, indices, int_vec, lst, obj, pattern, qmat, rat, small_int, string
+from .rules import Reject, Unreadable
 
 FORMAT = "verifier-certificate"
 VERSIONS = (1, 2, 3, 4)
 MAX_DIM = 4096
 MAX_INDEX = 1 << 30
+MAX_INPUTS = 8 ** 8  # version 4: wrong + undecided inputs listed (enumeration covers seq_len 2 to 8)
+
+
+def _capped(v, where: str, cap: int) -> list:
+    """A list of at most `cap` entries: a longer one is refused before any entry is read (a limit of this
+    kernel, Unreadable: exit 2, not a verdict)."""
+    v = lst(v, where)
+    if len(v) > cap:
+        raise Unreadable(f"the certificate lists {len(v)} {where}, more than this kernel reads ({cap})")
+    return v
 
 _TOP = ("format", "version", "generator", "claim", "checkpoint", "model", "task", "method", "error", "accuracy",
         "regions")
@@ -122,6 +132,9 @@ def read_certificate(doc) -> Certificate:
         return _read_v4(doc)
     top = {1: (_TOP_V1, ()), 2: (_TOP_V2, _TOP_V2_OPTIONAL), 3: (_TOP_V3, ())}[version]
     obj(doc, "certificate", *top)
+    for key in ("sectors", "cells", "roots", "wedges"):
+        if key in doc:
+            _capped(doc[key], key, MAX_CELLS)
     mo = obj(doc["model"], "model", ("family", "hidden_size", "seq_len", "W_hi", "W_hh", "W_oh", "weights_sha256"))
     d = small_int(mo["hidden_size"], "model.hidden_size", 1, MAX_DIM)
     n = small_int(mo["seq_len"], "model.seq_len", 2, 64)
@@ -266,6 +279,10 @@ def _function(v, where: str, n: int) -> tuple:
 
 def _read_v4(doc) -> CycleCertificate:
     obj(doc, "certificate", _TOP_V4)
+    if len(_capped(doc["wrong"], "wrong", MAX_INPUTS)) + len(_capped(doc["undecided"], "undecided", MAX_INPUTS)) \
+            > MAX_INPUTS:
+        raise Unreadable(f"the certificate lists more than {MAX_INPUTS} wrong and undecided inputs (n^n for n = 8), "
+                         "more than this kernel reads")
     mo = obj(doc["model"], "model", ("family", "hidden_size", "seq_len", "heads", "embed", "pos_embed", "layers",
                                      "unembed", "weights_sha256"))
     d = small_int(mo["hidden_size"], "model.hidden_size", 1, MAX_DIM)

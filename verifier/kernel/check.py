@@ -11,7 +11,7 @@ from .cones import rules_v2
 from .cycle import RULES_V4
 from .disc import RULES_V1
 from .moments import rules_v3
-from .read import parse_json
+from .read import MAX_CERT_BYTES, parse_json, read_regular
 from .rules import Reject, Unreadable, Verdict
 
 
@@ -62,37 +62,40 @@ def check_document(doc, checkpoint: str | None = None, after=None, deadline: flo
     return summary(c)
 
 
-def read_text(certificate) -> str:
-    """The certificate's text from a path, JSON text or bytes; input that is no text at all is Unreadable."""
+def read_text(certificate, max_bytes: int = MAX_CERT_BYTES) -> str:
+    """The certificate's text from a path, JSON text or bytes; input that is no text at all, a path that is
+    not a regular file (a symbolic link to one is followed) or more than max_bytes is Unreadable."""
     where = "the certificate"
     if isinstance(certificate, (bytes, bytearray)):
         data = bytes(certificate)
     elif isinstance(certificate, str) and certificate.lstrip().startswith("{"):
+        if len(certificate) > max_bytes:
+            raise Unreadable(f"{where}: more than the limit for a certificate ({max_bytes} characters)")
         return certificate
     else:
         where = os.fspath(certificate)
-        try:
-            with open(where, "rb") as fh:
-                data = fh.read()
-        except OSError as exc:
-            raise Unreadable(f"{where}: cannot read: {exc.strerror}") from None
+        data = read_regular(where, max_bytes, "certificate")
+    if len(data) > max_bytes:
+        raise Unreadable(f"{where}: {len(data)} bytes, more than the limit for a certificate ({max_bytes} bytes)")
     if not data.strip():
         raise Unreadable(f"{where}: empty, not a certificate")
     try:
         return data.decode("utf-8")
-    except UnicodeDecodeError:
-        raise Unreadable(f"{where}: binary data, not a certificate (a certificate is a JSON text file; to "
-                         "certify a checkpoint run `python -m verifier CHECKPOINT`)") from None
+    except UnicodeDecodeError as exc:
+        raise Unreadable(f"{where}: binary data, not a certificate (not UTF-8 text: byte 0x{data[exc.start]:02x} at "
+                         f"offset {exc.start}; a certificate is a JSON text file; to certify a checkpoint run "
+                         "`python -m verifier CHECKPOINT`)") from None
 
 
 def check(certificate, checkpoint: str | None = None, after=None, deadline: float | None = None,
-          workers: int = 1) -> Verdict:
+          workers: int = 1, max_bytes: int = MAX_CERT_BYTES) -> Verdict:
     """Check a certificate given as a path, JSON text, bytes or a parsed document.  Unreadable input
     (a missing file, an unreadable checkpoint) raises Unreadable; a `deadline` (time.monotonic()) that
     passes raises TimeoutError; every other outcome is a Verdict.  `workers` processes share the orthant
-    integrals (seq_len 4, 5); the verdict does not depend on their number."""
+    integrals (seq_len 4, 5); the verdict does not depend on their number.  A certificate of more than
+    `max_bytes` bytes is Unreadable before it is read (read.py, "Limits")."""
     try:
-        doc = certificate if isinstance(certificate, dict) else parse_json(read_text(certificate))
+        doc = certificate if isinstance(certificate, dict) else parse_json(read_text(certificate, max_bytes))
         return Verdict(True, None, "accepted", check_document(doc, checkpoint=checkpoint, after=after,
                                                               deadline=deadline, workers=workers))
     except Reject as exc:

@@ -10,8 +10,8 @@ from typing import Callable
 
 from .certificate import Certificate
 from .model import TASK_RANK, Forms, Model
-from .read import canonical_json, checkpoint_tensors
-from .rules import RULES, Reject, Unreadable
+from .read import MAX_CHECKPOINT_BYTES, canonical_json, checkpoint_tensors, read_regular
+from .rules import RULES, Reject
 
 
 def rule(name: str):
@@ -122,11 +122,9 @@ def checkpoint(c: Certificate, w: Work):
 
 
 def _checkpoint_bytes(path: str) -> bytes:
-    try:
-        with open(path, "rb") as fh:
-            return fh.read()
-    except OSError as exc:
-        raise Unreadable(f"{path}: cannot read: {exc.strerror}") from None
+    """The checkpoint's bytes: a regular file (a symbolic link to one is followed) of at most
+    MAX_CHECKPOINT_BYTES, else Unreadable."""
+    return read_regular(path, MAX_CHECKPOINT_BYTES, "checkpoint file")
 
 
 @rule("checkpoint-hash")

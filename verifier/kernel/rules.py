@@ -87,6 +87,8 @@ class Reject(Exception):
     def __init__(self, rule: str, message: str):
         if rule not in RULES:
             raise KeyError(f"kernel bug: {rule!r} is not a rule in RULES")
+        if len(message) > 400:  # a hostile file's value quoted in full would drown the one-line verdict
+            message = message[:400] + " ..."
         super().__init__(f"[{rule}] {message}")
         self.rule = rule
         self.message = message
