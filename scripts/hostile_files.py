@@ -436,11 +436,13 @@ def main(argv=None) -> int:
                 line = f"(accepted: {' '.join(c.args[:1])} printed its report)"
             rows.append((c.kind, c.how, code, secs, rss, ok, line or (err or out).strip()[-300:]))
         if a.markdown:
+            print(f"{os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f} when the runs started; time is wall "
+                  "clock of the whole `python -m verifier ...` process, peak RSS its maximum resident set (wait4).\n")
             print("| kind | how built | exit | time | peak RSS | message |")
             print("|---|---|---|---|---|---|")
             for kind, how, code, secs, rss, ok, line in rows:
-                msg = (line[:140] + " ...") if len(line) > 140 else line
-                msg = msg.replace(tmp, "TMP").replace(ROOT + "/", "").replace("|", "\\|")
+                msg = line.replace(tmp + "/", "").replace(ROOT + "/", "").replace("verifier: error: ", "")
+                msg = ((msg[:110] + " ...") if len(msg) > 110 else msg).replace("|", "\\|")
                 print(f"| {kind} | {how} | {code}{'' if ok else ' **FAIL**'} | {secs:.2f} s | {rss:.0f} MiB | {msg} |")
         else:
             for kind, how, code, secs, rss, ok, line in rows:
