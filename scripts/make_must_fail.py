@@ -266,6 +266,53 @@ def mutants(disc, zero, poly, n4):
     yield "triangulation", "simplex_dropped", m(n4, simplex_dropped)
 
 
+def tiny_partial():
+    """An anytime (coverage 'partial') certificate of the tiny seq_len-4 model: width 1/4, 49 of 142 cells."""
+    from verifier.kernel import parse_json
+
+    rnn = verifier.RNN.make([[1]], [[Fraction(-1, 2)]], [[1], [2], [-1], [0]], seq_len=4)
+    return parse_json(json.dumps(verifier.certify(rnn, task="2nd_argmax", z3=False, width=Fraction(1, 4)).certificate))
+
+
+def partial_mutants(p4, poly):
+    def m(base, fn):
+        d = copy.deepcopy(base)
+        fn(d)
+        return d
+
+    def duplicate(d):
+        d["cells"].append(copy.deepcopy(d["cells"][0]))
+        d["cell_count"] += 1
+    yield "partial", "cell_listed_twice", m(p4, duplicate)
+
+    def neighbour(d):
+        for c in d["cells"]:
+            for e in c["constraints"]:
+                if "facet" in e:
+                    e["neighbor"] = 1 if d["cells"][0] is not c else 2
+                    return
+    yield "partial", "facet_with_a_neighbour", m(p4, neighbour)
+
+    def no_simplices(d):
+        del d["cells"][0]["simplices"]
+    yield "partial", "cell_without_simplices", m(p4, no_simplices)
+    yield "partial", "measured_named", m(p4, lambda d: d.update(measured="wrong"))
+    yield "partial", "seq_len_3", m(poly, lambda d: d.update(coverage="partial"))
+    yield "schema", "coverage_unknown", m(p4, lambda d: d.update(coverage="most"))
+    yield "closed-form", "partial_sentence_miscounts", m(p4, lambda d: d["error"].update(
+        closed_form=d["error"]["closed_form"].replace(" wrong cells listed", " wrong cells listed and more")))
+
+    def narrower(d):
+        d["error"]["lower"] = d["error"]["upper"]
+        d["accuracy"]["upper"] = d["accuracy"]["lower"]
+    yield "enclosure", "partial_interval_narrower_than_measured", m(p4, narrower)
+
+    def flipped(d):
+        c = next(c for c in d["cells"] if not c["wrong"])
+        c["wrong"] = True
+    yield "wrong", "partial_right_cell_called_wrong", m(p4, flipped)
+
+
 def main() -> int:
     disc, zero, poly = load("2nd_argmax_2_2.cert.json"), load("hand_2nd_argmax_2_2.cert.json"), \
         load("hand_2nd_argmax_4_3.cert.json")
@@ -274,7 +321,7 @@ def main() -> int:
     from verifier.kernel import Reject
 
     for rule, what, doc in itertools.chain(mutants(disc, zero, poly, n4), median_mutants(*tiny_median()),
-                                           cycle_mutants(*tiny_cycles())):
+                                           cycle_mutants(*tiny_cycles()), partial_mutants(tiny_partial(), poly)):
         assert rule in RULES, rule
         path = os.path.join(OUT, f"{rule}__{what}.cert.json")
         if rule == "z3":

@@ -54,6 +54,8 @@ def load_bases():
 
     rnn = verifier.RNN.make([[1]], [[Fraction(-1, 2)]], [[1], [2], [-1], [0]], seq_len=4)
     out["tiny_n4"] = json.loads(json.dumps(verifier.certify(rnn, task="2nd_argmax", z3=False).certificate))
+    out["tiny_partial"] = json.loads(json.dumps(verifier.certify(rnn, task="2nd_argmax", z3=False,
+                                                                 width=Fraction(1, 4)).certificate))
     return out
 
 
@@ -111,7 +113,9 @@ def _objects(d):
 
 
 def op_schema_drop_key(d, rng):
-    skip = ("format", "version")  # those are their own rules
+    # format and version are their own rules; optional keys (coverage, measured, simplices) change the kind of
+    # certificate or the set of measured cells, which other rules judge
+    skip = ("format", "version", "coverage", "measured", "simplices")
     obj, key = rng.choice([(o, k) for o, k in _objects(d) if k not in skip and o is not d["model"] or k == "W_oh"])
     del obj[key]
     return d
@@ -317,6 +321,24 @@ def op_triangulation(d, rng):
     return d
 
 
+def op_partial(d, rng):
+    """An anytime certificate's own rule: a cell listed twice, a neighbour claimed, a cell without simplices,
+    or a 'measured' side named."""
+    kind = rng.choice(["twice", "neighbour", "no_simplices", "measured"])
+    if kind == "twice":
+        d["cells"].insert(rng.randrange(len(d["cells"]) + 1), copy.deepcopy(rng.choice(d["cells"])))
+        d["cell_count"] += 1
+    elif kind == "neighbour":
+        ci = rng.randrange(len(d["cells"]))
+        facets = [e for e in d["cells"][ci]["constraints"] if "facet" in e]
+        rng.choice(facets)["neighbor"] = rng.choice([i for i in range(len(d["cells"])) if i != ci])
+    elif kind == "no_simplices":
+        del rng.choice(d["cells"])["simplices"]
+    else:
+        d["measured"] = rng.choice(["wrong", "right"])
+    return d
+
+
 def _error_key(d):
     return "mse" if d.get("version") == 3 else "error"
 
@@ -378,7 +400,7 @@ def op_rmse(d, rng):
     return d
 
 
-ALL = V1 + V2 + V3 + ("tiny_n4",)
+ALL = V1 + V2 + V3 + ("tiny_n4", "tiny_partial")
 OPERATORS = [
     ("json", "float_number", ALL, op_json_float),
     ("json", "duplicate_key", ALL, op_json_duplicate),
@@ -394,24 +416,25 @@ OPERATORS = [
     ("checkpoint", "not_a_digest", ALL, op_checkpoint),
     ("checkpoint-hash", "other_digest", V1 + V2 + V3, op_checkpoint_hash),
     ("checkpoint-weights", "weight_changed_redigested", V1 + V2 + V3, op_checkpoint_weights),
-    ("roots", "roots_swapped", V2 + V3 + ("tiny_n4",), op_roots),
+    ("roots", "roots_swapped", V2 + V3 + ("tiny_n4", "tiny_partial"), op_roots),
     ("pattern", "sector_bit_flipped", V1, op_v1_pattern),
     ("label", "sector_label_flipped", V1, op_v1_label),
     ("prediction", "sector_prediction_flipped", V1, op_v1_prediction),
-    ("prediction", "difference_marked_tied", V2 + ("tiny_n4",), op_v2_prediction),
-    ("wrong", "flag_flipped", V1 + V2 + ("tiny_n4",), op_wrong),
+    ("prediction", "difference_marked_tied", V2 + ("tiny_n4", "tiny_partial"), op_v2_prediction),
+    ("wrong", "flag_flipped", V1 + V2 + ("tiny_n4", "tiny_partial"), op_wrong),
     ("cover", "sectors_swapped", V1, op_v1_cover),
     ("cover", "neighbour_removed", V2 + V3 + ("tiny_n4",), op_cover_neighbour),
     ("wedges", "wedge_dropped", V1, op_wedges),
     ("polygon", "edge_dropped_or_repeated", V2 + ("median_2_3",), op_polygon),
-    ("rays", "ray_constraints_repeated", ("tiny_n4",), op_rays),
-    ("witness", "all_rays_on_one_facet", ("tiny_n4",), op_witness),
-    ("facet", "facet_rays_are_all_rays", ("tiny_n4", "median_2_2", "median_4_2"), op_facet),
-    ("redundant", "same_points_at_another_facet", ("tiny_n4",), op_redundant),
-    ("triangulation", "simplex_dropped", ("tiny_n4",), op_triangulation),
+    ("rays", "ray_constraints_repeated", ("tiny_n4", "tiny_partial"), op_rays),
+    ("witness", "all_rays_on_one_facet", ("tiny_n4", "tiny_partial"), op_witness),
+    ("facet", "facet_rays_are_all_rays", ("tiny_n4", "tiny_partial", "median_2_2", "median_4_2"), op_facet),
+    ("redundant", "same_points_at_another_facet", ("tiny_n4", "tiny_partial"), op_redundant),
+    ("triangulation", "simplex_dropped", ("tiny_n4", "tiny_partial"), op_triangulation),
+    ("partial", "cell_twice_neighbour_no_simplices_or_measured", ("tiny_partial",), op_partial),
     ("closed-form", "digit_changed", ALL, op_closed_form),
-    ("enclosure", "bounds_broken", V1 + V2 + V3, op_enclosure),
-    ("accuracy", "not_one_minus_error", V1 + V2 + ("tiny_n4",), op_accuracy),
+    ("enclosure", "bounds_broken", V1 + V2 + V3 + ("tiny_partial",), op_enclosure),
+    ("accuracy", "not_one_minus_error", V1 + V2 + ("tiny_n4", "tiny_partial"), op_accuracy),
     ("rmse", "rmse_inconsistent", V3, op_rmse),
 ]
 

@@ -15,7 +15,7 @@ from fractions import Fraction
 from typing import Any
 
 from ._version import __version__
-from .errors import InputError, InternalError, LimitReached, UnsupportedError
+from .errors import InputError, UnsupportedError
 from .loader import LoadedModel, load
 from .model import RNN
 from .rational import dumps_canonical, dumps_compact, q, weights_doc, write_atomic
@@ -32,6 +32,10 @@ MEDIAN_CLAIM = ("For the bias-free ReLU RNN with one output and the exact ration
 # seq_lens whose median MSE has a certificate (version 3)
 MOMENT_SEQ_LENS = (2, 3)
 
+PARTIAL_CLAIM = ("For the bias-free ReLU RNN with the exact rational weights below (the exact values of the "
+                 "checkpoint's floats) and x ~ N(0, I_n), the probability that argmax(model(x)) (first index on "
+                 "ties) differs from the task's target lies in [error.lower, error.upper]: at least the measure of "
+                 "the wrong cells listed and at most 1 minus that of the right cells listed (coverage: partial).")
 CLAIM = ("For the bias-free ReLU RNN with the exact rational weights below (the exact values of the "
          "checkpoint's floats) and x ~ N(0, I_n), the probability that argmax(model(x)) (first index on "
          "ties) differs from the task's target lies in [error.lower, error.upper] and equals error.closed_form.")
@@ -251,27 +255,70 @@ def _certify_moments(lm: LoadedModel, z3: bool, digits: int, timings: dict, prog
                                   "rmse": (rlo, rhi)}, measure="mse")
 
 
-def kernel_self_check(doc: dict, deadline, timeout, timings: dict, workers: int = 1) -> None:
-    """The kernel re-checks a new certificate before anything is written: LimitReached past the deadline,
-    InternalError (a bug of ours, never the user's) when it rejects."""
-    from .kernel import check as kernel_check
+def _certify_partial(lm: LoadedModel, z3: bool, digits: int, timings: dict, width: Fraction, progress: bool = False,
+                     max_regions=None, deadline=None, workers: int = 1, measure_deadline=None) -> CertifyResult:
+    """An anytime certificate (version 2, coverage "partial", seq_len 4 and 5): cells measured largest first
+    until error in [W, 1 - R] is at most `width` wide, or until measure_deadline (verifier/anytime.py)."""
+    from .anytime import measure_until, sampled_masses
+    from .kernel.measure import partial_form  # the kernel's sentence: one spelling
+    from .measure import correct_digits, round_outward
 
+    n = lm.seq_len
+    tr, cells = _traverse_cells(lm, z3, timings, progress, max_regions, deadline, workers)
     t0 = time.perf_counter()
-    try:
-        verdict = kernel_check(doc, deadline=deadline, workers=workers)
-    except TimeoutError:
-        raise LimitReached(f"timeout after {timeout:g}s (--timeout) while the kernel re-checked the new "
-                           "certificate; stopped, nothing written") from None
-    timings["check"] = time.perf_counter() - t0
-    if not verdict.accepted:
-        raise InternalError(f"the kernel rejected the new certificate: [{verdict.rule}] {verdict.message}")
+    mass = sampled_masses(lm, tr, cells)
+    order = sorted(range(len(cells)), key=lambda i: (-mass[i], i))
+    done, wrong_lo, right_lo, reached = measure_until(cells, n, width, measure_deadline, workers, order, progress)
+    timings["measure"] = time.perf_counter() - t0
+    listed = sorted(done)
+    lo, hi = round_outward(wrong_lo, 1 - right_lo, digits + 3)
+    lo, hi = max(lo, Fraction(0)), min(hi, Fraction(1))
+    wrong_cells = [cells[i] for i in listed if cells[i].wrong]
+    right_cells = [cells[i] for i in listed if not cells[i].wrong]
+    form = partial_form(len(wrong_cells), sum(len(c.simplices) for c in wrong_cells),
+                        len(right_cells), sum(len(c.simplices) for c in right_cells), n)
+    doc = header(lm, 2, "cones")
+    doc["claim"] = PARTIAL_CLAIM
+    _roots_document(doc, tr, n)
+    doc["coverage"] = "partial"
+    docs = []
+    for i in listed:
+        docs.append(_partial_cell_document(cells[i], n))
+    doc["cells"] = docs
+    doc["error"] = {"lower": q(lo), "upper": q(hi), "closed_form": form, "rigorous": True,
+                    "digits": max(0, int(correct_digits(lo, hi))) if lo != hi else digits}
+    doc["accuracy"] = {"lower": q(1 - hi), "upper": q(1 - lo)}
+    regions = doc["regions"] = len({cells[i].sigma for i in listed})
+    doc["cell_count"] = len(listed)
+    return CertifyResult(lo, hi, form, True, regions, len(wrong_cells), doc, lm, timings=timings,
+                         details={"cells": cells, "roots": tr.roots, "cell_count": len(listed), "partial": True,
+                                  "cells_total": len(cells), "width": width, "width_reached": reached,
+                                  "order_estimate_samples": sum(mass)})
+
+
+def _partial_cell_document(cell, n: int) -> dict:
+    """A listed cell of a partial certificate: its full evidence, neighbours left out (null), simplices."""
+    from .cones import cell_document
+
+    doc = cell_document(cell, _NoNeighbours(), n)
+    return doc
+
+
+class _NoNeighbours(dict):
+    """An index in which every neighbour resolves to null: a partial certificate makes no coverage claim."""
+
+    def __getitem__(self, key):
+        return None
 
 
 def certify(model, task: str | None = None, seq_len: int | None = None, *, z3: bool | None = None,
             digits: int = 30, samples: int = 0, seed: int = 0, out: str | None = None,
             self_check: bool = True, progress: bool = False, max_regions: int | None = None,
-            timeout: float | None = None, workers: int = 1) -> CertifyResult:
+            timeout: float | None = None, workers: int = 1, width: Fraction | None = None) -> CertifyResult:
     """Certify the exact error of a position-task RNN; optionally write the certificate and sample beside it.
+
+    width (seq_len 4, 5): an anytime certificate instead, an interval at most that wide (or, when `timeout`
+    comes first, the interval reached: details["width_reached"] is then False, and the certificate is written).
 
     model: a checkpoint path, a LoadedModel or an exact RNN.  Raises InputError/UnsupportedError on bad
     or unsupported input, LimitReached when a limit stops the work (nothing is written then).
@@ -302,10 +349,23 @@ def certify(model, task: str | None = None, seq_len: int | None = None, *, z3: b
                                deadline=deadline, workers=workers)
     elif lm.seq_len == 2:
         res = _certify_disc(lm, True if z3 is None else z3, digits, timings)
+    elif width is not None:
+        if lm.seq_len not in (4, 5):
+            raise UnsupportedError(f"{lm.path}: --width (an anytime interval) applies to seq_len 4 and 5; seq_len "
+                                   f"{lm.seq_len} gets its exact value without it")
+        if not 0 <= width < 1:
+            raise InputError("--width must be at least 0 and less than 1")
+        # with a timeout, measuring stops halfway so that the kernel's re-check (as long again) fits too
+        mdl = None if timeout is None else time.monotonic() + (timeout / 2 if self_check else timeout)
+        res = _certify_partial(lm, bool(z3), digits, timings, width, progress=progress, max_regions=max_regions,
+                               deadline=deadline, workers=workers, measure_deadline=mdl)
+        deadline = None  # the interval reached is certified whatever the clock says: the re-check runs to the end
     else:
         res = _certify_cones(lm, bool(z3), digits, timings, progress=progress, max_regions=max_regions,
                              deadline=deadline, workers=workers)
     if self_check:
+        from .selfcheck import kernel_self_check
+
         kernel_self_check(res.certificate, deadline, timeout, timings, workers)
     timings["total"] = time.perf_counter() - t_all
     res.timings = timings

@@ -44,6 +44,17 @@ def _count(text: str) -> int:
         raise argparse.ArgumentTypeError(str(exc)) from None
 
 
+def _width(text: str) -> Fraction:
+    """--width: a number in [0, 1), e.g. 1e-3 or 1/1000, read exactly."""
+    try:
+        v = Fraction(text.strip())
+    except (ValueError, ZeroDivisionError):
+        raise argparse.ArgumentTypeError(f"expected a width such as 1e-3 or 1/1000, got {text!r}") from None
+    if not 0 <= v < 1:
+        raise argparse.ArgumentTypeError(f"the width must be at least 0 and less than 1, got {text!r}")
+    return v
+
+
 def _positive(text: str) -> int:
     try:
         v = int(text)
@@ -83,6 +94,10 @@ def _build_parser() -> argparse.ArgumentParser:
     c.add_argument("--timeout", type=float, default=None, help="stop cleanly (exit 3) after this many seconds")
     c.add_argument("--workers", type=_positive, default=1, help="processes for the cone traversal (seq_len >= 3) "
                    "and the orthant integrals (seq_len 4, 5); the certificate is the same for any number")
+    c.add_argument("--width", type=_width, default=None,
+                   help="seq_len 4, 5: an anytime certificate, measuring cells largest first until the certified "
+                   "interval is at most this wide (e.g. 1e-3); with --timeout the interval reached is written and "
+                   "the exit code is 3 if the width was not reached")
     c.add_argument("--digits", type=int, default=30, help="significant digits of the enclosure (default 30)")
     c.add_argument("--quiet", action="store_true", help="no progress bar")
 
@@ -292,6 +307,11 @@ def report_json(res) -> dict:
            "regions": res.regions, "wrong_regions": res.wrong_regions,
            "cells": res.details.get("cell_count", res.regions),
            "certificate": res.certificate_path, "timings_s": {k: round(v, 4) for k, v in res.timings.items()}}
+    if res.details.get("partial"):
+        d = res.details
+        out["partial"] = {"cells_measured": d["cell_count"], "cells_total": d["cells_total"],
+                          "width_asked": q(d["width"]), "width": q(res.error_upper - res.error_lower),
+                          "width_reached": d["width_reached"]}
     if res.sampled is not None:
         out["sampled"] = res.sampled.to_json()
     return out
@@ -307,15 +327,18 @@ def cmd_certify(a) -> int:
         raise InputError(f"--out {out}: is a symbolic link; refusing to write through or replace it (give a plain path)")
     res = certify(a.checkpoint, task=a.task, seq_len=a.seq_len, z3=a.z3, digits=a.digits, samples=a.samples,
                   seed=a.seed, out=out, progress=not (a.quiet or a.json), max_regions=a.max_regions,
-                  timeout=a.timeout, workers=a.workers)
+                  timeout=a.timeout, workers=a.workers, width=a.width)
     if res.model.family == "transformer":
         return _print_cycle(a, res)
     warnings = _task_warnings(res.model)
+    code = 0
+    if res.details.get("partial") and not res.details["width_reached"]:
+        code = EXIT_LIMIT  # the interval reached is certified and written; the asked width was not reached
     if a.json:
         report = report_json(res)
         report["warnings"] = warnings
         _emit_json(report)
-        return 0
+        return code
     from .measure import sympy_form
 
     lm = res.model
@@ -323,6 +346,8 @@ def cmd_certify(a) -> int:
           f"(sha256 {lm.sha256[:16]}...)")
     if res.measure == "mse":
         return _print_mse(a, res)
+    if res.details.get("partial"):
+        return _print_partial(a, res, warnings, code)
     if not res.closed_form.startswith(("(", "0")):
         print(f"  error: rigorous enclosure (no elementary closed form): {_shorten(res.closed_form, 300)}")
     elif a.closed_form or len(res.closed_form) <= MAX_FORM_CHARS:
@@ -352,6 +377,27 @@ def cmd_certify(a) -> int:
     for w in warnings:
         sys.stderr.write(f"verifier: warning: {w}\n")
     return 0
+
+
+def _print_partial(a, res, warnings, code: int) -> int:
+    """The text report of an anytime (partial) certificate."""
+    d = res.details
+    width = res.error_upper - res.error_lower
+    print(f"  error in      [{_fmt(res.error_lower, 12)}, {_fmt(res.error_upper, 12)}]  (certified interval, width "
+          f"{float(width):.3g}; anytime certificate)")
+    print(f"  {d['cell_count']} of {d['cells_total']} cells measured, largest first (at least the listed wrong "
+          f"cells, at most 1 minus the listed right cells); certificate {res.certificate_path} (checked: accepted)")
+    if res.sampled is not None:
+        s = res.sampled
+        print(f"  sampled (estimate, {s.samples} {s.dtype} samples): error {s.error:.6g}, 95% CI "
+              f"[{s.ci95[0]:.6g}, {s.ci95[1]:.6g}]")
+    print(f"  time: {res.timings.get('total', 0):.3f}s certify+check")
+    for w in warnings:
+        sys.stderr.write(f"verifier: warning: {w}\n")
+    if code:
+        sys.stderr.write(f"verifier: the width {float(d['width']):.3g} was not reached before --timeout; the "
+                         f"certificate holds the interval reached (width {float(width):.3g}) (exit 3)\n")
+    return code
 
 
 def _print_mse(a, res) -> int:

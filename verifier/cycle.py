@@ -519,7 +519,7 @@ def certify_cycle(lm, out: str | None = None, self_check: bool = True, timeout: 
     timings["torch"] = time.perf_counter() - t0
     doc = certificate(lm, ev)
     if self_check:
-        from .certification import kernel_self_check
+        from .selfcheck import kernel_self_check
 
         kernel_self_check(doc, deadline, timeout, timings)
     timings["total"] = time.perf_counter() - t_all

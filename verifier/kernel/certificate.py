@@ -29,7 +29,7 @@ _TOP = ("format", "version", "generator", "claim", "checkpoint", "model", "task"
         "regions")
 _TOP_V1 = _TOP + ("sectors", "wedges")
 _TOP_V2 = _TOP + ("roots", "evidence", "cells", "cell_count")
-_TOP_V2_OPTIONAL = ("measured",)
+_TOP_V2_OPTIONAL = ("measured", "coverage")
 _TOP_V3 = tuple(k for k in _TOP if k not in ("error", "accuracy")) + ("mse", "rmse", "roots", "evidence", "cells",
                                                                        "cell_count")
 
@@ -112,6 +112,7 @@ class Certificate:
     cells: tuple = ()
     cell_count: int = 0
     rmse: tuple = ()  # version 3: (lower, upper)
+    coverage: str = "full"  # version 2: "partial" for an anytime certificate (a subset of the cells)
 
 
 def _header(doc) -> int:
@@ -193,6 +194,9 @@ def _read_v2(doc, common, rmse=()) -> Certificate:
     measured = doc.get("measured")
     if measured is not None and measured not in ("wrong", "right"):
         raise Reject("schema", "measured must be 'wrong' or 'right'")
+    coverage = doc.get("coverage", "full")
+    if coverage not in ("full", "partial"):
+        raise Reject("schema", "coverage must be 'full' or 'partial'")
     keys = (("root", "pattern") if v3 else ("root", "pattern", "decision", "wrong")) + (
         ("edges", "neighbors") if kind == "polygon" else ("rays", "constraints"))
     cells = []
@@ -233,7 +237,7 @@ def _read_v2(doc, common, rmse=()) -> Certificate:
         cells.append(Cell(**base, rays=rays, evidence=tuple(ev), simplices=simplices))
     cell_count = small_int(doc["cell_count"], "cell_count", 0, MAX_INDEX)
     return Certificate(**common, roots=tuple(roots), evidence=kind, measured=measured, cells=tuple(cells),
-                       cell_count=cell_count, rmse=rmse)
+                       cell_count=cell_count, rmse=rmse, coverage=coverage)
 
 
 # ------------------------------------------------------------------------------------------------

@@ -17,7 +17,7 @@ from .rules import Reject, Unreadable, Verdict
 
 def rules_for(c: Certificate) -> tuple:
     """The ordered rule functions a certificate runs."""
-    return {1: lambda: RULES_V1, 2: lambda: rules_v2(c.n), 3: lambda: rules_v3(c.n), 4: lambda: RULES_V4}[c.version]()
+    return {1: lambda: RULES_V1, 2: lambda: rules_v2(c.n, c.coverage), 3: lambda: rules_v3(c.n), 4: lambda: RULES_V4}[c.version]()
 
 
 def run_rules(c: Certificate, checkpoint: str | None = None, deadline: float | None = None,

@@ -10,7 +10,7 @@ import itertools
 from .certificate import Certificate, Facet, Same
 from .claim import CLOSING, SUBJECT, Work, counts, rule
 from .geometry import cross3, det, dot, neg, null, primitive, proportional, solve_unique
-from .measure import bounds, orthant_bounds, orthant_form, vos_ball, vos_form, vos_terms
+from .measure import bounds, orthant_bounds, orthant_form, partial_form, vos_ball, vos_form, vos_terms
 from .model import target_of_ranking, wrong_of
 from .rules import Reject
 
@@ -319,6 +319,45 @@ def triangulation(c: Certificate, w: Work):
             raise Reject("triangulation", f"cell {ci}: only the measured cells carry simplices")
 
 
+@rule("partial")
+def partial(c: Certificate, w: Work):
+    """coverage 'partial' (an anytime certificate): seq_len 4 or 5, no `measured`, no cell listed twice, no
+    neighbours (no coverage is claimed), and every listed cell carries simplicial cones that tile it: the wrong
+    cells' cones bound the error from below, the right cells' cones the accuracy."""
+    if c.n not in (4, 5):
+        raise Reject("partial", f"a partial certificate is for seq_len 4 or 5, not {c.n}")
+    if c.measured is not None:
+        raise Reject("partial", "a partial certificate measures every listed cell: it has no 'measured'")
+    seen = set()
+    w.cones_wrong, w.cones_right = [], []
+    for ci, cell in enumerate(c.cells):
+        key = (cell.root, cell.pattern, cell.decision)
+        if key in seen:
+            raise Reject("partial", f"cell {ci}: the same cell is listed twice")
+        seen.add(key)
+        if any(nb is not None for _, _, _, nb in w.shapes[ci]["facets"]):
+            raise Reject("partial", f"cell {ci}: a partial certificate lists no neighbours")
+        if not cell.simplices:
+            raise Reject("partial", f"cell {ci}: every listed cell of a partial certificate carries simplices")
+        tiles = _tiles(f"cell {ci}", w.cons[ci], w.shapes[ci]["rays"], cell.simplices, c.n)
+        (w.cones_wrong if cell.wrong else w.cones_right).extend(tiles)
+
+
+@rule("closed-form")
+def partial_closed_form(c: Certificate, w: Work):
+    """Partial: closed_form is exactly the canonical sentence naming the listed wrong and right cells and their
+    numbers of simplicial cones; the interval is [measure of the wrong cones, 1 - measure of the right cones]."""
+    nw = sum(cell.wrong for cell in c.cells)
+    w.form = partial_form(nw, len(w.cones_wrong), len(c.cells) - nw, len(w.cones_right), c.n)
+    wrong_fn = orthant_bounds(w.cones_wrong, False, w.deadline, w.workers)
+    right_fn = orthant_bounds(w.cones_right, True, w.deadline, w.workers)
+    w.bounds = lambda prec: (wrong_fn(prec)[0], right_fn(prec)[1])
+    w.empty = False
+    w.precision = (80, 160)
+    if c.error.closed_form != w.form:
+        raise Reject("closed-form", "closed_form is not the partial certificate's sentence for the cells listed")
+
+
 @rule("closed-form")
 def closed_form(c: Certificate, w: Work):
     """n = 3: closed_form is exactly the Van Oosterom-Strackee sum over the fan triangles of the wrong cells'
@@ -341,8 +380,11 @@ GEOMETRY_N3 = (polygon,)
 GEOMETRY_FACETS = (rays, witness, facet, redundant)
 
 
-def rules_v2(n: int) -> tuple:
-    """The ordered rules of a version-2 certificate of seq_len n (the method rule has checked 3 <= n <= 5)."""
+def rules_v2(n: int, coverage: str = "full") -> tuple:
+    """The ordered rules of a version-2 certificate of seq_len n (the method rule has checked 3 <= n <= 5); a
+    partial one (coverage 'partial') replaces cover, triangulation and the closed form by its own rules."""
     geometry = GEOMETRY_N3 if n == 3 else GEOMETRY_FACETS
+    if coverage == "partial":
+        return SUBJECT + (roots, pattern, prediction, wrong) + geometry + (partial, counts, partial_closed_form) + CLOSING
     return SUBJECT + (roots, pattern, prediction, wrong) + geometry + (cover, counts, triangulation,
                                                                       closed_form) + CLOSING

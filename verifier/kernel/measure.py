@@ -117,6 +117,13 @@ def orthant_form(measured: str, count: int, n: int) -> str:
             f"{measured} cells (Plackett reduction; one-dimensional integrals in ball arithmetic)")
 
 
+def partial_form(wrong_cells: int, wrong_cones: int, right_cells: int, right_cones: int, n: int) -> str:
+    """The canonical sentence of a partial (anytime) certificate's interval."""
+    return (f"at least the sum of Gaussian orthant probabilities P_{n} of the {wrong_cones} simplicial cones of "
+            f"the {wrong_cells} wrong cells listed, at most 1 minus that of the {right_cones} simplicial cones of "
+            f"the {right_cells} right cells listed (a partial certificate: cells not listed are not measured)")
+
+
 def simplex_normals(rays):
     """Facet normals g_i of the simplicial cone on rays r_1..r_n, oriented so that g_i . r_i > 0."""
     n = len(rays)

@@ -58,6 +58,9 @@ RULES: dict[str, str] = {
     "wedges": "The wrong sectors are grouped into runs of consecutive wrong sectors, each at most pi wide, "
               "every wrong sector in exactly one run.",
     "triangulation": "The measured cells, and only they, carry simplicial cones that tile each cell.",
+    "partial": "A partial (anytime) certificate is of seq_len 4 or 5 and lists each cell at most once, with no "
+               "neighbours and no 'measured'; every listed cell carries simplicial cones that tile it, so the error "
+               "lies in [measure of the listed wrong cells, 1 - measure of the listed right cells].",
     "closed-form": "The closed form is exactly the canonical expression the kernel rebuilds from the regions "
                    "it derived itself: the measure of the wrong regions (error), or the cells' second moments "
                    "of the residual model - median (mse).",

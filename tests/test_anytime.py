@@ -1,0 +1,103 @@
+"""Anytime (partial) certificates, seq_len 4: the interval from a subset of cells contains the exact error
+(from the full certificate, which rests on a different argument: the cover), narrows with the width asked,
+is the same for any number of workers, is re-checked by the kernel, and the CLI writes it (exit 3 when
+--timeout comes before the width)."""
+
+from __future__ import annotations
+
+import copy
+import json
+import os
+import subprocess
+import sys
+from fractions import Fraction
+
+import pytest
+
+import verifier
+from verifier.kernel import check, parse_json
+from verifier.rational import dumps_compact
+
+ROOT = os.path.join(os.path.dirname(__file__), "..")
+
+
+def tiny_n4():
+    return verifier.RNN.make([[1]], [[Fraction(-1, 2)]], [[1], [2], [-1], [0]], seq_len=4)
+
+
+@pytest.fixture(scope="module")
+def full():
+    return verifier.certify(tiny_n4(), task="2nd_argmax", z3=False)
+
+
+@pytest.fixture(scope="module")
+def partial():
+    return verifier.certify(tiny_n4(), task="2nd_argmax", z3=False, width=Fraction(1, 10))
+
+
+def test_the_partial_interval_contains_the_exact_error_and_meets_the_width(full, partial):
+    assert partial.error_lower <= full.error_lower and full.error_upper <= partial.error_upper
+    assert partial.error_upper - partial.error_lower <= Fraction(1, 10)
+    assert partial.details["width_reached"]
+    assert 0 < partial.details["cell_count"] < partial.details["cells_total"] == full.details["cell_count"]
+
+
+def test_a_narrower_width_measures_more_cells(partial):
+    wide = verifier.certify(tiny_n4(), task="2nd_argmax", z3=False, width=Fraction(1, 2))
+    assert wide.details["cell_count"] < partial.details["cell_count"]
+    assert wide.error_lower <= partial.error_lower and partial.error_upper <= wide.error_upper
+
+
+def test_the_kernel_accepts_it_and_rejects_a_forged_interval(partial):
+    doc = parse_json(json.dumps(partial.certificate))
+    assert doc["coverage"] == "partial"
+    assert check(doc).accepted
+    forged = copy.deepcopy(doc)
+    forged["error"]["lower"] = forged["error"]["upper"]
+    forged["accuracy"]["upper"] = forged["accuracy"]["lower"]
+    assert check(forged).rule == "enclosure"
+    dropped = copy.deepcopy(doc)  # leaving a cell out keeps it valid: its claim is only as wide
+    dropped["cells"].pop()
+    dropped["cell_count"] -= 1
+    assert check(dropped).rule in ("closed-form", "schema")  # the sentence counts the cells listed
+
+
+def test_byte_identical_for_one_and_two_workers():
+    a = verifier.certify(tiny_n4(), task="2nd_argmax", z3=False, width=Fraction(1, 4), workers=1).certificate
+    b = verifier.certify(tiny_n4(), task="2nd_argmax", z3=False, width=Fraction(1, 4), workers=2).certificate
+    assert dumps_compact(a) == dumps_compact(b)
+
+
+def test_width_is_refused_where_it_does_not_apply():
+    from verifier.errors import UnsupportedError
+
+    rnn = verifier.RNN.make([[1]], [[Fraction(-1, 2)]], [[1], [2], [-1]], seq_len=3)
+    with pytest.raises(UnsupportedError, match="seq_len 4 and 5"):
+        verifier.certify(rnn, task="2nd_argmax", z3=False, width=Fraction(1, 10))
+
+
+def _cli(*args, cwd):
+    return subprocess.run([sys.executable, "-m", "verifier", *args], capture_output=True, text=True, cwd=cwd,
+                          env={**os.environ, "PYTHONPATH": os.path.abspath(ROOT)}, timeout=600)
+
+
+def test_cli_width_and_timeout(tmp_path):
+    ck = tmp_path / "tiny.json"
+    from verifier.loader import weights_json
+
+    ck.write_text(json.dumps(weights_json(tiny_n4(), task="2nd_argmax")))
+    out = tmp_path / "tiny.partial.cert.json"
+    r = _cli(str(ck), "--width", "1/10", "--samples", "0", "--out", str(out), "--json", cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    rep = json.loads(r.stdout)
+    assert rep["partial"]["width_reached"] is True
+    assert Fraction(rep["partial"]["width"]) <= Fraction(1, 10)
+    assert _cli("check", str(out), cwd=tmp_path).returncode == 0
+    bad = _cli(str(ck), "--width", "2", cwd=tmp_path)
+    assert bad.returncode == 2 and "width" in bad.stderr and "Traceback" not in bad.stderr
+    # a timeout too short for the width: the interval reached is still written and certified, exit 3
+    out2 = tmp_path / "short.cert.json"
+    r = _cli(str(ck), "--width", "0", "--timeout", "20", "--samples", "0", "--out", str(out2), cwd=tmp_path)
+    assert r.returncode == 3, r.stderr
+    assert "not reached" in r.stderr and out2.exists()
+    assert _cli("check", str(out2), cwd=tmp_path).returncode == 0

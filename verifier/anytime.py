@@ -1,0 +1,112 @@
+"""Anytime certificates (seq_len 4 and 5): a certified interval for the error from a subset of the cells.
+
+Distinct cells are disjoint (root, pattern and decision signs are functions of the point), so the wrong cells
+measured so far have total measure at most the error and the right ones at most the accuracy:
+
+    error in [sum of measured wrong cells, 1 - sum of measured right cells]
+
+with no coverage argument at all.  We measure cells largest first (the order comes from a seeded float64
+sample, an estimate used only to choose the order), each as the sum of its simplicial cones' orthant
+probabilities, until the interval is at most `width` wide or the deadline passes.  The certificate lists the
+measured cells only, each with its full evidence and triangulation; the kernel re-checks every listed cell
+and recomputes both sums (proofs/FORMAT.md, "Partial certificates").
+
+The order, and so the certificate, is the same for any number of worker processes when `width` stops the
+run; a deadline stops it wherever the clock says (the interval written is then still certified).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import time
+from fractions import Fraction
+
+ESTIMATE_SAMPLES = 1 << 16
+
+
+def sampled_masses(lm, tr, cells, samples: int = ESTIMATE_SAMPLES, seed: int = 0) -> list[int]:
+    """Per cell, how many of `samples` seeded float64 Gaussian inputs fall in it (an estimate for the order
+    only: a point on the wrong side of a near-boundary in float64 merely moves a cell in the queue)."""
+    import numpy as np
+
+    n = lm.seq_len
+    W_hi, W_hh, W_oh = lm.float_arrays()
+    x = np.random.default_rng(seed).standard_normal((samples, n))
+    h = np.zeros((samples, W_hh.shape[0]))
+    bits = []
+    for t in range(n):
+        pre = h @ W_hh.T + x[:, t:t + 1] @ W_hi.T
+        bits.append(pre > 0)
+        h = np.maximum(pre, 0)
+    logits = h @ W_oh.T
+    order = np.argsort(-x, axis=1, kind="stable")
+    root_of = {(r.ranking, r.sign): r.index for r in tr.roots}
+    where = {(c.root, c.sigma, c.tau): i for i, c in enumerate(cells)}
+    counts = [0] * len(cells)
+    for s in range(samples):
+        ranking = tuple(int(v) for v in order[s])
+        root = root_of.get((ranking, 1 if x[s, 0] > 0 else -1))
+        if root is None:
+            continue
+        k = tr.roots[root].label
+        sigma = tuple(tuple(int(b) for b in bits[t][s]) for t in range(n))
+        tau = "".join("." if j == k else ("+" if logits[s, k] > logits[s, j] else "-" if logits[s, k] < logits[s, j]
+                                           else "0") for j in range(logits.shape[1]))
+        i = where.get((root, sigma, tau))
+        if i is not None:
+            counts[i] += 1
+    return counts
+
+
+def measure_until(cells, n: int, width: Fraction, deadline: float | None = None, workers: int = 1,
+                  order: list[int] | None = None, progress: bool = False):
+    """Triangulate and measure cells in `order` until 1 - (measured wrong + measured right) <= width, i.e. the
+    interval [W, 1 - R] is at most `width` wide (lower ends of the exact dyadic bounds).
+
+    Returns (measured cell indices in measurement order, W lower bound, R lower bound, reached).
+    """
+    from .cones import triangulate
+    from .measure import _cone_bounds, _ignore_sigint
+
+    order = list(range(len(cells))) if order is None else order
+    for i in order:
+        c = cells[i]
+        if not c.simplices:
+            c.simplices = triangulate(c.rays, c.masks, n, len(c.constraints))
+    tasks = [(i, [cells[i].rays[r] for r in sx]) for i in order for sx in cells[i].simplices]
+    remaining = {i: len(cells[i].simplices) for i in order}
+    acc = {i: Fraction(0) for i in order}
+    wrong_lo = right_lo = Fraction(0)
+    done: list[int] = []
+    reached = 1 <= width
+    bar = None
+    with contextlib.ExitStack() as stack:
+        if progress:
+            from tqdm import tqdm
+
+            bar = stack.enter_context(tqdm(total=len(tasks), desc="measuring cells (anytime)", unit="cone",
+                                           leave=False))
+        if workers > 1 and len(tasks) > 1:
+            import multiprocessing
+
+            pool = stack.enter_context(multiprocessing.get_context("spawn").Pool(workers, initializer=_ignore_sigint))
+            results = pool.imap(_cone_bounds, [t[1] for t in tasks], chunksize=4)
+        else:
+            results = (_cone_bounds(t[1]) for t in tasks)
+        for (i, _), (lo, _hi) in zip(tasks, results):
+            if reached:
+                break
+            if bar is not None:
+                bar.update(1)
+            acc[i] += lo
+            remaining[i] -= 1
+            if remaining[i] == 0:
+                done.append(i)
+                if cells[i].wrong:
+                    wrong_lo += acc[i]
+                else:
+                    right_lo += acc[i]
+                reached = 1 - wrong_lo - right_lo <= width
+            if deadline is not None and time.monotonic() > deadline:
+                break
+    return done, wrong_lo, right_lo, reached
