@@ -314,7 +314,7 @@ class _NoNeighbours(dict):
 def certify(model, task: str | None = None, seq_len: int | None = None, *, z3: bool | None = None,
             digits: int = 30, samples: int = 0, seed: int = 0, out: str | None = None,
             self_check: bool = True, progress: bool = False, max_regions: int | None = None,
-            timeout: float | None = None, workers: int = 1, width: Fraction | None = None) -> CertifyResult:
+            timeout: float | None = None, workers: int | None = None, width: Fraction | None = None) -> CertifyResult:
     """Certify the exact error of a position-task RNN; optionally write the certificate and sample beside it.
 
     width (seq_len 4, 5): an anytime certificate instead, an interval at most that wide (or, when `timeout`
@@ -338,6 +338,8 @@ def certify(model, task: str | None = None, seq_len: int | None = None, *, z3: b
                                "(not implemented); `sample` estimates its MSE")
     if digits < 1 or digits > 1000:
         raise InputError("--digits must be between 1 and 1000")
+    if workers is None:  # all cores where the orthant integrals dominate; process start-up is not worth it below
+        workers = (os.cpu_count() or 1) if lm.seq_len >= 4 else 1
     timings: dict = {}
     t_all = time.perf_counter()
     deadline = None if timeout is None else time.monotonic() + timeout

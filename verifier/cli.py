@@ -92,8 +92,9 @@ def _build_parser() -> argparse.ArgumentParser:
     c.add_argument("--no-z3", dest="z3", action="store_false", help="skip the Z3 confirmation")
     c.add_argument("--max-regions", type=int, default=None, help="stop cleanly (exit 3) beyond this many cells")
     c.add_argument("--timeout", type=float, default=None, help="stop cleanly (exit 3) after this many seconds")
-    c.add_argument("--workers", type=_positive, default=1, help="processes for the cone traversal (seq_len >= 3) "
-                   "and the orthant integrals (seq_len 4, 5); the certificate is the same for any number")
+    c.add_argument("--workers", type=_positive, default=None,
+                   help="processes for the cone traversal and the orthant integrals (default: all cores for seq_len "
+                   "4 and 5, where the integrals dominate; 1 below); the certificate is the same for any number")
     c.add_argument("--width", type=_width, default=None,
                    help="seq_len 4, 5: an anytime certificate, measuring cells largest first until the certified "
                    "interval is at most this wide (e.g. 1e-3); with --timeout the interval reached is written and "
