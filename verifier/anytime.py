@@ -86,7 +86,9 @@ def measure_until(cells, n: int, width: Fraction, deadline: float | None = None,
 
             bar = stack.enter_context(tqdm(total=len(tasks), desc="measuring cells (anytime)", unit="cone",
                                            leave=False))
-        if workers > 1 and len(tasks) > 1:
+        if hasattr(workers, "map"):  # a cluster (verifier/scale.py): an ordered map
+            results = workers.map(_cone_bounds, [t[1] for t in tasks])
+        elif workers > 1 and len(tasks) > 1:
             import multiprocessing
 
             pool = stack.enter_context(multiprocessing.get_context("spawn").Pool(workers, initializer=_ignore_sigint))

@@ -95,6 +95,10 @@ def _build_parser() -> argparse.ArgumentParser:
     c.add_argument("--workers", type=_positive, default=None,
                    help="processes for the cone traversal and the orthant integrals (default: all cores for seq_len "
                    "4 and 5, where the integrals dominate; 1 below); the certificate is the same for any number")
+    c.add_argument("--ray", metavar="ADDRESS", default=None,
+                   help="spread the traversal and the orthant integrals over Ray: 'local' starts a Ray instance here, "
+                   "an address (e.g. auto, host:6379, ray://head:10001) joins a cluster; the certificate is the same "
+                   "(needs the [ray] extra)")
     c.add_argument("--width", type=_width, default=None,
                    help="seq_len 4, 5: an anytime certificate, measuring cells largest first until the certified "
                    "interval is at most this wide (e.g. 1e-3); with --timeout the interval reached is written and "
@@ -112,6 +116,8 @@ def _build_parser() -> argparse.ArgumentParser:
     k.add_argument("--workers", type=_positive, default=os.cpu_count() or 1,
                    help="processes for the orthant integrals of seq_len 4, 5 certificates (default: all cores; "
                    "the verdict does not depend on it)")
+    k.add_argument("--ray", metavar="ADDRESS", default=None,
+                   help="spread the orthant integrals over Ray ('local' or a cluster address); same verdict")
     k.add_argument("--max-certificate-mb", type=_positive, default=None,
                    help="refuse certificates larger than this many MiB before reading them (default 64; the largest "
                    "shipped one is 8.4 MB)")
@@ -318,6 +324,17 @@ def report_json(res) -> dict:
     return out
 
 
+def _workers(a):
+    """--ray ADDRESS (an ordered map over a Ray cluster, verifier/scale.py) or --workers N (local processes)."""
+    if getattr(a, "ray", None):
+        if not hasattr(a, "_ray_mapper"):
+            from .scale import RayMapper
+
+            a._ray_mapper = RayMapper(a.ray)
+        return a._ray_mapper
+    return a.workers
+
+
 def cmd_certify(a) -> int:
     from .certification import certify, default_certificate_path
 
@@ -328,7 +345,7 @@ def cmd_certify(a) -> int:
         raise InputError(f"--out {out}: is a symbolic link; refusing to write through or replace it (give a plain path)")
     res = certify(a.checkpoint, task=a.task, seq_len=a.seq_len, z3=a.z3, digits=a.digits, samples=a.samples,
                   seed=a.seed, out=out, progress=not (a.quiet or a.json), max_regions=a.max_regions,
-                  timeout=a.timeout, workers=a.workers, width=a.width)
+                  timeout=a.timeout, workers=_workers(a), width=a.width)
     if res.model.family == "transformer":
         return _print_cycle(a, res)
     warnings = _task_warnings(res.model)
@@ -534,7 +551,7 @@ def cmd_check(a) -> int:
             v_ok, rule, msg, code = False, "stale", problem, EXIT_REJECTED
         else:
             try:
-                v = checked(f, checkpoint=ckpt, z3=a.z3, workers=a.workers,
+                v = checked(f, checkpoint=ckpt, z3=a.z3, workers=_workers(a),
                             max_bytes=a.max_certificate_mb << 20 if a.max_certificate_mb else None)
                 v_ok, rule, msg, code = v.accepted, v.rule, v.message, 0 if v.accepted else EXIT_REJECTED
                 summary = v.summary

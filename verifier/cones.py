@@ -23,6 +23,7 @@ for n = 3, triangulations (`triangulate`) and orthant probabilities for n = 4, 5
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import random
 import time
@@ -471,11 +472,17 @@ def traverse(rnn, task: str, progress: bool = False, max_regions: int | None = N
 
     by_root: dict = {}
     try:
-        if workers > 1:
+        if hasattr(workers, "map") or workers > 1:
             import multiprocessing as mp
 
-            with mp.get_context("spawn").Pool(workers) as pool:
-                for idx, cells in pool.imap_unordered(_root_worker, [(rnn, task, r.index) for r in tr.roots]):
+            with contextlib.ExitStack() as stack:
+                units = [(rnn, task, r.index) for r in tr.roots]
+                if hasattr(workers, "map"):  # a cluster (verifier/scale.py)
+                    results = workers.map(_root_worker, units)
+                else:
+                    results = stack.enter_context(mp.get_context("spawn").Pool(workers)).imap_unordered(
+                        _root_worker, units)
+                for idx, cells in results:
                     by_root[idx] = cells
                     done_before[0] += len(cells)
                     check_limits(0)

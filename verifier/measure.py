@@ -220,7 +220,9 @@ def orthant_sum_bounds(cones, progress: bool = False, deadline: float | None = N
     with contextlib.ExitStack() as stack:
         if bar is not None:
             stack.callback(bar.close)
-        if workers > 1 and len(cones) > 1:
+        if hasattr(workers, "map"):  # a cluster (verifier/scale.py): an ordered map
+            results = workers.map(_cone_bounds, cones)
+        elif workers > 1 and len(cones) > 1:
             import multiprocessing
 
             pool = stack.enter_context(multiprocessing.get_context("spawn").Pool(workers, initializer=_ignore_sigint))

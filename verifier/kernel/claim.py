@@ -32,7 +32,7 @@ class Work:
 
     checkpoint: str | None = None
     deadline: float | None = None  # time.monotonic() after which measuring stops with TimeoutError
-    workers: int = 1  # processes for the orthant integrals (the result does not depend on it)
+    workers: object = 1  # processes for the orthant integrals, or an ordered map (.map); the result does not depend on it
     m: Model | None = None
     forms: Forms | None = None
     roots: list = field(default_factory=list)  # (ranking, x0 sign, target) per root

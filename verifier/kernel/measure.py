@@ -237,7 +237,9 @@ def orthant_bounds(cones, complement: bool, deadline=None, workers: int = 1):
         tasks = [(rays, prec) for rays in cones]
         check_deadline(deadline)
         with contextlib.ExitStack() as stack:
-            if workers > 1 and len(tasks) > 1:
+            if hasattr(workers, "map"):  # the caller's ordered map (e.g. a Ray cluster); the work is ours
+                results = workers.map(_cone_task, tasks)
+            elif workers > 1 and len(tasks) > 1:
                 import multiprocessing
 
                 pool = stack.enter_context(multiprocessing.get_context("spawn").Pool(workers,
