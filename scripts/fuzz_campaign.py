@@ -112,7 +112,8 @@ def check_model(W_hi, W_hh, W_oh, n, task, rng, samples=1 << 16) -> dict:
 
     rnn = verifier.RNN.make(W_hi, W_hh, W_oh, seq_len=n)
     try:
-        res = verifier.certify(rnn, task=task, z3=False, max_regions=20_000, timeout=90, self_check=False)
+        res = verifier.certify(rnn, task=task, z3=False, max_regions=20_000, timeout=90, self_check=False,
+                               workers=1)
     except LimitReached as exc:
         return {"status": "skipped", "why": str(exc)}
     doc = parse_json(json.dumps(res.certificate, sort_keys=True))

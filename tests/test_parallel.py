@@ -38,3 +38,25 @@ def test_kernel_bounds_do_not_depend_on_workers():
     assert one == two and one[0] <= one[1] and one[1] - one[0] < Fraction(1, 10 ** 12)
     assert check(doc, workers=1).accepted and check(doc, workers=2).accepted
     assert check(doc, workers=1).summary == check(doc, workers=2).summary
+
+
+def _certify_in_a_daemon(q):
+    try:
+        res = verifier.certify(tiny_n4(), task="2nd_argmax", z3=False, self_check=False)
+        q.put(("ok", str(res.error_lower)))
+    except Exception as exc:  # the default worker count must not try to start processes here
+        q.put(("error", f"{type(exc).__name__}: {exc}"))
+
+
+def test_the_default_workers_work_inside_a_daemonic_process():
+    """Found by the fuzz campaign: certify's default (all cores for seq_len 4) inside a pool worker (a daemonic
+    process, which may not have children) crashed; it now uses one process there."""
+    import multiprocessing as mp
+
+    ctx = mp.get_context("spawn")
+    q = ctx.Queue()
+    p = ctx.Process(target=_certify_in_a_daemon, args=(q,), daemon=True)
+    p.start()
+    status, detail = q.get(timeout=600)
+    p.join()
+    assert status == "ok", detail

@@ -339,7 +339,10 @@ def certify(model, task: str | None = None, seq_len: int | None = None, *, z3: b
     if digits < 1 or digits > 1000:
         raise InputError("--digits must be between 1 and 1000")
     if workers is None:  # all cores where the orthant integrals dominate; process start-up is not worth it below
-        workers = (os.cpu_count() or 1) if lm.seq_len >= 4 else 1
+        import multiprocessing
+
+        # a daemonic process (a worker of someone else's pool) may not start processes of its own
+        workers = (os.cpu_count() or 1) if lm.seq_len >= 4 and not multiprocessing.current_process().daemon else 1
     timings: dict = {}
     t_all = time.perf_counter()
     deadline = None if timeout is None else time.monotonic() + timeout
