@@ -281,8 +281,10 @@ def breakdown(doc, checkpoint: str | None = None, top: int = DEFAULT_TOP, digits
     what = "mse" if c.version == 3 else "error"
     head = {"task": c.task, "seq_len": c.n, "hidden_size": c.d, "method": c.method,
             what: {"lower": _q(c.error.lower), "upper": _q(c.error.upper)},
-            "kernel": "every rule" if c.n <= 3 else "every rule but the measure's (triangulation, closed-form, "
-                                                     "enclosure, accuracy: hours at seq_len 4, 5)"}
+            "kernel": "every rule" if c.n <= 3 else (
+                "every rule but the measure's (closed-form, enclosure, accuracy: hours at seq_len 4, 5)"
+                if c.coverage == "partial" else
+                "every rule but the measure's (triangulation, closed-form, enclosure, accuracy: hours at seq_len 4, 5)")}
     if c.version == 3:
         return {**head, **_mse_breakdown(c, w, top, digits)}
     if c.n >= 4:
@@ -356,8 +358,10 @@ def _counts_only(c, w) -> dict:
     rows = [{"true": t, "predicted": p, "cells": n} for (t, p), n in
             sorted(pairs.items(), key=lambda kv: (kv[0][0], str(kv[0][1])))]
     return {"measured": False, "wrong_cells": wrong, "breakdown": rows,
-            "note": f"seq_len {c.n}: masses per pair are not computed (the certificate measures the "
-                    f"{c.measured} cells only); cell counts per pair"}
+            "note": f"seq_len {c.n}: masses per pair are not computed (" + (
+                "an anytime certificate: only the cells it lists, and those not listed are not measured"
+                if c.coverage == "partial" else f"the certificate measures the {c.measured} cells only") +
+                    "); cell counts per pair"}
 
 
 # ---- median models (version 3): the MSE by ordering chamber and median position ------------------------
