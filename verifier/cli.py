@@ -387,14 +387,19 @@ def cmd_certify(a) -> int:
     what = (f"{res.regions} regions (activation patterns) split into {cells} cells, {res.wrong_regions} wrong"
             if cells is not None else f"{res.regions} sectors, {res.wrong_regions} wrong")
     print(f"  {what}; certificate {res.certificate_path} (checked: accepted)")
-    if res.sampled is not None:
-        s = res.sampled
-        print(f"  sampled (estimate, {s.samples} {s.dtype} samples): error {s.error:.6g}, 95% CI "
-              f"[{s.ci95[0]:.6g}, {s.ci95[1]:.6g}]")
-    print(f"  time: {res.timings.get('total', 0):.3f}s certify+check")
+    _print_sampled_and_time(res)
     for w in warnings:
         sys.stderr.write(f"verifier: warning: {w}\n")
     return 0
+
+
+def _print_sampled_and_time(res) -> None:
+    """The sampled estimate beside the certified value (error or MSE), then the time."""
+    if res.sampled is not None:
+        s = res.sampled
+        what = f"MSE {s.mse:.6g}" if res.measure == "mse" else f"error {s.error:.6g}"
+        print(f"  sampled (estimate, {s.samples} {s.dtype} samples): {what}, 95% CI [{s.ci95[0]:.6g}, {s.ci95[1]:.6g}]")
+    print(f"  time: {res.timings.get('total', 0):.3f}s certify+check")
 
 
 def _print_partial(a, res, warnings, code: int) -> int:
@@ -405,11 +410,7 @@ def _print_partial(a, res, warnings, code: int) -> int:
           f"{float(width):.3g}; anytime certificate)")
     print(f"  {d['cell_count']} of {d['cells_total']} cells measured, largest first (at least the listed wrong "
           f"cells, at most 1 minus the listed right cells); certificate {res.certificate_path} (checked: accepted)")
-    if res.sampled is not None:
-        s = res.sampled
-        print(f"  sampled (estimate, {s.samples} {s.dtype} samples): error {s.error:.6g}, 95% CI "
-              f"[{s.ci95[0]:.6g}, {s.ci95[1]:.6g}]")
-    print(f"  time: {res.timings.get('total', 0):.3f}s certify+check")
+    _print_sampled_and_time(res)
     for w in warnings:
         sys.stderr.write(f"verifier: warning: {w}\n")
     if code:
@@ -435,11 +436,7 @@ def _print_mse(a, res) -> int:
         print("  the model computes the median exactly (MSE exactly 0)")
     print(f"  {res.regions} regions (activation patterns) split into {res.details['cell_count']} cells; certificate "
           f"{res.certificate_path} (checked: accepted)")
-    if res.sampled is not None:
-        s = res.sampled
-        print(f"  sampled (estimate, {s.samples} {s.dtype} samples): MSE {s.mse:.6g}, 95% CI "
-              f"[{s.ci95[0]:.6g}, {s.ci95[1]:.6g}]")
-    print(f"  time: {res.timings.get('total', 0):.3f}s certify+check")
+    _print_sampled_and_time(res)
     return 0
 
 
