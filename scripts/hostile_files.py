@@ -380,30 +380,40 @@ def cases(tmp: str, crc: bool = True, big: bool = True) -> list[Case]:
     return out
 
 
+# The CLI runs as the grandchild of a small wrapper: on Linux a process's peak RSS (ru_maxrss) includes the
+# memory of the process it was forked from (exec keeps the high-water mark), so a child forked straight from a
+# large test process would report that process's size, not its own.
+_WRAPPER = ("import os, subprocess, sys\n"
+            "p = subprocess.Popen(sys.argv[2:])\n"
+            "_, status, usage = os.wait4(p.pid, 0)\n"
+            "open(sys.argv[1], 'w').write(str(usage.ru_maxrss))\n"
+            "sys.exit(os.waitstatus_to_exitcode(status))\n")
+
+
 def run(args, timeout: float = 120.0):
-    """Run `python -m verifier ARGS`; return (code, stdout, stderr, seconds, peak RSS in MiB) of that child."""
+    """Run `python -m verifier ARGS`; return (code, stdout, stderr, seconds, peak RSS in MiB) of that run."""
+    import signal
+
     env = dict(os.environ)
     env["PYTHONPATH"] = ROOT + os.pathsep + env.get("PYTHONPATH", "")
     env.pop("VERIFIER_DEBUG", None)
-    with tempfile.TemporaryFile() as so, tempfile.TemporaryFile() as se:
+    with tempfile.TemporaryFile() as so, tempfile.TemporaryFile() as se, \
+            tempfile.NamedTemporaryFile("r", suffix=".rss") as rss_file:
         t0 = time.perf_counter()
-        p = subprocess.Popen([sys.executable, "-m", "verifier", *map(str, args)], stdout=so, stderr=se,
-                             stdin=subprocess.DEVNULL, cwd=ROOT, env=env)
-        deadline = t0 + timeout
-        while True:
-            pid, status, usage = os.wait4(p.pid, os.WNOHANG)
-            if pid:
-                break
-            if time.perf_counter() > deadline:
-                p.kill()
-                pid, status, usage = os.wait4(p.pid, 0)
-                break
-            time.sleep(0.01)
+        p = subprocess.Popen([sys.executable, "-S", "-c", _WRAPPER, rss_file.name, sys.executable, "-m", "verifier",
+                              *map(str, args)], stdout=so, stderr=se, stdin=subprocess.DEVNULL, cwd=ROOT, env=env,
+                             start_new_session=True)
+        try:
+            p.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            os.killpg(p.pid, signal.SIGKILL)
+            p.wait()
         secs = time.perf_counter() - t0
-        p.returncode = os.waitstatus_to_exitcode(status)
         so.seek(0)
         se.seek(0)
-        rss = usage.ru_maxrss / (1024 * 1024 if sys.platform == "darwin" else 1024)
+        text = rss_file.read().strip()
+        kib = int(text) if text.isdigit() else 0
+        rss = kib / (1024 * 1024 if sys.platform == "darwin" else 1024)
         return p.returncode, so.read().decode(errors="replace"), se.read().decode(errors="replace"), secs, rss
 
 
