@@ -61,66 +61,20 @@ class LoadedModel:
 
 
 def _read_bytes(path: str, limit: int = MAX_FILE_BYTES, what: str = "any supported model") -> bytes:
-    """The checkpoint's bytes.  Symbolic links are followed to a regular file; anything else (a directory, a
-    device such as /dev/zero, a FIFO, a dangling link, a link loop) is refused before it is opened for
-    reading, and the size is judged by fstat of the opened file: at most limit + 1 bytes are ever read."""
-    import errno
-    import stat
+    """The checkpoint's bytes, read by the kernel's bounded reader (verifier/kernel/read.py `read_regular`):
+    symbolic links are followed to a regular file; anything else (a directory, a device such as /dev/zero, a
+    FIFO, a dangling link, a link loop) is refused before it is read, and the size is judged by fstat of the
+    opened file: at most limit + 1 bytes are ever read."""
+    from .kernel.read import read_regular
+    from .kernel.rules import Unreadable
 
     try:
-        st = os.stat(path)
-    except FileNotFoundError:
-        if os.path.islink(path):
-            raise InputError(f"{path}: dangling symbolic link (its target {os.readlink(path)} does not exist)") from None
-        raise InputError(f"{path}: no such file") from None
-    except OSError as exc:
-        if exc.errno == errno.ELOOP:
-            raise InputError(f"{path}: symbolic link loop") from None
-        raise InputError(f"{path}: cannot read: {exc.strerror}") from None
-    if stat.S_ISDIR(st.st_mode):
-        raise InputError(f"{path}: is a directory, expected a checkpoint file")
-    if not stat.S_ISREG(st.st_mode):
-        raise InputError(f"{path}: is {_special_kind(st.st_mode)}, not a regular file; expected a checkpoint file")
-    try:
-        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0))
-    except OSError as exc:
-        raise InputError(f"{path}: cannot read: {exc.strerror}") from None
-    try:
-        st = os.fstat(fd)  # the file opened, not the one stat'ed a moment ago
-        if not stat.S_ISREG(st.st_mode):
-            raise InputError(f"{path}: is {_special_kind(st.st_mode)}, not a regular file; expected a checkpoint file")
-        if st.st_size == 0:
-            raise InputError(f"{path}: file is empty")
-        if st.st_size > limit:
-            raise InputError(f"{path}: file is {st.st_size} bytes, larger than {what} ({limit}); "
-                             "refused before reading")
-        chunks, size = [], 0
-        while size <= limit:
-            chunk = os.read(fd, min(limit + 1 - size, max(st.st_size + 1 - size, 1 << 16)))
-            if not chunk:
-                break
-            chunks.append(chunk)
-            size += len(chunk)
-    except OSError as exc:
-        raise InputError(f"{path}: cannot read: {exc.strerror}") from None
-    finally:
-        os.close(fd)
-    if size > limit:
-        raise InputError(f"{path}: file grew past {limit} bytes while read, larger than {what}")
-    if size == 0:
+        data = read_regular(path, limit, "checkpoint file", too_large=what)
+    except Unreadable as exc:
+        raise InputError(str(exc)) from None
+    if not data:
         raise InputError(f"{path}: file is empty")
-    return b"".join(chunks)
-
-
-def _special_kind(mode: int) -> str:
-    import stat
-
-    for test, name in ((stat.S_ISCHR, "a character device"), (stat.S_ISBLK, "a block device"),
-                       (stat.S_ISFIFO, "a named pipe (FIFO)"), (stat.S_ISSOCK, "a socket"),
-                       (stat.S_ISDIR, "a directory")):
-        if test(mode):
-            return name
-    return "a special file"
+    return data
 
 
 def _one_line(exc: BaseException, limit: int = 200) -> str:

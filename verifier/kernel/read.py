@@ -46,10 +46,11 @@ def _file_kind(mode: int) -> str:
     return "not a regular file"
 
 
-def read_regular(path: str, limit: int, what: str = "file") -> bytes:
+def read_regular(path: str, limit: int, what: str = "file", too_large: str | None = None) -> bytes:
     """The bytes of a regular file of at most `limit` bytes.  A symbolic link to a regular file is followed;
     a dangling link, a link loop, a directory, a device, a FIFO or a socket is Unreadable, and so is a file
-    larger than `limit` (judged by fstat before reading; at most limit + 1 bytes are ever read)."""
+    larger than `limit` (judged by fstat before reading; at most limit + 1 bytes are ever read).  `too_large`,
+    when given, names the limit in that message instead ("larger than <too_large>"; the model loader's words)."""
     try:
         st = os.stat(path)
     except FileNotFoundError:
@@ -71,8 +72,10 @@ def read_regular(path: str, limit: int, what: str = "file") -> bytes:
         if not stat.S_ISREG(st.st_mode):
             raise Unreadable(f"{path}: is {_file_kind(st.st_mode)}, expected a {what}")
         if st.st_size > limit:
-            raise Unreadable(f"{path}: {st.st_size} bytes, more than the limit for a {what} ({limit} bytes); "
-                             "refused before reading")
+            raise Unreadable((f"{path}: {st.st_size} bytes, more than the limit for a {what} ({limit} bytes)"
+                              if too_large is None else
+                              f"{path}: file is {st.st_size} bytes, larger than {too_large} ({limit})")
+                             + "; refused before reading")
         chunks, size = [], 0
         while size <= limit:
             chunk = os.read(fd, min(limit + 1 - size, max(st.st_size + 1 - size, 1 << 16)))
@@ -81,7 +84,9 @@ def read_regular(path: str, limit: int, what: str = "file") -> bytes:
             chunks.append(chunk)
             size += len(chunk)
         if size > limit:
-            raise Unreadable(f"{path}: more than the limit for a {what} ({limit} bytes; it grew while read)")
+            raise Unreadable(f"{path}: more than the limit for a {what} ({limit} bytes; it grew while read)"
+                             if too_large is None else
+                             f"{path}: file grew past {limit} bytes while read, larger than {too_large}")
         return b"".join(chunks)
     except OSError as exc:
         raise Unreadable(f"{path}: cannot read: {exc.strerror}") from None
