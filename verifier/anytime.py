@@ -66,7 +66,7 @@ def measure_until(cells, n: int, width: Fraction, deadline: float | None = None,
     Returns (measured cell indices in measurement order, W lower bound, R lower bound, reached).
     """
     from .cones import triangulate
-    from .measure import _cone_bounds, _ignore_sigint
+    from .measure import each_cone_bounds
 
     order = list(range(len(cells))) if order is None else order
     for i in order:
@@ -86,16 +86,7 @@ def measure_until(cells, n: int, width: Fraction, deadline: float | None = None,
 
             bar = stack.enter_context(tqdm(total=len(tasks), desc="measuring cells (anytime)", unit="cone",
                                            leave=False))
-        if hasattr(workers, "map"):  # a cluster (verifier/scale.py): an ordered map
-            results = workers.map(_cone_bounds, [t[1] for t in tasks])
-        elif workers > 1 and len(tasks) > 1:
-            import multiprocessing
-
-            pool = stack.enter_context(multiprocessing.get_context("spawn").Pool(workers, initializer=_ignore_sigint))
-            results = pool.imap(_cone_bounds, [t[1] for t in tasks], chunksize=4)
-        else:
-            results = (_cone_bounds(t[1]) for t in tasks)
-        for (i, _), (lo, _hi) in zip(tasks, results):
+        for (i, _), (lo, _hi) in zip(tasks, each_cone_bounds([t[1] for t in tasks], workers, stack)):
             if reached:
                 break
             if bar is not None:

@@ -260,6 +260,7 @@ def _certify_partial(lm: LoadedModel, z3: bool, digits: int, timings: dict, widt
     """An anytime certificate (version 2, coverage "partial", seq_len 4 and 5): cells measured largest first
     until error in [W, 1 - R] is at most `width` wide, or until measure_deadline (verifier/anytime.py)."""
     from .anytime import measure_until, sampled_masses
+    from .cones import cell_document
     from .kernel.measure import partial_form  # the kernel's sentence: one spelling
     from .measure import correct_digits, round_outward
 
@@ -281,10 +282,7 @@ def _certify_partial(lm: LoadedModel, z3: bool, digits: int, timings: dict, widt
     doc["claim"] = PARTIAL_CLAIM
     _roots_document(doc, tr, n)
     doc["coverage"] = "partial"
-    docs = []
-    for i in listed:
-        docs.append(_partial_cell_document(cells[i], n))
-    doc["cells"] = docs
+    doc["cells"] = [cell_document(cells[i], None, n) for i in listed]  # no neighbours: no adjacency claimed
     doc["error"] = {"lower": q(lo), "upper": q(hi), "closed_form": form, "rigorous": True,
                     "digits": max(0, int(correct_digits(lo, hi))) if lo != hi else digits}
     doc["accuracy"] = {"lower": q(1 - hi), "upper": q(1 - lo)}
@@ -294,21 +292,6 @@ def _certify_partial(lm: LoadedModel, z3: bool, digits: int, timings: dict, widt
                          details={"cells": cells, "roots": tr.roots, "cell_count": len(listed), "partial": True,
                                   "cells_total": len(cells), "width": width, "width_reached": reached,
                                   "order_estimate_samples": sum(mass)})
-
-
-def _partial_cell_document(cell, n: int) -> dict:
-    """A listed cell of a partial certificate: its full evidence, neighbours left out (null), simplices."""
-    from .cones import cell_document
-
-    doc = cell_document(cell, _NoNeighbours(), n)
-    return doc
-
-
-class _NoNeighbours(dict):
-    """An index in which every neighbour resolves to null: a partial certificate makes no coverage claim."""
-
-    def __getitem__(self, key):
-        return None
 
 
 def certify(model, task: str | None = None, seq_len: int | None = None, *, z3: bool | None = None,

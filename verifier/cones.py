@@ -511,19 +511,21 @@ def traverse(rnn, task: str, progress: bool = False, max_regions: int | None = N
 # Certificate (version 2)
 
 
-def cell_document(cell: Cell, index: dict, n: int) -> dict:
-    """The certificate entry of a cell; neighbour keys become indices into the cells list."""
+def cell_document(cell: Cell, index: dict | None, n: int) -> dict:
+    """The certificate entry of a cell; neighbour keys become indices into the cells list (all null when
+    index is None: a partial certificate claims no adjacency)."""
     doc = {"root": cell.root, "pattern": ["".join(map(str, row)) for row in cell.sigma], "decision": cell.tau,
            "wrong": cell.wrong}
     if n == 3:
         doc["edges"] = list(cell.polygon)
-        doc["neighbors"] = [None if k is None else index[(cell.root, k)] for k in cell.edge_neighbors]
+        doc["neighbors"] = [None if k is None or index is None else index[(cell.root, k)] for k in cell.edge_neighbors]
     else:
         doc["rays"] = [list(rc) for rc in cell.ray_cons]
         ev = []
         for e in cell.evidence:
             if e[0] == "facet":
-                ev.append({"facet": list(e[1]), "neighbor": None if e[2] is None else index[(cell.root, e[2])]})
+                ev.append({"facet": list(e[1]),
+                           "neighbor": None if e[2] is None or index is None else index[(cell.root, e[2])]})
             elif e[0] == "same":
                 ev.append({"same": e[1]})
             else:

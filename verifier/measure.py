@@ -207,6 +207,19 @@ def _ignore_sigint():
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
 
 
+def each_cone_bounds(cones, workers, stack: contextlib.ExitStack):
+    """Exact dyadic bounds of each cone, in the cones' order: on the caller's ordered map (a Ray cluster,
+    verifier/scale.py), on a local process pool entered into `stack`, or in this process."""
+    if hasattr(workers, "map"):
+        return workers.map(_cone_bounds, cones)
+    if workers > 1 and len(cones) > 1:
+        import multiprocessing
+
+        pool = stack.enter_context(multiprocessing.get_context("spawn").Pool(workers, initializer=_ignore_sigint))
+        return pool.imap(_cone_bounds, cones, chunksize=max(1, min(16, len(cones) // (4 * workers))))
+    return (_cone_bounds(rays) for rays in cones)
+
+
 def orthant_sum_bounds(cones, progress: bool = False, deadline: float | None = None, workers: int = 1):
     """Exact rational bounds of the sum of the cones' orthant probabilities: each cone's ball becomes exact
     dyadic bounds, added exactly, so the result is the same for any number of worker processes."""
@@ -220,16 +233,7 @@ def orthant_sum_bounds(cones, progress: bool = False, deadline: float | None = N
     with contextlib.ExitStack() as stack:
         if bar is not None:
             stack.callback(bar.close)
-        if hasattr(workers, "map"):  # a cluster (verifier/scale.py): an ordered map
-            results = workers.map(_cone_bounds, cones)
-        elif workers > 1 and len(cones) > 1:
-            import multiprocessing
-
-            pool = stack.enter_context(multiprocessing.get_context("spawn").Pool(workers, initializer=_ignore_sigint))
-            results = pool.imap(_cone_bounds, cones, chunksize=max(1, min(16, len(cones) // (4 * workers))))
-        else:
-            results = (_cone_bounds(rays) for rays in cones)
-        for a, b in results:  # the deadline is checked between cones
+        for a, b in each_cone_bounds(cones, workers, stack):  # the deadline is checked between cones
             past(deadline, "the orthant integrals")
             lo, hi = lo + a, hi + b
             if bar is not None:

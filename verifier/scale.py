@@ -65,8 +65,3 @@ def _reachable(address: str, seconds: float = 5.0) -> None:
         socket.create_connection((host, int(port)), timeout=seconds).close()
     except OSError as exc:
         raise InputError(f"--ray {address}: no Ray head answers there ({exc.strerror or exc})") from None
-
-
-def is_mapper(workers) -> bool:
-    """A mapper (has an ordered .map) rather than a number of local processes."""
-    return hasattr(workers, "map")

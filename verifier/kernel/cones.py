@@ -232,18 +232,27 @@ def redundant(c: Certificate, w: Work):
                              f"facets {list(sup)}")
 
 
+def _repeated_cell(c: Certificate) -> int | None:
+    """The index of the first cell whose (root, pattern, decision) was listed before, or None (distinct cells
+    are disjoint: all three are functions of the point)."""
+    seen = set()
+    for ci, cell in enumerate(c.cells):
+        key = (cell.root, cell.pattern, cell.decision)
+        if key in seen:
+            return ci
+        seen.add(key)
+    return None
+
+
 @rule("cover")
 def cover(c: Certificate, w: Work):
     """No cell is listed twice and every root has a cell; across every facet whose hyperplane is not a root
     wall the listed neighbour is another cell of the same root whose constraints are > 0 at the facet point
     y or negative multiples of the facet's (at least one): it contains the far side near y."""
-    seen = set()
+    if (ci := _repeated_cell(c)) is not None:
+        raise Reject("cover", f"cell {ci}: the same cell is listed twice")
     per_root = [0] * len(w.roots)
-    for ci, cell in enumerate(c.cells):
-        key = (cell.root, cell.pattern, cell.decision)
-        if key in seen:
-            raise Reject("cover", f"cell {ci}: the same cell is listed twice")
-        seen.add(key)
+    for cell in c.cells:
         per_root[cell.root] += 1
     if 0 in per_root:
         raise Reject("cover", f"root {per_root.index(0)} has no cells")
@@ -328,13 +337,10 @@ def partial(c: Certificate, w: Work):
         raise Reject("partial", f"a partial certificate is for seq_len 4 or 5, not {c.n}")
     if c.measured is not None:
         raise Reject("partial", "a partial certificate measures every listed cell: it has no 'measured'")
-    seen = set()
+    if (ci := _repeated_cell(c)) is not None:
+        raise Reject("partial", f"cell {ci}: the same cell is listed twice")
     w.cones_wrong, w.cones_right = [], []
     for ci, cell in enumerate(c.cells):
-        key = (cell.root, cell.pattern, cell.decision)
-        if key in seen:
-            raise Reject("partial", f"cell {ci}: the same cell is listed twice")
-        seen.add(key)
         if any(nb is not None for _, _, _, nb in w.shapes[ci]["facets"]):
             raise Reject("partial", f"cell {ci}: a partial certificate lists no neighbours")
         if not cell.simplices:
