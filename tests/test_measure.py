@@ -4,6 +4,7 @@ independent closed forms (block-diagonal correlations factor into lower-dimensio
 from __future__ import annotations
 
 import copy
+import itertools
 import math
 import random
 from fractions import Fraction
@@ -168,19 +169,45 @@ def test_no_input_model_errs_n_minus_one_over_n(n):
     assert res.error_upper - res.error_lower < Fraction(1, 10 ** 9)
 
 
-# A thin cone found by the fuzz campaign (d = 1, W_hh = 2^20, seq_len 4): at 80 bits the quadrature gives no
-# finite ball, which crashed the generator (ValueError from man_exp) before.
+# A thin cone found by the fuzz campaign (d = 1, W_hh = 2^20, seq_len 4): at 80 bits Plackett's quadrature gave
+# no finite ball, which crashed the generator (ValueError from man_exp) before; the pencil formula encloses it.
 THIN_CONE = [(0, 0, 0, -1), (1, -1048576, -1048576, -1048576), (1048577, -1099511627776, -1099511627776,
              -1099511627776), (0, 0, -1, -1)]
 
 
-def test_a_cone_too_thin_for_80_bits_gets_sound_bounds_in_generator_and_kernel():
-    from verifier.kernel.measure import cone_bounds
-    from verifier.measure import _cone_bounds, orthant_ball, simplex_normals
+def test_a_thin_cone_gets_sound_bounds_in_generator_and_kernel(monkeypatch):
+    from verifier.kernel import measure as KM
+    from verifier.measure import _cone_bounds
 
-    assert not orthant_ball(simplex_normals(THIN_CONE), 80).is_finite()
-    lo, hi = _cone_bounds(THIN_CONE)  # retried at 160 bits: finite, tiny
-    assert 0 <= lo <= hi < Fraction(1, 10 ** 14)
-    assert cone_bounds(THIN_CONE, 80) == (0, Fraction(1, 2))  # the kernel's sound fallback at 80 bits
-    klo, khi = cone_bounds(THIN_CONE, 160)
-    assert klo <= lo and hi <= khi + Fraction(1, 10 ** 25)
+    lo, hi = _cone_bounds(THIN_CONE)
+    assert 0 < lo <= hi < Fraction(1, 10 ** 14) and hi - lo < Fraction(1, 10 ** 16)
+    klo, khi = KM.cone_bounds(THIN_CONE, 160)
+    assert max(lo, klo) <= min(hi, khi)  # the 80- and 160-bit enclosures overlap
+    assert khi - klo < Fraction(1, 10 ** 28)
+    # a cone whose ball is not finite at the precision asked for counts as [0, 1/2] (pointed: in a half-space)
+    monkeypatch.setattr(KM, "orthant", lambda normals, flint, prec: flint.arb("nan"))
+    assert KM.cone_bounds(THIN_CONE, 80) == (0, Fraction(1, 2))
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_p4_is_the_same_through_every_edge(seed):
+    """The pencil formula slices the cone through one of its six edges; each edge gives a different integrand
+    and constant term but the same measure, so a slip in the formula would show as disagreeing balls."""
+    import flint
+
+    from verifier.kernel.geometry import det, dot
+    from verifier.kernel.measure import p4, simplex_normals
+
+    rng = random.Random(100 + seed)
+    while True:
+        rays = [tuple(rng.randint(-12, 12) for _ in range(4)) for _ in range(4)]
+        if det([list(r) for r in rays]):
+            break
+    normals = simplex_normals(rays)
+    G = [[dot(a, b) for b in normals] for a in normals]
+    with flint.ctx.workprec(80):
+        balls = [p4(G, flint, 80, edge) for edge in itertools.combinations(range(4), 2)]
+    for ball in balls:
+        assert ball.is_finite() and float(ball.rad()) < 1e-15
+        assert all(ball.overlaps(other) for other in balls)
+    assert 0 < float(balls[0].mid()) < 0.5

@@ -147,7 +147,7 @@ def spherical_sum_ball(terms, prec: int):
 
 
 # ------------------------------------------------------------------------------------------------
-# n >= 4: orthant probabilities of simplicial cones (Plackett's reduction, rigorous quadrature)
+# n >= 4: orthant probabilities of simplicial cones (the kernel's pencil formula, rigorous quadrature)
 
 
 def simplex_normals(rays):
@@ -166,8 +166,8 @@ def simplex_normals(rays):
 def orthant_ball(normals, prec: int):
     """arb ball of P(g_i . x >= 0 for all i), x ~ N(0, I_n), for n = 4 or 5 independent integer normals.
 
-    The generator uses the kernel's own enclosure (verifier/kernel/measure.py: Plackett's reduction to six
-    one-dimensional integrals for P_4, the odd-n identity for P_5): the kernel recomputes every cone's ball
+    The generator uses the kernel's own enclosure (verifier/kernel/measure.py: the pencil formula, one
+    one-dimensional integral for P_4, and the odd-n identity for P_5): the kernel recomputes every cone's ball
     when it checks a certificate, so a second copy here would add no evidence, only a second place to mend."""
     from .kernel.measure import orthant
 
@@ -178,15 +178,15 @@ def orthant_ball(normals, prec: int):
         return orthant(normals, flint, prec)
 
 
-ORTHANT_PREC = 80  # per-integral tolerance 2^-61: ~3e-19 radius per cone (64 bits gave ~1e-14, too wide for
+ORTHANT_PREC = 80  # per-integral tolerance 2^-61: ~1e-19 radius per cone (64 bits gave ~1e-14, too wide for
 # 3e4 cones); costs ~25% more time than 64 bits. The checker starts at the same precision.
 
 
 def orthant_closed_form(measured: str, count: int, n: int) -> str:
-    """The canonical description of an n >= 4 error (no elementary closed form exists)."""
-    head = "1 - " if measured == "right" else ""
-    return (f"{head}sum of Gaussian orthant probabilities P_{n} of the {count} simplicial cones triangulating the "
-            f"{measured} cells (Plackett reduction; one-dimensional integrals in ball arithmetic)")
+    """The canonical description of an n >= 4 error (no elementary closed form exists): the kernel's sentence."""
+    from .kernel.measure import orthant_form
+
+    return orthant_form(measured, count, n)
 
 
 def _cone_bounds(rays) -> tuple[Fraction, Fraction]:

@@ -1,12 +1,13 @@
 """Gaussian measures as arb balls (python-flint): wedge angles (n = 2), Van Oosterom-Strackee solid angles
-(n = 3), orthant probabilities of simplicial cones by Plackett's reduction to rigorous one-dimensional
-integrals (n = 4) and the odd-n identity (n = 5).  Every function returns an arb ball computed at the
+(n = 3), orthant probabilities of simplicial cones by a pencil of half-hyperplanes through an edge, which leaves one
+rigorous one-dimensional integral (n = 4), and the odd-n identity (n = 5).  Every function returns an arb ball computed at the
 precision of the caller's context; `bounds` turns a ball into exact rational bounds."""
 
 from __future__ import annotations
 
 import contextlib
 import itertools
+import math
 import time
 from fractions import Fraction
 
@@ -112,9 +113,10 @@ def vos_ball(terms, deadline=None):
 
 
 def orthant_form(measured: str, count: int, n: int) -> str:
+    """The canonical sentence of an n >= 4 error (no elementary closed form exists)."""
     head = "1 - " if measured == "right" else ""
     return (f"{head}sum of Gaussian orthant probabilities P_{n} of the {count} simplicial cones triangulating the "
-            f"{measured} cells (Plackett reduction; one-dimensional integrals in ball arithmetic)")
+            f"{measured} cells (pencil formula; one-dimensional integrals in ball arithmetic)")
 
 
 def partial_form(wrong_cells: int, wrong_cones: int, right_cells: int, right_cones: int, n: int) -> str:
@@ -136,73 +138,162 @@ def simplex_normals(rays):
     return out
 
 
-def _pmul(a, b):
-    out = [0] * (len(a) + len(b) - 1)
-    for i, x in enumerate(a):
-        for j, y in enumerate(b):
-            out[i + j] += x * y
+def _adjugate4(G):
+    """The adjugate of a 4 x 4 integer matrix (exact): G^-1 times det G."""
+    out = [[0] * 4 for _ in range(4)]
+    for i in range(4):
+        for j in range(4):
+            minor = [[G[r][c] for c in range(4) if c != i] for r in range(4) if r != j]
+            out[i][j] = (-1) ** (i + j) * det(minor)
     return out
 
 
-def _pdet(M):
-    """Determinant of a matrix of integer polynomials (coefficient lists), by cofactor expansion."""
-    if len(M) == 1:
-        return M[0][0]
-    out = [0]
-    for c in range(len(M)):
-        term = _pmul(M[0][c], _pdet([row[:c] + row[c + 1:] for row in M[1:]]))
-        sign = 1 if c % 2 == 0 else -1
-        out = [(out[i] if i < len(out) else 0) + sign * (term[i] if i < len(term) else 0)
-               for i in range(max(len(out), len(term)))]
-    return out
+def _balanced(V):
+    """V_ij 2^(k_i + k_j) with the k_i >= 0 making the diagonal entries about the same size: the Gram matrix of
+    the rays scaled by powers of two (exact), so that no quantity below cancels hundreds of bits."""
+    top = max(V[i][i].bit_length() for i in range(4))
+    k = [(top - V[i][i].bit_length()) // 2 for i in range(4)]
+    return [[V[i][j] << (k[i] + k[j]) for j in range(4)] for i in range(4)]
+
+
+def _edge_terms(V, edge):
+    """The exact integers of the pencil formula for the edge (i, j) of the rays' Gram matrix V (see p4)."""
+    i, j = edge
+    k, l = (x for x in range(4) if x not in edge)
+    W = [[V[a][b] for b in (i, j, k, l)] for a in (i, j, k, l)]
+    b = W[0][0] * W[1][1] - W[0][1] ** 2
+
+    def pi(p, q):  # b times the inner product of the projections of rays p, q off span(r_i, r_j)
+        return b * W[p][q] - (W[p][0] * (W[1][1] * W[q][0] - W[0][1] * W[q][1])
+                              + W[p][1] * (W[0][0] * W[q][1] - W[0][1] * W[q][0]))
+
+    g1 = tuple(W[1][1] * W[0][q] - W[0][1] * W[1][q] for q in (2, 3))
+    g2 = tuple(W[0][0] * W[1][q] - W[0][1] * W[0][q] for q in (2, 3))
+    return W, b, (pi(2, 2), pi(2, 3), pi(3, 3)), g1, g2
+
+
+def _float_gram(V):
+    """V scaled into float range (for choosing an edge only)."""
+    shift = max(abs(x).bit_length() for row in V for x in row) - 60
+    return [[x / 2 ** shift if shift > 0 else float(x) for x in row] for row in V]
+
+
+def _edge_score(F, edge) -> float:
+    """How far the integrand's complex singularities stay from [0, 1]: the smallest sum of distances to 0 and 1
+    (an ellipse with those foci) over the roots of H, S_1, S_2 and the atan branch points N_i^2 + b S_i, from
+    the float Gram matrix F.  It only chooses among equally valid formulas, so floats are harmless here (+, -,
+    *, / and math.sqrt are correctly rounded: the choice is the same on every IEEE machine)."""
+    i, j = edge
+    k, l = (x for x in range(4) if x not in edge)
+    try:
+        v00, v11, v01 = F[i][i], F[j][j], F[i][j]
+        b = v00 * v11 - v01 * v01
+
+        def pi(p, q):
+            return b * F[p][q] - (F[p][i] * (v11 * F[q][i] - v01 * F[q][j]) + F[p][j] * (v00 * F[q][j] - v01 * F[q][i]))
+
+        p33, p34, p44 = pi(k, k), pi(k, l), pi(l, l)
+        a0, a1 = v11 * F[i][k] - v01 * F[j][k], v11 * F[i][l] - v01 * F[j][l]
+        c0, c1 = v00 * F[j][k] - v01 * F[i][k], v00 * F[j][l] - v01 * F[i][l]
+        H = (p33, 2 * (p34 - p33), p33 - 2 * p34 + p44)
+        e1, e2 = (a0, a1 - a0), (c0, c1 - c0)
+        S1 = (v11 * H[0] + e1[0] ** 2, v11 * H[1] + 2 * e1[0] * e1[1], v11 * H[2] + e1[1] ** 2)
+        S2 = (v00 * H[0] + e2[0] ** 2, v00 * H[1] + 2 * e2[0] * e2[1], v00 * H[2] + e2[1] ** 2)
+        n1 = (v01 * e1[0] + v11 * e2[0], v01 * e1[1] + v11 * e2[1])
+        n2 = (v01 * e2[0] + v00 * e1[0], v01 * e2[1] + v00 * e1[1])
+        A1 = (n1[0] ** 2 + b * S1[0], 2 * n1[0] * n1[1] + b * S1[1], n1[1] ** 2 + b * S1[2])
+        A2 = (n2[0] ** 2 + b * S2[0], 2 * n2[0] * n2[1] + b * S2[1], n2[1] ** 2 + b * S2[2])
+        best = math.inf
+        for c0_, c1_, c2_ in (H, S1, S2, A1, A2):  # each positive on the real line: complex roots x +- iy
+            if c2_ <= 0:
+                return 0.0
+            x = -c1_ / (2 * c2_)
+            y = math.sqrt(max(4 * c2_ * c0_ - c1_ * c1_, 0.0)) / (2 * c2_)
+            best = min(best, math.sqrt(x * x + y * y) + math.sqrt((x - 1) ** 2 + y * y))
+        return best if best == best else 0.0
+    except (ArithmeticError, ValueError):
+        return 0.0
+
+
+def p4(G, flint, prec, edge=None):
+    """P(g_i . x >= 0, i = 1..4) for normals with the 4 x 4 integer Gram matrix G (positive definite): the
+    Gaussian measure of the simplicial cone whose rays r_i have Gram matrix V = adj(G) (up to a positive
+    factor), by the pencil formula of proofs/FORMAT.md: slice the cone by the half-hyperplanes through the
+    plane P of an edge (r_i, r_j); the slices are 3-dimensional cones whose measure, under the Gaussian in P
+    times the Rayleigh law across it, is elementary; one rigorous integral over the slices remains.  Every edge
+    gives the same measure; the one whose integrand is smoothest is used unless `edge` names one."""
+    arb, acb = flint.arb, flint.acb
+    V = _balanced(_adjugate4(G))
+    if edge is None:
+        F = _float_gram(V)
+        edge = max(itertools.combinations(range(4), 2), key=lambda e: _edge_score(F, e))
+    W, b, (p33, p34, p44), g1, g2 = _edge_terms(V, edge)
+    dp = p33 * p44 - p34 ** 2
+    pi = arb.pi()
+    wedge = arb.atan2(arb(dp).sqrt(), arb(p34))  # the angle between the projections of r_k and r_l
+    rho = -arb(W[0][1]) / arb(W[0][0] * W[1][1]).sqrt()
+    const = wedge / (2 * pi) * (arb(1) / 4 + rho.asin() / (2 * pi))
+    # the three quadratics of the integrand, positive on the whole real line, in vertex form c (t - t0)^2 + k:
+    # H = b |projection of (1 - t) r_k + t r_l|^2 and S_i = W_ii H + e_i^2 with e_i = g_i . ((1 - t) r_k + t r_l)
+    # (linear); evaluated so on complex boxes, t occurs once and the enclosures stay tight
+    H = [p33, 2 * (p34 - p33), p33 - 2 * p34 + p44]
+    e1, e2 = (g1[0], g1[1] - g1[0]), (g2[0], g2[1] - g2[0])
+    S1 = [W[1][1] * H[0] + e1[0] ** 2, W[1][1] * H[1] + 2 * e1[0] * e1[1], W[1][1] * H[2] + e1[1] ** 2]
+    S2 = [W[0][0] * H[0] + e2[0] ** 2, W[0][0] * H[1] + 2 * e2[0] * e2[1], W[0][0] * H[2] + e2[1] ** 2]
+
+    def vertex(q):
+        c0, c1, c2 = q
+        return (arb(c2), arb(-c1) / (2 * c2), (arb(4 * c2 * c0 - c1 * c1) / (4 * c2)))
+
+    quads = [vertex(q) for q in (H, S1, S2)]
+    lin = [arb(x) for x in (e1[0], e1[1], e2[0], e2[1], W[0][1], W[0][0], W[1][1])]
+    sb, sd = arb(b).sqrt(), arb(dp).sqrt()
+    quarter, two_pi, I_ = arb(1) / 4, 2 * pi, acb(0, 1)
+
+    def f(t, analytic):
+        if not analytic and t.imag.is_zero():  # a quadrature point on the segment: real arithmetic there
+            t = t.real
+        else:
+            analytic = True  # (a complex point is evaluated as on a box: its value, analyticity checked)
+        (hc, ht, hk), (pc, pt, pk), (qc, qt, qk) = quads
+        Hv, S1v, S2v = hc * (t - ht) ** 2 + hk, pc * (t - pt) ** 2 + pk, qc * (t - qt) ** 2 + qk
+        a0, a1, c0, c1, w01, w00, w11 = lin
+        e1v, e2v = a0 + a1 * t, c0 + c1 * t
+        s1 = S1v.sqrt(analytic=True) if analytic else S1v.sqrt()
+        s2 = S2v.sqrt(analytic=True) if analytic else S2v.sqrt()
+        m1 = -(w01 * e1v + w11 * e2v) / (sb * s1)
+        m2 = -(w01 * e2v + w00 * e1v) / (sb * s2)
+        if analytic:  # on a box acb.integral needs analyticity checked: atan(m) = (i/2)(log(1 - im) - log(1 + im))
+            at1 = I_ / 2 * ((1 - I_ * m1).log(analytic=True) - (1 + I_ * m1).log(analytic=True))
+            at2 = I_ / 2 * ((1 - I_ * m2).log(analytic=True) - (1 + I_ * m2).log(analytic=True))
+        else:
+            at1, at2 = m1.atan(), m2.atan()
+        v = sd / Hv * (e1v / s1 * (quarter + at1 / two_pi) + e2v / s2 * (quarter + at2 / two_pi))
+        return v if analytic else acb(v)
+
+    tol = arb(2) ** (-(prec - 19))
+    return const - acb.integral(f, 0, 1, rel_tol=tol, abs_tol=tol).real / (2 * pi)
 
 
 def orthant(normals, flint, prec):
-    """P(g_i . x >= 0 for all i) for n = 4 (Plackett's reduction: six one-dimensional integrals, written
-    with integer polynomials in u = 1 - t, see FORMAT.md) or n = 5 (odd-n identity over marginals)."""
+    """P(g_i . x >= 0 for all i) for n = 4 (the pencil formula, `p4`) or n = 5 (odd-n identity over the
+    marginals)."""
     n = len(normals)
     G = [[dot(a, b) for b in normals] for a in normals]
-    arb, acb = flint.arb, flint.acb
+    arb = flint.arb
     pi = arb.pi()
-    tol = arb(2) ** (-(prec - 19))
-    I_ = acb(0, 1)
 
     def asin_r(i, j):
         return (arb(G[i][j]) / (arb(G[i][i]) * arb(G[j][j])).sqrt()).asin()
 
-    def p4(idx):
-        A = [[[G[a][a]] if a == b else [G[a][b], -G[a][b]] for b in idx] for a in idx]
-        detA = _pdet(A)
-        total, quad = arb(1) / 16, arb(0)
-        for a, b in itertools.combinations(range(4), 2):
-            c, e = [x for x in range(4) if x not in (a, b)]
-            total += asin_r(idx[a], idx[b]) / (8 * pi)
-            if G[idx[a]][idx[b]] == 0:
-                continue
-            Q = _pdet([[A[a][a], A[a][b]], [A[b][a], A[b][b]]])
-            M = _pdet([[A[c][e], A[c][a], A[c][b]], [A[a][e], A[a][a], A[a][b]], [A[b][e], A[b][a], A[b][b]]])
-            Qp, QDp, Mp = flint.acb_poly(Q), flint.acb_poly(_pmul(Q, detA)), flint.acb_poly(M)
-            g = arb(G[idx[a]][idx[b]])
-
-            def f(u, analytic, Qp=Qp, QDp=QDp, Mp=Mp, g=g):
-                if not analytic:  # a point evaluation: acb's principal atan and sqrt are the integrand's
-                    return g * (Mp(u) / QDp(u).sqrt()).atan() / Qp(u).sqrt()
-                # on a box acb.integral needs analyticity checked: atan(w) = (i/2)(log(1 - iw) - log(1 + iw))
-                w = Mp(u) / QDp(u).sqrt(analytic=True)
-                iw = I_ * w
-                return g * (I_ / 2 * ((1 - iw).log(analytic=True) - (1 + iw).log(analytic=True))) \
-                    / Qp(u).sqrt(analytic=True)
-
-            quad += acb.integral(f, 0, 1, rel_tol=tol, abs_tol=tol).real
-        return total + quad / (4 * pi * pi)
-
     if n == 4:
-        return p4((0, 1, 2, 3))
+        return p4(G, flint, prec)
     # n == 5 (the method rule admits no other n)
     s2 = sum((arb(1) / 4 + asin_r(i, j) / (2 * pi) for i, j in itertools.combinations(range(5), 2)), arb(0))
     s3 = sum((arb(1) / 8 + (asin_r(i, j) + asin_r(i, k) + asin_r(j, k)) / (4 * pi)
               for i, j, k in itertools.combinations(range(5), 3)), arb(0))
-    s4 = sum((p4(c) for c in itertools.combinations(range(5), 4)), arb(0))
+    s4 = sum((p4([[G[a][b] for b in c] for a in c], flint, prec) for c in itertools.combinations(range(5), 4)),
+             arb(0))
     return (1 - arb(5) / 2 + s2 - s3 + s4) / 2
 
 
