@@ -190,34 +190,23 @@ def orthant_closed_form(measured: str, count: int, n: int) -> str:
 
 
 def _cone_bounds(rays) -> tuple[Fraction, Fraction]:
-    """Exact dyadic bounds of one simplicial cone's orthant probability (a worker's unit of work).  A very thin
-    cone can defeat the quadrature at ORTHANT_PREC bits: then twice that (the kernel's second precision), and
-    if the ball is still not finite, [0, 1/2] (a pointed cone lies in a half-space), as the kernel does."""
-    normals = simplex_normals(rays)
-    for prec in (ORTHANT_PREC, 2 * ORTHANT_PREC):
-        ball = orthant_ball(normals, prec)
-        if ball.is_finite():
-            return arb_to_bounds(ball)
-    return Fraction(0), Fraction(1, 2)
+    """Exact dyadic bounds of one simplicial cone's orthant probability: the kernel's at ORTHANT_PREC bits; a
+    cone too thin for that precision (the kernel's [0, 1/2]) is retried at twice that (the kernel's second
+    precision), and if the ball is still not finite it stays [0, 1/2] (a pointed cone lies in a half-space)."""
+    from .kernel.measure import cone_bounds
 
-
-def _ignore_sigint():
-    import signal
-
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
+    b = cone_bounds(rays, ORTHANT_PREC)
+    return cone_bounds(rays, 2 * ORTHANT_PREC) if b == (0, Fraction(1, 2)) else b
 
 
 def each_cone_bounds(cones, workers, stack: contextlib.ExitStack):
-    """Exact dyadic bounds of each cone, in the cones' order: on the caller's ordered map (a Ray cluster,
-    verifier/scale.py), on a local process pool entered into `stack`, or in this process."""
-    if hasattr(workers, "map"):
-        return workers.map(_cone_bounds, cones)
-    if workers > 1 and len(cones) > 1:
-        import multiprocessing
+    """Exact dyadic bounds of each cone, in the cones' order (see _cone_bounds): the kernel's own per-cone map
+    (the caller's ordered map such as a Ray cluster, a local process pool entered into `stack`, or this
+    process; memoized in this process, so the built-in self-check does not integrate the cones again)."""
+    from .kernel.measure import cone_bounds, each_cone_bounds as kernel_each
 
-        pool = stack.enter_context(multiprocessing.get_context("spawn").Pool(workers, initializer=_ignore_sigint))
-        return pool.imap(_cone_bounds, cones, chunksize=max(1, min(16, len(cones) // (4 * workers))))
-    return (_cone_bounds(rays) for rays in cones)
+    for rays, b in zip(cones, kernel_each(cones, ORTHANT_PREC, workers, stack)):
+        yield cone_bounds(rays, 2 * ORTHANT_PREC) if b == (0, Fraction(1, 2)) else b
 
 
 def orthant_sum_bounds(cones, progress: bool = False, deadline: float | None = None, workers: int = 1):

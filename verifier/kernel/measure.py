@@ -319,26 +319,49 @@ def _cone_task(args):
     return cone_bounds(*args)
 
 
+_MEMO: dict = {}  # (rays, prec) -> cone_bounds(rays, prec), for this process
+_MEMO_LIMIT = 1 << 20
+
+
+def each_cone_bounds(cones, prec: int, workers, stack: contextlib.ExitStack):
+    """cone_bounds(rays, prec) of each cone, in the cones' order, computed on the caller's ordered map (e.g. a
+    Ray cluster: the work is ours), on a local process pool entered into `stack`, or here.  Memoized per
+    process: cone_bounds is a pure function of the rays and the precision, so a cone measured once in this
+    process (by the generator, say, moments before its built-in self-check) is not integrated again; `check`
+    in a fresh process recomputes every cone."""
+    keys = [(tuple(tuple(r) for r in rays), prec) for rays in cones]
+    if len(_MEMO) + len(keys) > _MEMO_LIMIT:
+        _MEMO.clear()
+    missing = [k for k in dict.fromkeys(keys) if k not in _MEMO]
+    tasks = [(k[0], prec) for k in missing]
+    if not tasks:
+        results = iter(())
+    elif hasattr(workers, "map"):
+        results = iter(workers.map(_cone_task, tasks))
+    elif workers > 1 and len(tasks) > 1:
+        import multiprocessing
+
+        pool = stack.enter_context(multiprocessing.get_context("spawn").Pool(workers, initializer=_quiet_worker))
+        results = pool.imap(_cone_task, tasks, chunksize=max(1, min(16, len(tasks) // (4 * workers))))
+    else:
+        results = (cone_bounds(*t) for t in tasks)
+    fresh = zip(missing, results)
+    for k in keys:
+        while k not in _MEMO:
+            done, value = next(fresh)
+            _MEMO[done] = value
+        yield _MEMO[k]
+
+
 def orthant_bounds(cones, complement: bool, deadline=None, workers: int = 1):
     """fn(prec): exact rational bounds of the sum of the cones' orthant probabilities (or of 1 minus it).
     Each cone's ball becomes exact dyadic bounds and the bounds are added as exact rationals, so the result
     is the same whatever the number of worker processes (and no rounding enters the sum)."""
     def fn(prec):
         lo = hi = Fraction(0)
-        tasks = [(rays, prec) for rays in cones]
         check_deadline(deadline)
         with contextlib.ExitStack() as stack:
-            if hasattr(workers, "map"):  # the caller's ordered map (e.g. a Ray cluster); the work is ours
-                results = workers.map(_cone_task, tasks)
-            elif workers > 1 and len(tasks) > 1:
-                import multiprocessing
-
-                pool = stack.enter_context(multiprocessing.get_context("spawn").Pool(workers,
-                                                                                      initializer=_quiet_worker))
-                results = pool.imap(_cone_task, tasks, chunksize=max(1, min(16, len(tasks) // (4 * workers))))
-            else:
-                results = (cone_bounds(*t) for t in tasks)
-            for a, b in results:  # the deadline is checked between cones
+            for a, b in each_cone_bounds(cones, prec, workers, stack):  # the deadline is checked between cones
                 check_deadline(deadline)
                 lo, hi = lo + a, hi + b
         return (1 - hi, 1 - lo) if complement else (lo, hi)
