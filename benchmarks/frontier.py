@@ -1,76 +1,148 @@
-"""Frontier benchmark: for trained d = 16 models, certify seq_len n = 2, 3, 4, ... each within a time
-budget (default 10 minutes) on this machine, and report cells, regions and time per n; the frontier is
-the largest n certified in time.  Sampling's time for +-1% relative error at 95% confidence is printed
-beside each (measured in the same run).
-Usage: python benchmarks/frontier.py [--budget 600] [--hidden 16] [--max-n 5]
+"""Frontier benchmark: how far exact certification reaches on this machine, seq_len n x hidden size d.
+
+For each shipped 2nd-argmax model M(d, n): a full certificate within the budget (its wall time, certify with
+the built-in kernel check), else for n = 4, 5 an anytime certificate run for the budget (the width of the
+interval reached), else "refused" (n >= 6: no orthant rule). Beside each finished entry, sampling's time
+for +-1% relative error at 95% confidence, measured in the same run (float64 throughput of that model).
+Each entry runs in its own process; results are appended to a JSON-lines log as they finish, so a long run
+can be split over several invocations and the table rendered from the log.
+
+Usage: python benchmarks/frontier.py [--budget 600] [--hidden 2,3,4,5,6,8,16,32] [--seq-lens 2,3,4,5,6,7]
+                                     [--workers N] [--log docs/frontier.jsonl] [--mode auto|full|anytime]
+       python benchmarks/frontier.py --table [--log docs/frontier.jsonl]
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import multiprocessing as mp
 import os
 import sys
 import time
+from fractions import Fraction
 
 sys.path.insert(0, os.path.dirname(__file__))
-from common import samples_for_relative_error, sampling_throughput  # noqa: E402
-
 ROOT = os.path.join(os.path.dirname(__file__), "..")
 
 
-def _run(path, q):
+def _run(path, kind, budget, workers, q):
     sys.path.insert(0, ROOT)
     import verifier
+    from verifier.errors import LimitReached, UnsupportedError
 
     t0 = time.perf_counter()
     try:
-        res = verifier.certify(path, self_check=True)
-        q.put(("ok", time.perf_counter() - t0, res.regions, res.details.get("cell_count", res.regions),
-               float(res.error_lower), float(res.error_upper), res.timings))
-    except Exception as exc:
-        q.put(("error", time.perf_counter() - t0, str(exc)))
+        if kind == "full":
+            res = verifier.certify(path, z3=False, timeout=budget, workers=workers)
+        else:
+            res = verifier.certify(path, z3=False, timeout=budget, workers=workers, width=Fraction(0))
+        q.put({"status": kind, "seconds": res.timings.get("total", time.perf_counter() - t0),
+               "wall": time.perf_counter() - t0, "lower": float(res.error_lower),
+               "upper": float(res.error_upper),
+               "cells": res.details.get("cells_total", res.details.get("cell_count", res.regions)),
+               "measured_cells": res.details.get("cell_count"), "timings": res.timings})
+    except LimitReached as exc:
+        q.put({"status": "timeout", "seconds": time.perf_counter() - t0, "why": str(exc)})
+    except UnsupportedError as exc:
+        q.put({"status": "refused", "seconds": time.perf_counter() - t0, "why": str(exc)})
 
 
-def main():
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--budget", type=float, default=600)
-    ap.add_argument("--hidden", type=int, default=16)
-    ap.add_argument("--max-n", type=int, default=5)
-    a = ap.parse_args()
+def _attempt(path, kind, budget, workers):
+    ctx = mp.get_context("spawn")
+    q = ctx.Queue()
+    p = ctx.Process(target=_run, args=(path, kind, budget, workers, q))
+    p.start()
+    p.join(2 * budget + 120)  # the anytime re-check may run past the budget; never forever
+    if p.is_alive():
+        p.terminate()
+        p.join()
+        return {"status": "timeout", "seconds": 2 * budget + 120, "why": "killed"}
+    return q.get() if not q.empty() else {"status": "error", "why": f"exit code {p.exitcode}"}
+
+
+def _sampling_seconds(path, p):
     sys.path.insert(0, ROOT)
-    from verifier.certification import _as_loaded
+    from common import samples_for_relative_error, sampling_throughput
 
-    frontier = None
-    for n in range(2, a.max_n + 1):
-        path = os.path.join(ROOT, "models", f"2nd_argmax_{a.hidden}_{n}.pth")
-        if not os.path.exists(path):
-            print(f"n={n}: no trained model {os.path.basename(path)}")
-            break
-        q = mp.Queue()
-        p = mp.Process(target=_run, args=(path, q))
-        p.start()
-        p.join(a.budget)
-        if p.is_alive():
-            p.terminate()
-            p.join()
-            print(f"n={n}: not certified within {a.budget:.0f}s (stopped)")
-            break
-        out = q.get()
-        if out[0] != "ok":
-            print(f"n={n}: failed: {out[2]}")
-            break
-        _, secs, regions, cells, lo, hi, timings = out
-        lm = _as_loaded(path, None, None)
-        p_mid = (lo + hi) / 2
-        t_sample = samples_for_relative_error(p_mid) / sampling_throughput(lm, seconds=2.0)
-        print(f"n={n}: certified in {secs:.1f}s (certify + self-check), {regions} regions, {cells} cells, "
-              f"error in [{lo:.12g}, {hi:.12g}]; sampling for +-1% at 95%: {t_sample:.2f}s "
-              f"(ratio {t_sample / secs:.2f}x); phases {', '.join(f'{k} {v:.1f}s' for k, v in timings.items())}",
-              flush=True)
-        frontier = n
-    print(f"frontier: largest n certified within {a.budget:.0f}s for d = {a.hidden}: {frontier}")
+    import verifier
+
+    lm = verifier.load(path)
+    return samples_for_relative_error(max(p, 1e-9)) / sampling_throughput(lm, seconds=2.0, dtype="float64")
+
+
+def _cell(r):
+    if r is None:
+        return "·"
+    if r["status"] == "no model":
+        return "no model"
+    if r["status"] == "refused":
+        return "refused"
+    if r["status"] == "full":
+        return f"{r['seconds']:.0f} s"
+    if r["status"] == "anytime":
+        return f"width {r['upper'] - r['lower']:.2g} ({r['seconds']:.0f} s)"
+    return r["status"]
+
+
+def table(log: str) -> str:
+    rows = {}
+    for line in open(log):
+        r = json.loads(line)
+        rows[(r["d"], r["n"])] = r  # the latest entry wins
+    ds = sorted({d for d, _ in rows})
+    ns = sorted({n for _, n in rows})
+    out = ["| d \\ n | " + " | ".join(map(str, ns)) + " |", "|---|" + "---|" * len(ns)]
+    for d in ds:
+        out.append(f"| {d} | " + " | ".join(_cell(rows.get((d, n))) for n in ns) + " |")
+    budgets = sorted({r.get("budget") for r in rows.values() if r.get("budget")})
+    out.append("")
+    out.append("Full: wall time of `certify` (traversal, measure, the kernel's re-check; no Z3) within the budget; "
+               "width: the anytime interval reached within the budget (seconds: certify + its re-check); "
+               f"refused: seq_len >= 6 has no orthant rule. Budgets (s): {', '.join(map(str, budgets))}.")
+    return "\n".join(out)
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--budget", type=float, default=600, help="seconds per attempt (default 600)")
+    ap.add_argument("--hidden", default="2,3,4,5,6,8,16,32")
+    ap.add_argument("--seq-lens", default="2,3,4,5,6,7")
+    ap.add_argument("--workers", type=int, default=os.cpu_count() or 1)
+    ap.add_argument("--mode", choices=("auto", "full", "anytime"), default="auto",
+                    help="auto: full certificate, then (n = 4, 5) anytime if the budget ran out")
+    ap.add_argument("--log", default=os.path.join(ROOT, "docs", "frontier.jsonl"))
+    ap.add_argument("--table", action="store_true", help="only print the table from the log")
+    a = ap.parse_args()
+    if a.table:
+        print(table(a.log))
+        return 0
+    for n in [int(x) for x in a.seq_lens.split(",")]:
+        for d in [int(x) for x in a.hidden.split(",")]:
+            path = os.path.join(ROOT, "models", f"2nd_argmax_{d}_{n}.pth")
+            entry = {"n": n, "d": d, "budget": a.budget, "workers": a.workers,
+                     "date": time.strftime("%Y-%m-%d")}
+            if n >= 6:
+                entry.update(status="refused", why="seq_len >= 6: no orthant rule (P_6 needs a two-level "
+                             "reduction); no model of this shape is shipped")
+            elif not os.path.exists(path):
+                entry.update(status="no model")
+            else:
+                r = None
+                if a.mode in ("auto", "full"):
+                    r = _attempt(path, "full", a.budget, a.workers)
+                if n >= 4 and (a.mode == "anytime" or (a.mode == "auto" and r["status"] == "timeout")):
+                    r = _attempt(path, "anytime", a.budget, a.workers)
+                entry.update(r)
+                if entry["status"] in ("full", "anytime"):
+                    p = (entry["lower"] + entry["upper"]) / 2
+                    entry["sampling_seconds"] = _sampling_seconds(path, p)
+            print(json.dumps(entry), flush=True)
+            with open(a.log, "a") as fh:
+                fh.write(json.dumps(entry) + "\n")
+    print(table(a.log))
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

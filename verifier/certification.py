@@ -343,8 +343,9 @@ def certify(model, task: str | None = None, seq_len: int | None = None, *, z3: b
                                    f"{lm.seq_len} gets its exact value without it")
         if not 0 <= width < 1:
             raise InputError("--width must be at least 0 and less than 1")
-        # with a timeout, measuring stops halfway so that the kernel's re-check (as long again) fits too
-        mdl = None if timeout is None else time.monotonic() + (timeout / 2 if self_check else timeout)
+        # with a timeout, measuring stops early enough for the kernel's re-check to fit too (it re-derives every
+        # rule; the cones measured here are memoized in this process, so it does not integrate them again)
+        mdl = None if timeout is None else time.monotonic() + (0.75 * timeout if self_check else timeout)
         res = _certify_partial(lm, bool(z3), digits, timings, width, progress=progress, max_regions=max_regions,
                                deadline=deadline, workers=workers, measure_deadline=mdl)
         deadline = None  # the interval reached is certified whatever the clock says: the re-check runs to the end

@@ -215,18 +215,43 @@ def _edge_score(F, edge) -> float:
         return 0.0
 
 
+def _edge_order(V):
+    """The six edges, smoothest integrand first: the ellipse score, lowered for an edge whose rays are within
+    ~6 degrees of each other (there the integrand's two terms nearly cancel, and box enclosures widen)."""
+    F = _float_gram(V)
+
+    def key(e):
+        i, j = e
+        s12 = (F[i][i] * F[j][j] - F[i][j] ** 2) / (F[i][i] * F[j][j])
+        return -_edge_score(F, e) * min(1.0, math.sqrt(max(s12, 0.0)) / 0.1)
+
+    return sorted(itertools.combinations(range(4), 2), key=key)
+
+
 def p4(G, flint, prec, edge=None):
     """P(g_i . x >= 0, i = 1..4) for normals with the 4 x 4 integer Gram matrix G (positive definite): the
     Gaussian measure of the simplicial cone whose rays r_i have Gram matrix V = adj(G) (up to a positive
     factor), by the pencil formula of proofs/FORMAT.md: slice the cone by the half-hyperplanes through the
     plane P of an edge (r_i, r_j); the slices are 3-dimensional cones whose measure, under the Gaussian in P
     times the Rayleigh law across it, is elementary; one rigorous integral over the slices remains.  Every edge
-    gives the same measure; the one whose integrand is smoothest is used unless `edge` names one."""
-    arb, acb = flint.arb, flint.acb
+    gives the same measure; unless `edge` names one, the edges are tried smoothest first until a ball is as
+    narrow as the quadrature's tolerance allows (the narrowest one found is returned)."""
     V = _balanced(_adjugate4(G))
-    if edge is None:
-        F = _float_gram(V)
-        edge = max(itertools.combinations(range(4), 2), key=lambda e: _edge_score(F, e))
+    if edge is not None:
+        return _p4_edge(V, edge, flint, prec)
+    best = None
+    for tries, e in enumerate(_edge_order(V)):
+        ball = _p4_edge(V, e, flint, prec, eval_limit=4000 if tries < 5 else None)
+        if best is None or (ball.is_finite() and (not best.is_finite() or ball.rad() < best.rad())):
+            best = ball
+        if best.is_finite() and best.rad() < flint.arb(2) ** (-(prec - 30)):
+            break
+    return best
+
+
+def _p4_edge(V, edge, flint, prec, eval_limit=None):
+    """The pencil formula through the edge `edge` of the rays' (balanced) Gram matrix V."""
+    arb, acb = flint.arb, flint.acb
     W, b, (p33, p34, p44), g1, g2 = _edge_terms(V, edge)
     dp = p33 * p44 - p34 ** 2
     pi = arb.pi()
@@ -246,7 +271,9 @@ def p4(G, flint, prec, edge=None):
         return (arb(c2), arb(-c1) / (2 * c2), (arb(4 * c2 * c0 - c1 * c1) / (4 * c2)))
 
     quads = [vertex(q) for q in (H, S1, S2)]
-    lin = [arb(x) for x in (e1[0], e1[1], e2[0], e2[1], W[0][1], W[0][0], W[1][1])]
+    n1 = (W[0][1] * e1[0] + W[1][1] * e2[0], W[0][1] * e1[1] + W[1][1] * e2[1])  # m_i's numerators, linear
+    n2 = (W[0][1] * e2[0] + W[0][0] * e1[0], W[0][1] * e2[1] + W[0][0] * e1[1])
+    lin = [arb(x) for x in (e1[0], e1[1], e2[0], e2[1], n1[0], n1[1], n2[0], n2[1])]
     sb, sd = arb(b).sqrt(), arb(dp).sqrt()
     quarter, two_pi, I_ = arb(1) / 4, 2 * pi, acb(0, 1)
 
@@ -257,12 +284,12 @@ def p4(G, flint, prec, edge=None):
             analytic = True  # (a complex point is evaluated as on a box: its value, analyticity checked)
         (hc, ht, hk), (pc, pt, pk), (qc, qt, qk) = quads
         Hv, S1v, S2v = hc * (t - ht) ** 2 + hk, pc * (t - pt) ** 2 + pk, qc * (t - qt) ** 2 + qk
-        a0, a1, c0, c1, w01, w00, w11 = lin
+        a0, a1, c0, c1, k0, k1, l0, l1 = lin
         e1v, e2v = a0 + a1 * t, c0 + c1 * t
         s1 = S1v.sqrt(analytic=True) if analytic else S1v.sqrt()
         s2 = S2v.sqrt(analytic=True) if analytic else S2v.sqrt()
-        m1 = -(w01 * e1v + w11 * e2v) / (sb * s1)
-        m2 = -(w01 * e2v + w00 * e1v) / (sb * s2)
+        m1 = -(k0 + k1 * t) / (sb * s1)
+        m2 = -(l0 + l1 * t) / (sb * s2)
         if analytic:  # on a box acb.integral needs analyticity checked: atan(m) = (i/2)(log(1 - im) - log(1 + im))
             at1 = I_ / 2 * ((1 - I_ * m1).log(analytic=True) - (1 + I_ * m1).log(analytic=True))
             at2 = I_ / 2 * ((1 - I_ * m2).log(analytic=True) - (1 + I_ * m2).log(analytic=True))
@@ -272,7 +299,7 @@ def p4(G, flint, prec, edge=None):
         return v if analytic else acb(v)
 
     tol = arb(2) ** (-(prec - 19))
-    return const - acb.integral(f, 0, 1, rel_tol=tol, abs_tol=tol).real / (2 * pi)
+    return const - acb.integral(f, 0, 1, rel_tol=tol, abs_tol=tol, eval_limit=eval_limit).real / (2 * pi)
 
 
 def orthant(normals, flint, prec):
@@ -328,8 +355,9 @@ def each_cone_bounds(cones, prec: int, workers, stack: contextlib.ExitStack):
     Ray cluster: the work is ours), on a local process pool entered into `stack`, or here.  Memoized per
     process: cone_bounds is a pure function of the rays and the precision, so a cone measured once in this
     process (by the generator, say, moments before its built-in self-check) is not integrated again; `check`
-    in a fresh process recomputes every cone."""
-    keys = [(tuple(tuple(r) for r in rays), prec) for rays in cones]
+    in a fresh process recomputes every cone.  The key is the primitive rays: cone_bounds depends on the rays'
+    directions only (simplex_normals returns primitive normals)."""
+    keys = [(tuple(primitive(r) for r in rays), prec) for rays in cones]  # a ray's scale does not matter
     if len(_MEMO) + len(keys) > _MEMO_LIMIT:
         _MEMO.clear()
     missing = [k for k in dict.fromkeys(keys) if k not in _MEMO]
