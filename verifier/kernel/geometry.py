@@ -4,11 +4,12 @@ products, proportionality, and the unique solution of a small linear system."""
 from __future__ import annotations
 
 import math
+import operator
 from fractions import Fraction
 
 
 def dot(a, b):
-    return sum(x * y for x, y in zip(a, b))
+    return sum(map(operator.mul, a, b))
 
 
 def cross2(u, v) -> int:
@@ -67,23 +68,28 @@ def null(rows, n: int) -> tuple:
 
 
 def solve_unique(columns, target):
-    """The unique lambda with sum_i lambda_i columns[i] = target (exact Gauss-Jordan), or None when the
-    columns are dependent or the target is not in their span."""
+    """The unique lambda with sum_i lambda_i columns[i] = target (exact: fraction-free Bareiss elimination on
+    integers, then back substitution in rationals), or None when the columns are dependent or the target is
+    not in their span."""
     m, k = len(target), len(columns)
-    rows = [[Fraction(columns[i][r]) for i in range(k)] + [Fraction(target[r])] for r in range(m)]
-    r = 0
+    rows = [[columns[i][r] for i in range(k)] + [target[r]] for r in range(m)]
+    prev = 1
     for c in range(k):
-        p = next((i for i in range(r, m) if rows[i][c] != 0), None)
+        p = next((i for i in range(c, m) if rows[i][c] != 0), None)
         if p is None:
             return None
-        rows[r], rows[p] = rows[p], rows[r]
-        pv = rows[r][c]
-        rows[r] = [x / pv for x in rows[r]]
-        for i in range(m):
-            if i != r and rows[i][c] != 0:
-                f = rows[i][c]
-                rows[i] = [x - f * y for x, y in zip(rows[i], rows[r])]
-        r += 1
-    if any(rows[i][k] != 0 for i in range(r, m)):
+        rows[c], rows[p] = rows[p], rows[c]
+        pv = rows[c][c]
+        for i in range(c + 1, m):
+            f = rows[i][c]
+            rows[i] = [0] * (c + 1) + [(rows[i][j] * pv - f * rows[c][j]) // prev for j in range(c + 1, k + 1)]
+        prev = pv
+    if any(rows[i][k] != 0 for i in range(k, m)):
         return None
-    return [rows[i][k] for i in range(k)]
+    # Cramer: D lambda_i is an integer for D the last pivot (the determinant of the k columns' pivot rows), so
+    # the back substitution stays in integers (exact divisions)
+    D = rows[k - 1][k - 1]
+    y = [0] * k
+    for i in range(k - 1, -1, -1):
+        y[i] = (rows[i][k] * D - sum(rows[i][j] * y[j] for j in range(i + 1, k))) // rows[i][i]
+    return [Fraction(v, D) for v in y]
