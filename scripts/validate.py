@@ -2,7 +2,8 @@
 
 For every certificate in proofs/ (or those matching --only), sample the model in float64 with N
 inputs (default 10^8) and report z = (sampled - certified) / sqrt(p (1 - p) / N), p the certified
-value.  Results go to docs/validation.json and the table in docs/VALIDATION.md between the markers.
+value; for an anytime (partial) certificate, an interval, z is the sample's distance from the interval
+(0 inside it).  Results go to docs/validation.json and the table in docs/VALIDATION.md between the markers.
 Usage: python scripts/validate.py [--samples 1e8] [--only REGEX] [--sigmas 4]
 """
 
@@ -64,8 +65,12 @@ def main() -> int:
         pf = float(p)
         se = math.sqrt(max(pf * (1 - pf), 1e-300) / n_samples)
         z = (s.error - pf) / se if pf > 0 else (0.0 if s.wrong == 0 else math.inf)
+        lo, hi = float(Fraction(cert["error"]["lower"])), float(Fraction(cert["error"]["upper"]))
+        if cert.get("coverage") == "partial":  # an interval: z is the sample's distance from it, in standard errors
+            z = 0.0 if lo <= s.error <= hi else (s.error - (hi if s.error > hi else lo)) / se
         worst = max(worst, abs(z))
-        results[f] = {"model": cert["checkpoint"]["name"], "task": cert["task"], "certified": f"{pf:.12g}",
+        certified = f"[{lo:.8g}, {hi:.8g}]" if cert.get("coverage") == "partial" else f"{pf:.12g}"
+        results[f] = {"model": cert["checkpoint"]["name"], "task": cert["task"], "certified": certified,
                       "sampled": s.error, "wrong": s.wrong, "samples": n_samples, "z": round(z, 3), "seed": seed,
                       "seconds": round(time.perf_counter() - t0, 1), "within": abs(z) <= a.sigmas}
         print(f"{f}: certified {pf:.8g}, sampled {s.error:.8g} ({s.wrong}/{n_samples}), z = {z:+.2f}", flush=True)

@@ -28,7 +28,6 @@ import itertools
 import random
 import time
 from dataclasses import dataclass, field
-from fractions import Fraction
 
 from .errors import InternalError, LimitReached, UnsupportedError
 from .exact import (dot, independent_subset, null_vector, primitive, proportion, rank, solve_exact_int,
@@ -100,14 +99,14 @@ class _FarkasFinder:
         self.cols = facet_cols
         self.np = np
         norms = [max(abs(c) for c in f) for f in facet_cols]
-        self.A = np.array([[float(Fraction(c, m)) for c in f] for f, m in zip(facet_cols, norms)]).T
+        self.A = np.array([[c / m for c in f] for f, m in zip(facet_cols, norms)]).T  # correctly rounded
 
     def support(self, g) -> list[int]:
         from scipy.optimize import nnls
 
         np = self.np
         m = max(abs(c) for c in g)
-        b = np.array([float(Fraction(c, m)) for c in g])
+        b = np.array([c / m for c in g])
         try:
             lam, _ = nnls(self.A, b)
             cand = [i for i in np.argsort(-lam) if lam[i] > 1e-12]

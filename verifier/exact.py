@@ -32,10 +32,37 @@ def cross3(a: Sequence[int], b: Sequence[int]) -> Vec:
 
 
 def det(rows: Sequence[Sequence[int]]) -> int:
-    """Determinant of a square integer matrix (exact: FLINT's fmpz_mat)."""
-    from flint import fmpz_mat
+    """Determinant of a square integer matrix (exact): cofactors up to 3 x 3, fraction-free Bareiss elimination
+    up to 6 x 6 (small matrices: cheaper than a FLINT matrix), FLINT's fmpz_mat beyond."""
+    n = len(rows)
+    if n == 0:
+        return 1
+    if n == 1:
+        return rows[0][0]
+    if n == 2:
+        return rows[0][0] * rows[1][1] - rows[0][1] * rows[1][0]
+    if n == 3:
+        (a, b, c), (d, e, f), (g, h, i) = rows
+        return a * (e * i - f * h) - b * (d * i - f * g) + c * (d * h - e * g)
+    if n > 6:
+        from flint import fmpz_mat
 
-    return int(fmpz_mat([list(r) for r in rows]).det()) if len(rows) else 1
+        return int(fmpz_mat([list(r) for r in rows]).det())
+    m = [list(r) for r in rows]
+    sign, prev = 1, 1
+    for k in range(n - 1):
+        if m[k][k] == 0:
+            sw = next((i for i in range(k + 1, n) if m[i][k] != 0), None)
+            if sw is None:
+                return 0
+            m[k], m[sw] = m[sw], m[k]
+            sign = -sign
+        pk, rk = m[k][k], m[k]
+        for i in range(k + 1, n):
+            ri, f = m[i], m[i][k]
+            m[i] = [0] * (k + 1) + [(ri[j] * pk - f * rk[j]) // prev for j in range(k + 1, n)]
+        prev = pk
+    return sign * m[n - 1][n - 1]
 
 
 def null_vector(rows: Sequence[Sequence[int]], n: int) -> Vec:
@@ -147,24 +174,29 @@ def independent_rows(columns: Sequence[Sequence[int]], m: int) -> list[int] | No
 
 
 def solve_exact_int(columns: Sequence[Sequence[int]], target: Sequence[int]):
-    """(numerators, denominator) with sum_i (num_i / den) columns[i] = target, den > 0; None if not unique."""
+    """(numerators, denominator) with sum_i (num_i / den) columns[i] = target, den > 0; None if not unique.
+    One fraction-free (Bareiss) elimination and an integer back substitution (Cramer: den * lambda is integral)."""
     k, m = len(columns), len(target)
-    rows = independent_rows(columns, m)
-    if rows is None:
+    rows = [[columns[i][r] for i in range(k)] + [target[r]] for r in range(m)]
+    prev = 1
+    for c in range(k):
+        p = next((i for i in range(c, m) if rows[i][c] != 0), None)
+        if p is None:
+            return None
+        rows[c], rows[p] = rows[p], rows[c]
+        pv, rc = rows[c][c], rows[c]
+        for i in range(c + 1, m):
+            ri, f = rows[i], rows[i][c]
+            rows[i] = [0] * (c + 1) + [(ri[j] * pv - f * rc[j]) // prev for j in range(c + 1, k + 1)]
+        prev = pv
+    if any(rows[i][k] != 0 for i in range(k, m)):
         return None
-    M = [[columns[i][r] for i in range(k)] for r in rows]
-    D = det(M)
-    if D == 0:
-        return None
-    nums = []
-    for i in range(k):
-        Mi = [row[:i] + [target[r]] + row[i + 1:] for row, r in zip(M, rows)]
-        nums.append(det(Mi))
+    D = rows[k - 1][k - 1] if k else 1
+    nums = [0] * k
+    for i in range(k - 1, -1, -1):
+        nums[i] = (rows[i][k] * D - sum(rows[i][j] * nums[j] for j in range(i + 1, k))) // rows[i][i]
     if D < 0:
         D, nums = -D, [-v for v in nums]
-    for r in range(m):
-        if sum(nums[i] * columns[i][r] for i in range(k)) != D * target[r]:
-            return None
     return nums, D
 
 
