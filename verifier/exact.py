@@ -48,21 +48,9 @@ def det(rows: Sequence[Sequence[int]]) -> int:
         from flint import fmpz_mat
 
         return int(fmpz_mat([list(r) for r in rows]).det())
-    m = [list(r) for r in rows]
-    sign, prev = 1, 1
-    for k in range(n - 1):
-        if m[k][k] == 0:
-            sw = next((i for i in range(k + 1, n) if m[i][k] != 0), None)
-            if sw is None:
-                return 0
-            m[k], m[sw] = m[sw], m[k]
-            sign = -sign
-        pk, rk = m[k][k], m[k]
-        for i in range(k + 1, n):
-            ri, f = m[i], m[i][k]
-            m[i] = [0] * (k + 1) + [(ri[j] * pk - f * rk[j]) // prev for j in range(k + 1, n)]
-        prev = pk
-    return sign * m[n - 1][n - 1]
+    from .kernel.geometry import det as bareiss  # the kernel's exact Bareiss elimination: one implementation
+
+    return bareiss(rows)
 
 
 def null_vector(rows: Sequence[Sequence[int]], n: int) -> Vec:
@@ -174,30 +162,15 @@ def independent_rows(columns: Sequence[Sequence[int]], m: int) -> list[int] | No
 
 
 def solve_exact_int(columns: Sequence[Sequence[int]], target: Sequence[int]):
-    """(numerators, denominator) with sum_i (num_i / den) columns[i] = target, den > 0; None if not unique.
-    One fraction-free (Bareiss) elimination and an integer back substitution (Cramer: den * lambda is integral)."""
-    k, m = len(columns), len(target)
-    rows = [[columns[i][r] for i in range(k)] + [target[r]] for r in range(m)]
-    prev = 1
-    for c in range(k):
-        p = next((i for i in range(c, m) if rows[i][c] != 0), None)
-        if p is None:
-            return None
-        rows[c], rows[p] = rows[p], rows[c]
-        pv, rc = rows[c][c], rows[c]
-        for i in range(c + 1, m):
-            ri, f = rows[i], rows[i][c]
-            rows[i] = [0] * (c + 1) + [(ri[j] * pv - f * rc[j]) // prev for j in range(c + 1, k + 1)]
-        prev = pv
-    if any(rows[i][k] != 0 for i in range(k, m)):
+    """(numerators, denominator) with sum_i (num_i / den) columns[i] = target, den > 0; None if not unique
+    (the kernel's fraction-free elimination: one implementation)."""
+    from .kernel.geometry import solve_integral
+
+    sol = solve_integral(columns, target)
+    if sol is None:
         return None
-    D = rows[k - 1][k - 1] if k else 1
-    nums = [0] * k
-    for i in range(k - 1, -1, -1):
-        nums[i] = (rows[i][k] * D - sum(rows[i][j] * nums[j] for j in range(i + 1, k))) // rows[i][i]
-    if D < 0:
-        D, nums = -D, [-v for v in nums]
-    return nums, D
+    nums, D = sol
+    return ([-v for v in nums], -D) if D < 0 else (nums, D)
 
 
 def independent_subset(vectors: Sequence[Sequence[int]], labels: Sequence, k: int) -> list:

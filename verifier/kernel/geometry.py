@@ -67,10 +67,10 @@ def null(rows, n: int) -> tuple:
     return tuple((-1) ** (j + n - 1) * det([[r[c] for c in range(n) if c != j] for r in rows]) for j in range(n))
 
 
-def solve_unique(columns, target):
-    """The unique lambda with sum_i lambda_i columns[i] = target (exact: fraction-free Bareiss elimination on
-    integers, then back substitution in rationals), or None when the columns are dependent or the target is
-    not in their span."""
+def solve_integral(columns, target):
+    """(y, D), integers with D != 0 and sum_i (y_i / D) columns[i] = target, the unique solution (fraction-free
+    Bareiss elimination, then an integer back substitution: by Cramer, D lambda is integral for D the last
+    pivot); None when the columns are dependent or the target is not in their span."""
     m, k = len(target), len(columns)
     rows = [[columns[i][r] for i in range(k)] + [target[r]] for r in range(m)]
     prev = 1
@@ -79,17 +79,22 @@ def solve_unique(columns, target):
         if p is None:
             return None
         rows[c], rows[p] = rows[p], rows[c]
-        pv = rows[c][c]
+        pv, rc = rows[c][c], rows[c]
         for i in range(c + 1, m):
-            f = rows[i][c]
-            rows[i] = [0] * (c + 1) + [(rows[i][j] * pv - f * rows[c][j]) // prev for j in range(c + 1, k + 1)]
+            ri, f = rows[i], rows[i][c]
+            rows[i] = [0] * (c + 1) + [(ri[j] * pv - f * rc[j]) // prev for j in range(c + 1, k + 1)]
         prev = pv
     if any(rows[i][k] != 0 for i in range(k, m)):
         return None
-    # Cramer: D lambda_i is an integer for D the last pivot (the determinant of the k columns' pivot rows), so
-    # the back substitution stays in integers (exact divisions)
-    D = rows[k - 1][k - 1]
+    D = rows[k - 1][k - 1] if k else 1
     y = [0] * k
     for i in range(k - 1, -1, -1):
         y[i] = (rows[i][k] * D - sum(rows[i][j] * y[j] for j in range(i + 1, k))) // rows[i][i]
-    return [Fraction(v, D) for v in y]
+    return y, D
+
+
+def solve_unique(columns, target):
+    """The unique lambda with sum_i lambda_i columns[i] = target (exact rationals), or None when the columns
+    are dependent or the target is not in their span."""
+    sol = solve_integral(columns, target)
+    return None if sol is None else [Fraction(v, sol[1]) for v in sol[0]]
