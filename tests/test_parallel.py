@@ -60,3 +60,46 @@ def test_the_default_workers_work_inside_a_daemonic_process():
     status, detail = q.get(timeout=600)
     p.join()
     assert status == "ok", detail
+
+
+def _first_implied(cell):
+    return next(i for i, e in enumerate(cell["constraints"]) if "implied" in e)
+
+
+def test_per_cell_rules_spread_over_workers_report_what_one_process_reports(monkeypatch):
+    """The per-cell rules on shares of the cells (kernel/check.py, _spread) give the same verdict and the same
+    first failure (rule, cell) as one process: a failure of an earlier rule in a later cell wins over a failure
+    of a later rule in an earlier cell, and of two failures of one rule the lower cell's is reported."""
+    import copy
+    import json
+    from pathlib import Path
+
+    import importlib
+
+    check_module = importlib.import_module("verifier.kernel.check")  # the module (the package exports check())
+    monkeypatch.setattr(check_module, "SPREAD_MIN_CELLS", 0)  # spread even this small certificate
+    spread, calls = check_module._spread, []
+    monkeypatch.setattr(check_module, "_spread", lambda c, w: calls.append(w.workers) or spread(c, w))
+    doc = json.loads((Path(__file__).parent.parent / "proofs" / "2nd_argmax_2_4.cert.json").read_text())
+    assert len(doc["cells"]) > 400
+
+    def verdicts(d):
+        one, two = check(copy.deepcopy(d), workers=1), check(copy.deepcopy(d), workers=2)
+        return (one.accepted, one.rule, one.message), (two.accepted, two.rule, two.message)
+
+    one, two = verdicts(doc)
+    assert one == two and one[0]
+
+    earlier_rule_later_cell = copy.deepcopy(doc)
+    earlier_rule_later_cell["cells"][10]["rays"][0] = [0, 0, 0]  # rays rule, cell 10
+    earlier_rule_later_cell["cells"][450]["wrong"] = not doc["cells"][450]["wrong"]  # wrong rule, cell 450
+    one, two = verdicts(earlier_rule_later_cell)
+    assert one == two and one[1] == "wrong" and "cell 450" in one[2]
+
+    two_cells_one_rule = copy.deepcopy(doc)
+    for ci in (300, 100):
+        cell = two_cells_one_rule["cells"][ci]
+        cell["constraints"][_first_implied(cell)] = {"implied": []}
+    one, two = verdicts(two_cells_one_rule)
+    assert one == two and one[1] == "redundant" and "cell 100:" in one[2]
+    assert calls == [2, 2, 2]  # the two-worker checks did spread; the one-worker checks did not

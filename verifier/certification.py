@@ -184,13 +184,15 @@ def _certify_cones(lm: LoadedModel, z3: bool, digits: int, timings: dict, progre
         form = closed_form_spherical(terms)
         lo, hi, _ = enclose(lambda p: spherical_sum_ball(terms, p), digits, exact_zero=not terms, deadline=deadline)
     else:
-        wrong = sum(c.wrong for c in cells)
-        measured = "wrong" if wrong <= len(cells) - wrong else "right"
+        # measure the side with fewer simplicial cones (the integrals dominate; ties: the wrong side)
+        tri = [triangulate(c.rays, c.masks, n, len(c.constraints)) for c in cells]
+        count = {side: sum(len(t) for c, t in zip(cells, tri) if c.wrong == side) for side in (True, False)}
+        measured = "wrong" if count[True] <= count[False] else "right"
         cones_ = []
-        for c in cells:
+        for c, t in zip(cells, tri):
             if c.wrong == (measured == "wrong"):
-                c.simplices = triangulate(c.rays, c.masks, n, len(c.constraints))
-                cones_.extend([c.rays[r] for r in sx] for sx in c.simplices)
+                c.simplices = t
+                cones_.extend([c.rays[r] for r in sx] for sx in t)
         form = orthant_closed_form(measured, len(cones_), n)
         lo, hi, digits = enclose_orthants(cones_, measured == "right", progress=progress, deadline=deadline,
                                           workers=workers)

@@ -44,6 +44,12 @@ class Work:
     bounds: Callable | None = None  # prec -> exact rational (lower, upper) enclosing the error
     empty: bool = False  # nothing is measured and the error is exactly 0
     precision: tuple = (320, 1 << 13)  # start and largest precision for the enclosure
+    span: tuple | None = None  # (lo, hi): the per-cell rules check only these cells (a worker's share)
+
+    def each(self, cells):
+        """(index, cell) for the cells the per-cell rules check here: all of them, or this worker's span."""
+        lo, hi = self.span or (0, len(cells))
+        return ((ci, cells[ci]) for ci in range(lo, hi))
 
 
 @rule("method")

@@ -9,7 +9,7 @@ import itertools
 
 from .certificate import Certificate, Facet, Same
 from .claim import CLOSING, SUBJECT, Work, counts, rule
-from .geometry import cross3, det, dot, neg, null, primitive, proportional, solve_unique
+from .geometry import cross3, det, dot, neg, null, primitive, proportional, solve_integral_many
 from .measure import bounds, orthant_bounds, orthant_form, partial_form, vos_ball, vos_form, vos_terms
 from .model import target_of_ranking, wrong_of
 from .rules import Reject
@@ -43,8 +43,8 @@ def pattern(c: Certificate, w: Work):
     """A cell's constraints start with its root's n walls, then for each step t and neuron i whose form f
     (under the pattern's earlier steps) is not identically zero, f if the bit is 1 and -f if it is 0; an
     identically zero form must have bit 0."""
-    w.cons = []
-    for ci, cell in enumerate(c.cells):
+    w.cons = [None] * len(c.cells)
+    for ci, cell in w.each(c.cells):
         ranking, sign, _ = w.roots[cell.root]
         out = _walls(ranking, sign, c.n)
         for t in range(c.n):
@@ -54,14 +54,14 @@ def pattern(c: Certificate, w: Work):
                 elif cell.pattern[t][i]:
                     raise Reject("pattern", f"cell {ci}: neuron {i} at step {t} is claimed active but its "
                                  "pre-activation is identically zero there")
-        w.cons.append(out)
+        w.cons[ci] = out
 
 
 @rule("prediction")
 def prediction(c: Certificate, w: Work):
     """The decision string has '.' at the root's target k and at each j != k the sign of l_k - l_j: '+' or '-'
     adds that difference (or its negation) as a constraint, '0' exactly when it is identically zero."""
-    for ci, cell in enumerate(c.cells):
+    for ci, cell in w.each(c.cells):
         k = w.roots[cell.root][2]
         outs = w.forms.output(cell.pattern)
         for j, ch in enumerate(cell.decision):
@@ -83,7 +83,7 @@ def prediction(c: Certificate, w: Work):
 def wrong(c: Certificate, w: Work):
     """A cell is wrong exactly when torch's argmax can miss the target k given its decision signs: some
     j < k with l_k - l_j not positive, or some j > k with l_k - l_j negative."""
-    for ci, cell in enumerate(c.cells):
+    for ci, cell in w.each(c.cells):
         expect = wrong_of(cell.decision, w.roots[cell.root][2])
         if cell.wrong != expect:
             raise Reject("wrong", f"cell {ci}: 'wrong' must be {expect} for its decisions")
@@ -95,13 +95,18 @@ def _ensure_index(j, hi, where):
 
 
 def _into_cell(v, cons):
-    """+-v (made primitive) with every constraint >= 0 at it, or None when neither sign is in the closed cell."""
+    """(+-v made primitive, with every constraint >= 0 at it, and the bit mask of the constraints that vanish
+    there), or (None, 0) when neither sign is in the closed cell."""
     vals = [dot(g, v) for g in cons]
+    on = 0
+    for j, x in enumerate(vals):
+        if not x:
+            on |= 1 << j
     if all(x >= 0 for x in vals):
-        return primitive(v)
+        return primitive(v), on
     if all(x <= 0 for x in vals):
-        return primitive(neg(v))
-    return None
+        return primitive(neg(v)), on
+    return None, 0
 
 
 def _wall_ok(cons, n, h) -> bool:
@@ -129,7 +134,7 @@ def polygon(c: Certificate, w: Work):
             v = cross3(cons[edges[i]], cons[edges[(i + 1) % k]])
             if not any(v):
                 raise Reject("polygon", f"{where}: edges {edges[i]} and {edges[(i + 1) % k]} are parallel")
-            v = _into_cell(v, cons)
+            v = _into_cell(v, cons)[0]
             if v is None:
                 raise Reject("polygon", f"{where}: vertex {i} lies outside the cell's constraints")
             verts.append(v)
@@ -152,29 +157,31 @@ def polygon(c: Certificate, w: Work):
 def rays(c: Certificate, w: Work):
     """n >= 4: a cell lists at least n extreme rays, each as n - 1 constraint indices whose generalised cross
     product is nonzero and, with one orientation, >= 0 at every constraint of the cell."""
-    w.shapes = []
-    for ci, cell in enumerate(c.cells):
+    w.shapes = [None] * len(c.cells)
+    for ci, cell in w.each(c.cells):
         where, cons = f"cell {ci}", w.cons[ci]
         if len(cell.rays) < c.n:
             raise Reject("rays", f"{where}: a full-dimensional pointed cone has at least {c.n} extreme rays")
-        out = []
+        out, on = [], []
         for a, idx in enumerate(cell.rays):
             for j in idx:
                 _ensure_index(j, len(cons), f"{where}.rays[{a}]")
             v = null([cons[j] for j in idx], c.n)
             if not any(v):
                 raise Reject("rays", f"{where} ray {a}: constraints {list(idx)} are linearly dependent")
-            v = _into_cell(v, cons)
+            v, m = _into_cell(v, cons)
             if v is None:
                 raise Reject("rays", f"{where} ray {a}: the ray on constraints {list(idx)} leaves the cell")
             out.append(v)
-        w.shapes.append({"rays": out, "facets": []})
+            on.append(m)
+        w.shapes[ci] = {"rays": out, "facets": [], "on": on}
 
 
 @rule("witness")
 def witness(c: Certificate, w: Work):
     """The sum of a cell's rays is strictly inside every constraint: the open cell is not empty."""
-    for ci, shape in enumerate(w.shapes):
+    for ci, _ in w.each(c.cells):
+        shape = w.shapes[ci]
         p = tuple(sum(r[k] for r in shape["rays"]) for k in range(c.n))
         for j, g in enumerate(w.cons[ci]):
             if dot(g, p) <= 0:
@@ -186,7 +193,7 @@ def witness(c: Certificate, w: Work):
 def facet(c: Certificate, w: Work):
     """Each constraint has evidence; for a facet, the sum y of its listed distinct rays has g . y = 0 and every
     other constraint is > 0 at y or a positive multiple of g: y is relatively inside an (n-1)-face."""
-    for ci, cell in enumerate(c.cells):
+    for ci, cell in w.each(c.cells):
         where, cons, shape = f"cell {ci}", w.cons[ci], w.shapes[ci]
         if len(cell.evidence) != len(cons):
             raise Reject("schema", f"{where}.constraints: expected {len(cons)} entries, got {len(cell.evidence)}")
@@ -210,9 +217,10 @@ def facet(c: Certificate, w: Work):
 def redundant(c: Certificate, w: Work):
     """A 'same' constraint is a positive multiple of a facet constraint; an 'implied' one is a nonnegative
     combination of at most n distinct, linearly independent facet constraints (so it holds on the closed cell)."""
-    for ci, cell in enumerate(c.cells):
+    for ci, cell in w.each(c.cells):
         where, cons = f"cell {ci}", w.cons[ci]
         is_facet = [isinstance(e, Facet) for e in cell.evidence]
+        by_support: dict = {}
         for j, e in enumerate(cell.evidence):
             if isinstance(e, Facet):
                 continue
@@ -226,10 +234,13 @@ def redundant(c: Certificate, w: Work):
                 _ensure_index(i2, len(cons), f"{where}.constraints[{j}].implied")
             if not sup or len(sup) > c.n or len(set(sup)) != len(sup) or not all(is_facet[i2] for i2 in sup):
                 raise Reject("redundant", f"{where}: constraint {j} must be implied by at most n distinct facets")
-            lam = solve_unique([cons[i2] for i2 in sup], cons[j])
-            if lam is None or any(x < 0 for x in lam):
-                raise Reject("redundant", f"{where}: constraint {j} is not a nonnegative combination of "
-                             f"facets {list(sup)}")
+            by_support.setdefault(tuple(sup), []).append(j)
+        for sup, js in by_support.items():  # one elimination per support, every constraint implied by it
+            sols = solve_integral_many([cons[i2] for i2 in sup], [cons[j] for j in js])
+            for j, sol in zip(js, sols):
+                if sol is None or any(y * sol[1] < 0 for y in sol[0]):
+                    raise Reject("redundant", f"{where}: constraint {j} is not a nonnegative combination of "
+                                 f"facets {list(sup)}")
 
 
 def _repeated_cell(c: Certificate) -> int | None:
@@ -279,9 +290,11 @@ def cover(c: Certificate, w: Work):
                 raise Reject("cover", f"{where}: neighbour cell {nb} is not across the facet")
 
 
-def _tiles(where, cons, rays, simplices, n):
+def _tiles(where, shape, simplices, n):
     """The simplicial cones tile the closed cell: rays in the cell, facets matched in pairs across, or on a
-    cell constraint; and an interior point of the first simplex lies in no other simplex."""
+    cell constraint (one that vanishes at each of its rays); and an interior point of the first simplex lies in
+    no other simplex."""
+    rays, on = shape["rays"], shape["on"]
     if not simplices:
         raise Reject("triangulation", f"{where}: no simplices")
     for a, ids in enumerate(simplices):
@@ -293,7 +306,10 @@ def _tiles(where, cons, rays, simplices, n):
             faces.setdefault(tuple(sorted(ids[:i] + ids[i + 1:])), []).append(ids[i])
     for key, opposite in faces.items():
         frays = [rays[r] for r in key]
-        if any(all(dot(g, r) == 0 for r in frays) for g in cons):
+        common = -1
+        for r in key:
+            common &= on[r]
+        if common:
             if len(opposite) != 1:
                 raise Reject("triangulation", f"{where}: a boundary facet belongs to {len(opposite)} simplices")
             continue
@@ -305,8 +321,8 @@ def _tiles(where, cons, rays, simplices, n):
             raise Reject("triangulation", f"{where}: two simplices sharing a facet lie on the same side")
     p = tuple(sum(rays[r][k] for r in simplices[0]) for k in range(n))
     for a, ids in enumerate(simplices[1:], start=1):
-        lam = solve_unique([rays[r] for r in ids], p)
-        if lam is not None and all(x >= 0 for x in lam):
+        sol = solve_integral_many([rays[r] for r in ids], [p])[0]
+        if sol is not None and all(y * sol[1] >= 0 for y in sol[0]):
             raise Reject("triangulation", f"{where}: simplices 0 and {a} overlap")
     return [[rays[r] for r in ids] for ids in simplices]
 
@@ -323,7 +339,7 @@ def triangulation(c: Certificate, w: Work):
     measured_wrong = c.measured == "wrong"
     for ci, cell in enumerate(c.cells):
         if cell.wrong == measured_wrong:
-            w.cones.extend(_tiles(f"cell {ci}", w.cons[ci], w.shapes[ci]["rays"], cell.simplices or (), c.n))
+            w.cones.extend(_tiles(f"cell {ci}", w.shapes[ci], cell.simplices or (), c.n))
         elif cell.simplices is not None:
             raise Reject("triangulation", f"cell {ci}: only the measured cells carry simplices")
 
@@ -345,7 +361,7 @@ def partial(c: Certificate, w: Work):
             raise Reject("partial", f"cell {ci}: a partial certificate lists no neighbours")
         if not cell.simplices:
             raise Reject("partial", f"cell {ci}: every listed cell of a partial certificate carries simplices")
-        tiles = _tiles(f"cell {ci}", w.cons[ci], w.shapes[ci]["rays"], cell.simplices, c.n)
+        tiles = _tiles(f"cell {ci}", w.shapes[ci], cell.simplices, c.n)
         (w.cones_wrong if cell.wrong else w.cones_right).extend(tiles)
 
 

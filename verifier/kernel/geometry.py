@@ -43,9 +43,16 @@ def proportional(f, h) -> int:
 
 
 def det(rows) -> int:
-    """Determinant of a square integer matrix (Bareiss, exact)."""
+    """Determinant of a square integer matrix (exact: cofactor expansion up to 3 x 3, Bareiss beyond)."""
+    n = len(rows)
+    if n <= 3:
+        if n == 3:
+            (a, b, c), (d, e, f), (g, h, i) = rows
+            return a * (e * i - f * h) - b * (d * i - f * g) + c * (d * h - e * g)
+        if n == 2:
+            return rows[0][0] * rows[1][1] - rows[0][1] * rows[1][0]
+        return rows[0][0] if n else 1
     m = [list(r) for r in rows]
-    n = len(m)
     sign, prev = 1, 1
     for k in range(n - 1):
         if m[k][k] == 0:
@@ -67,30 +74,42 @@ def null(rows, n: int) -> tuple:
     return tuple((-1) ** (j + n - 1) * det([[r[c] for c in range(n) if c != j] for r in rows]) for j in range(n))
 
 
-def solve_integral(columns, target):
-    """(y, D), integers with D != 0 and sum_i (y_i / D) columns[i] = target, the unique solution (fraction-free
-    Bareiss elimination, then an integer back substitution: by Cramer, D lambda is integral for D the last
-    pivot); None when the columns are dependent or the target is not in their span."""
-    m, k = len(target), len(columns)
-    rows = [[columns[i][r] for i in range(k)] + [target[r]] for r in range(m)]
+def solve_integral_many(columns, targets):
+    """For each target: (y, D), integers with D != 0 and sum_i (y_i / D) columns[i] = target, the unique solution,
+    or None when the columns are dependent or the target is not in their span.  One fraction-free Bareiss
+    elimination of [columns | targets] serves every target (the targets are extra columns of the same row
+    operations), then an integer back substitution per target: by Cramer, D lambda is integral for D the last
+    pivot."""
+    m, k, t = len(targets[0]) if targets else 0, len(columns), len(targets)
+    rows = [[columns[i][r] for i in range(k)] + [g[r] for g in targets] for r in range(m)]
+    width = k + t
     prev = 1
     for c in range(k):
         p = next((i for i in range(c, m) if rows[i][c] != 0), None)
         if p is None:
-            return None
+            return [None] * t
         rows[c], rows[p] = rows[p], rows[c]
         pv, rc = rows[c][c], rows[c]
         for i in range(c + 1, m):
             ri, f = rows[i], rows[i][c]
-            rows[i] = [0] * (c + 1) + [(ri[j] * pv - f * rc[j]) // prev for j in range(c + 1, k + 1)]
+            rows[i] = [0] * (c + 1) + [(ri[j] * pv - f * rc[j]) // prev for j in range(c + 1, width)]
         prev = pv
-    if any(rows[i][k] != 0 for i in range(k, m)):
-        return None
     D = rows[k - 1][k - 1] if k else 1
-    y = [0] * k
-    for i in range(k - 1, -1, -1):
-        y[i] = (rows[i][k] * D - sum(rows[i][j] * y[j] for j in range(i + 1, k))) // rows[i][i]
-    return y, D
+    out = []
+    for a in range(k, width):
+        if any(rows[i][a] != 0 for i in range(k, m)):
+            out.append(None)
+            continue
+        y = [0] * k
+        for i in range(k - 1, -1, -1):
+            y[i] = (rows[i][a] * D - sum(rows[i][j] * y[j] for j in range(i + 1, k))) // rows[i][i]
+        out.append((y, D))
+    return out
+
+
+def solve_integral(columns, target):
+    """solve_integral_many for one target."""
+    return solve_integral_many(columns, [target])[0]
 
 
 def solve_unique(columns, target):

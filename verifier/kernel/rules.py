@@ -96,6 +96,9 @@ class Reject(Exception):
         self.rule = rule
         self.message = message
 
+    def __reduce__(self):  # a worker's failure travels back to the parent process as itself
+        return Reject, (self.rule, self.message)
+
 
 class Unreadable(Exception):
     """The input could not be read at all (a missing file, a checkpoint of another kind): exit 2 at the CLI."""
