@@ -177,14 +177,18 @@ THIN_CONE = [(0, 0, 0, -1), (1, -1048576, -1048576, -1048576), (1048577, -109951
 
 def test_a_thin_cone_gets_sound_bounds_in_generator_and_kernel(monkeypatch):
     from verifier.kernel import measure as KM
-    from verifier.measure import _cone_bounds
 
-    lo, hi = _cone_bounds(THIN_CONE)
+    lo, hi = KM.cone_bounds(THIN_CONE, 80)
     assert 0 < lo <= hi < Fraction(1, 10 ** 14) and hi - lo < Fraction(1, 10 ** 16)
     klo, khi = KM.cone_bounds(THIN_CONE, 160)
     assert max(lo, klo) <= min(hi, khi)  # the 80- and 160-bit enclosures overlap
     assert khi - klo < Fraction(1, 10 ** 28)
-    # a cone whose ball is not finite at the precision asked for counts as [0, 1/2] (pointed: in a half-space)
+    # a ball that is not finite at the precision asked for is retried, for that cone alone, at twice it
+    real = KM.orthant
+    monkeypatch.setattr(KM, "orthant", lambda normals, flint, prec: flint.arb("nan") if prec == 80
+                        else real(normals, flint, prec))
+    assert KM.cone_bounds(THIN_CONE, 80) == (klo, khi)
+    # not finite at either: [0, 1/2] (a pointed cone lies in a half-space)
     monkeypatch.setattr(KM, "orthant", lambda normals, flint, prec: flint.arb("nan"))
     assert KM.cone_bounds(THIN_CONE, 80) == (0, Fraction(1, 2))
 

@@ -189,30 +189,15 @@ def orthant_closed_form(measured: str, count: int, n: int) -> str:
     return orthant_form(measured, count, n)
 
 
-def _cone_bounds(rays) -> tuple[Fraction, Fraction]:
-    """Exact dyadic bounds of one simplicial cone's orthant probability: the kernel's at ORTHANT_PREC bits; a
-    cone too thin for that precision (the kernel's [0, 1/2]) is retried at twice that (the kernel's second
-    precision), and if the ball is still not finite it stays [0, 1/2] (a pointed cone lies in a half-space)."""
-    from .kernel.measure import cone_bounds
-
-    return _retried(rays, cone_bounds(rays, ORTHANT_PREC))
-
-
-def _retried(rays, b):
-    """b, or the kernel's bounds at twice ORTHANT_PREC when b is the too-thin fallback [0, 1/2]."""
-    from .kernel.measure import cone_bounds
-
-    return cone_bounds(rays, 2 * ORTHANT_PREC) if b == (0, Fraction(1, 2)) else b
-
-
 def each_cone_bounds(cones, workers, stack: contextlib.ExitStack):
-    """Exact dyadic bounds of each cone, in the cones' order (see _cone_bounds): the kernel's own per-cone map
-    (the caller's ordered map such as a Ray cluster, a local process pool entered into `stack`, or this
-    process; memoized in this process, so the built-in self-check does not integrate the cones again)."""
+    """Exact dyadic bounds of each cone's orthant probability, in the cones' order: the kernel's `cone_bounds`
+    at ORTHANT_PREC bits (twice that for a cone too thin for it; [0, 1/2] if still not finite), through the
+    kernel's own per-cone map (the caller's ordered map such as a Ray cluster, a local process pool entered
+    into `stack`, or this process; memoized in this process, so the built-in self-check does not integrate the
+    cones again)."""
     from .kernel.measure import each_cone_bounds as kernel_each
 
-    for rays, b in zip(cones, kernel_each(cones, ORTHANT_PREC, workers, stack)):
-        yield _retried(rays, b)
+    yield from kernel_each(cones, ORTHANT_PREC, workers, stack)
 
 
 def orthant_sum_bounds(cones, progress: bool = False, deadline: float | None = None, workers: int = 1):

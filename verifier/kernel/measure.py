@@ -325,15 +325,18 @@ def orthant(normals, flint, prec):
 
 
 def cone_bounds(rays, prec: int) -> tuple[Fraction, Fraction]:
-    """Exact rational bounds of one simplicial cone's Gaussian measure, from its arb ball at prec bits; when the
-    quadrature gives no finite ball at this precision (a very thin cone), [0, 1/2]: a pointed cone lies in an
-    open half-space, so its measure is at most 1/2."""
+    """Exact rational bounds of one simplicial cone's Gaussian measure, from its arb ball at prec bits, or at
+    2 prec when the ball at prec is not finite (a very thin cone defeats the quadrature at prec: retrying
+    that one cone is far cheaper than re-integrating every cone at the next precision); when neither gives a
+    finite ball, [0, 1/2]: a pointed cone lies in an open half-space, so its measure is at most 1/2."""
     flint = arb_module()
-    with flint.ctx.workprec(prec):
-        ball = orthant(simplex_normals(rays), flint, prec)
-        if not ball.is_finite():
-            return Fraction(0), Fraction(1, 2)
-        return bounds(ball)
+    normals = simplex_normals(rays)
+    for p in (prec, 2 * prec):
+        with flint.ctx.workprec(p):
+            ball = orthant(normals, flint, p)
+            if ball.is_finite():
+                return bounds(ball)
+    return Fraction(0), Fraction(1, 2)
 
 
 def _quiet_worker():
