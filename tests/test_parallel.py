@@ -71,10 +71,9 @@ def test_per_cell_rules_spread_over_workers_report_what_one_process_reports(monk
     first failure (rule, cell) as one process: a failure of an earlier rule in a later cell wins over a failure
     of a later rule in an earlier cell, and of two failures of one rule the lower cell's is reported."""
     import copy
+    import importlib
     import json
     from pathlib import Path
-
-    import importlib
 
     check_module = importlib.import_module("verifier.kernel.check")  # the module (the package exports check())
     monkeypatch.setattr(check_module, "SPREAD_MIN_CELLS", 0)  # spread even this small certificate

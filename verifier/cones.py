@@ -212,15 +212,13 @@ class Traversal:
         """The cell's strict constraints g.x > 0 in canonical order: walls, neurons, decisions."""
         out = [tuple(w) for w in root.walls]
         for t in range(self.n):
-            prefix = sigma[:t]
-            for i, pf in enumerate(self._primitives(("prim", prefix), self.step_forms(prefix))):
+            for i, pf in enumerate(self.step_primitives(sigma[:t])):
                 if pf is not None:
                     out.append(pf if sigma[t][i] else tuple(-c for c in pf))
                 elif sigma[t][i]:
                     raise InternalError("pattern has an active neuron whose form is identically zero")
-        dforms = self.decision_forms(sigma, root.label)
-        for j, pd in enumerate(self._primitives(("dprim", sigma, root.label), dforms)):
-            if dforms[j] is None:
+        for j, pd in enumerate(self.decision_primitives(sigma, root.label)):
+            if j == root.label:
                 continue
             c = tau[j]
             if pd is not None:
@@ -281,11 +279,21 @@ class Traversal:
             return None  # some constraint is tight on the whole cone: not full-dimensional
         return rays, masks
 
-    def _primitives(self, key, forms) -> list:
-        """The forms made primitive (None for an identically zero one), cached under key."""
+    def step_primitives(self, prefix) -> list:
+        """step_forms(prefix) made primitive, None for an identically zero form (cached)."""
+        key = ("prim", prefix)
         got = self._cache.get(key)
         if got is None:
-            got = [None if f is None or not any(f) else primitive(f) for f in forms]
+            got = [primitive(f) if any(f) else None for f in self.step_forms(prefix)]
+            self._cache[key] = got
+        return got
+
+    def decision_primitives(self, sigma, k) -> list:
+        """decision_forms(sigma, k) made primitive, None at k and for an identically zero form (cached)."""
+        key = ("dprim", sigma, k)
+        got = self._cache.get(key)
+        if got is None:
+            got = [primitive(D) if D is not None and any(D) else None for D in self.decision_forms(sigma, k)]
             self._cache[key] = got
         return got
 
@@ -295,9 +303,8 @@ class Traversal:
         hn = tuple(-c for c in h)
         sig = []
         for t in range(self.n):
-            prefix = tuple(sig)
             row = []
-            for i, pf in enumerate(self._primitives(("prim", prefix), self.step_forms(prefix))):
+            for i, pf in enumerate(self.step_primitives(tuple(sig))):
                 if pf is None or pf == h:  # identically zero, or positive on the cell's side: off across h
                     row.append(0)
                 elif pf == hn:
@@ -307,9 +314,8 @@ class Traversal:
             sig.append(tuple(row))
         sig = tuple(sig)
         out = []
-        dforms = self.decision_forms(sig, root.label)
-        for j, pd in enumerate(self._primitives(("dprim", sig, root.label), dforms)):
-            if dforms[j] is None:
+        for j, pd in enumerate(self.decision_primitives(sig, root.label)):
+            if j == root.label:
                 out.append(".")
             elif pd is None:
                 out.append("0")

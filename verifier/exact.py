@@ -33,25 +33,16 @@ def cross3(a: Sequence[int], b: Sequence[int]) -> Vec:
 
 
 def det(rows: Sequence[Sequence[int]]) -> int:
-    """Determinant of a square integer matrix (exact): cofactors up to 3 x 3, fraction-free Bareiss elimination
-    up to 6 x 6 (small matrices: cheaper than a FLINT matrix), FLINT's fmpz_mat beyond."""
-    n = len(rows)
-    if n == 0:
-        return 1
-    if n == 1:
-        return rows[0][0]
-    if n == 2:
-        return rows[0][0] * rows[1][1] - rows[0][1] * rows[1][0]
-    if n == 3:
-        (a, b, c), (d, e, f), (g, h, i) = rows
-        return a * (e * i - f * h) - b * (d * i - f * g) + c * (d * h - e * g)
-    if n > 6:
+    """Determinant of a square integer matrix (exact): the kernel's (cofactors up to 3 x 3, fraction-free Bareiss
+    elimination beyond: one implementation) up to 6 x 6, where it is cheaper than a FLINT matrix; FLINT's fmpz_mat
+    beyond."""
+    if len(rows) > 6:
         from flint import fmpz_mat
 
         return int(fmpz_mat([list(r) for r in rows]).det())
-    from .kernel.geometry import det as bareiss  # the kernel's exact Bareiss elimination: one implementation
+    from .kernel.geometry import det as kernel_det
 
-    return bareiss(rows)
+    return kernel_det(rows)
 
 
 def null_vector(rows: Sequence[Sequence[int]], n: int) -> Vec:
@@ -73,17 +64,6 @@ def rank(vectors: Sequence[Sequence[int]]) -> int:
     from flint import fmpz_mat
 
     return fmpz_mat([list(v) for v in vectors]).rank() if len(vectors) else 0
-
-
-def proportion(f: Sequence[int], h: Sequence[int]) -> int:
-    """+1 if f is a positive multiple of h, -1 if a negative multiple, 0 otherwise (f, h nonzero)."""
-    a = next(i for i, x in enumerate(h) if x != 0)
-    if f[a] == 0:
-        return 0
-    for i in range(len(h)):
-        if f[i] * h[a] != h[i] * f[a]:
-            return 0
-    return 1 if (f[a] > 0) == (h[a] > 0) else -1
 
 
 def solve_nonneg(columns: Sequence[Sequence[int]], target: Sequence[int]) -> list[Fraction] | None:
@@ -138,40 +118,6 @@ def solve_nonneg(columns: Sequence[Sequence[int]], target: Sequence[int]) -> lis
     if any(sum(lam[i] * columns[i][r] for i in range(k)) != target[r] for r in range(m)):
         return None
     return lam
-
-
-def independent_rows(columns: Sequence[Sequence[int]], m: int) -> list[int] | None:
-    """k row indices r where the k x k matrix [columns[i][r]] is invertible (None if the columns are dependent)."""
-    k = len(columns)
-    work = [list(c) for c in columns]  # eliminate on the k vectors; pivots mark independent coordinates
-    rows = []
-    for r in range(m):
-        piv = next((i for i in range(len(rows), k) if work[i][r] != 0), None)
-        if piv is None:
-            continue
-        p = len(rows)
-        work[p], work[piv] = work[piv], work[p]
-        pr = work[p]
-        for i in range(p + 1, k):
-            if work[i][r]:
-                f, g = work[i][r], pr[r]
-                work[i] = [a * g - b * f for a, b in zip(work[i], pr)]
-        rows.append(r)
-        if len(rows) == k:
-            return rows
-    return None
-
-
-def solve_exact_int(columns: Sequence[Sequence[int]], target: Sequence[int]):
-    """(numerators, denominator) with sum_i (num_i / den) columns[i] = target, den > 0; None if not unique
-    (the kernel's fraction-free elimination: one implementation)."""
-    from .kernel.geometry import solve_integral
-
-    sol = solve_integral(columns, target)
-    if sol is None:
-        return None
-    nums, D = sol
-    return ([-v for v in nums], -D) if D < 0 else (nums, D)
 
 
 def independent_subset(vectors: Sequence[Sequence[int]], labels: Sequence, k: int) -> list:

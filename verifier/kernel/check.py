@@ -37,15 +37,9 @@ def run_rules(c: Certificate, checkpoint: str | None = None, deadline: float | N
     order = rules_for(c)
     k = len(PER_CELL)
     at = next((i for i in range(len(order) - k + 1) if order[i:i + k] == PER_CELL), None)
-    many = hasattr(workers, "map") or workers > 1
-    if at is None or not many or len(c.cells) < SPREAD_MIN_CELLS:
-        for fn in order:
-            fn(c, w)
-        return w
-    for fn in order[:at]:
-        fn(c, w)
-    _spread(c, w)
-    for fn in order[at + k:]:
+    if at is not None and (hasattr(workers, "map") or workers > 1) and len(c.cells) >= SPREAD_MIN_CELLS:
+        order = order[:at] + (_spread,) + order[at + k:]
+    for fn in order:
         fn(c, w)
     return w
 

@@ -9,7 +9,7 @@ import itertools
 
 from .certificate import Certificate, Facet, Same
 from .claim import CLOSING, SUBJECT, Work, counts, rule
-from .geometry import cross3, det, dot, neg, null, primitive, proportional, solve_integral_many
+from .geometry import cross3, det, dot, neg, null, primitive, proportional, solve_integral, solve_integral_many
 from .measure import bounds, orthant_bounds, orthant_form, partial_form, vos_ball, vos_form, vos_terms
 from .model import target_of_ranking, wrong_of
 from .rules import Reject
@@ -321,7 +321,7 @@ def _tiles(where, shape, simplices, n):
             raise Reject("triangulation", f"{where}: two simplices sharing a facet lie on the same side")
     p = tuple(sum(rays[r][k] for r in simplices[0]) for k in range(n))
     for a, ids in enumerate(simplices[1:], start=1):
-        sol = solve_integral_many([rays[r] for r in ids], [p])[0]
+        sol = solve_integral([rays[r] for r in ids], p)
         if sol is not None and all(y * sol[1] >= 0 for y in sol[0]):
             raise Reject("triangulation", f"{where}: simplices 0 and {a} overlap")
     return [[rays[r] for r in ids] for ids in simplices]

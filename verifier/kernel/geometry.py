@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import math
 import operator
-from fractions import Fraction
 
 
 def dot(a, b):
@@ -108,12 +107,5 @@ def solve_integral_many(columns, targets):
 
 
 def solve_integral(columns, target):
-    """solve_integral_many for one target."""
+    """solve_integral_many for one target: (y, D) or None."""
     return solve_integral_many(columns, [target])[0]
-
-
-def solve_unique(columns, target):
-    """The unique lambda with sum_i lambda_i columns[i] = target (exact rationals), or None when the columns
-    are dependent or the target is not in their span."""
-    sol = solve_integral(columns, target)
-    return None if sol is None else [Fraction(v, sol[1]) for v in sol[0]]
