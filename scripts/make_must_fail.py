@@ -143,7 +143,7 @@ def cycle_mutants(cyc, tie):
         redigest4(d)
 
     yield "schema", "cycle_input_not_digits", m(cyc, lambda d: d["wrong"][0].__setitem__(0, "01x"))
-    yield "version", "cycle_version_5", m(cyc, lambda d: d.update(version=5))
+    yield "version", "cycle_version_6", m(cyc, lambda d: d.update(version=6))
     yield "method", "cycle_called_cones", m(cyc, lambda d: d.update(method="cones"))
     yield "model", "cycle_two_heads", m(cyc, lambda d: d["model"].update(heads=2))
     yield "task", "cycle_task_argmax", m(cyc, lambda d: d.update(task="argmax"))
@@ -313,6 +313,68 @@ def partial_mutants(p4, poly):
     yield "wrong", "partial_right_cell_called_wrong", m(p4, flipped)
 
 
+def tiny_boxes():
+    """A boxes (version 5) certificate of the shipped M(2,3): 3,000 boxes."""
+    from verifier.kernel import parse_json
+
+    res = verifier.certify(os.path.join(ROOT, "models", "2nd_argmax_2_3.pth"), method="boxes", max_boxes=3000,
+                           workers=1, samples=0)
+    return parse_json(json.dumps(res.certificate))
+
+
+def box_mutants(bx):
+    from verifier.boxes import _leaves
+    from verifier.kernel.boxes import box_prediction, box_target
+    from verifier.kernel.model import Model
+
+    def m(base, fn):
+        d = copy.deepcopy(base)
+        fn(d)
+        return d
+
+    def retag(d, pick, new):
+        """Give the leaf that pick(lo, hi, flag) chooses first the flag `new` (counts kept right)."""
+        tokens = d["tree"].split(" ")
+        leaves = iter(_leaves(tokens, d["model"]["seq_len"]))
+        for i, t in enumerate(tokens):
+            if t in ("R", "W", "U"):
+                lo, hi, flag = next(leaves)
+                if pick(lo, hi, flag):
+                    tokens[i] = new
+                    names = {"R": "right", "W": "wrong", "U": "undecided"}
+                    d["counts"][names[flag]] -= 1
+                    d["counts"][names[new]] += 1
+                    d["tree"] = " ".join(tokens)
+                    return
+        raise SystemExit("no such leaf")
+
+    task, n = bx["task"], bx["model"]["seq_len"]
+    mo = bx["model"]
+    model = Model.of(*[[[Fraction(v) for v in r] for r in mo[k]] for k in ("W_hi", "W_hh", "W_oh")], n)
+
+    def cut_outside(d):
+        tokens = d["tree"].split(" ")
+        i = tokens[0].split(":")[0]
+        tokens[0] = f"{i}:{d['grid']['radius']}"
+        d["tree"] = " ".join(tokens)
+    yield "box-tree", "cut_outside_its_box", m(bx, cut_outside)
+    yield "box-tree", "counts_off", m(bx, lambda d: d["counts"].update(right=d["counts"]["right"] + 1))
+    yield "box-label", "open_order_called_right", m(bx, lambda d: retag(
+        d, lambda lo, hi, f: f == "U" and box_target(task, n, lo, hi) is None, "R"))
+    yield "box-prediction", "right_leaf_called_wrong", m(bx, lambda d: retag(d, lambda lo, hi, f: f == "R", "W"))
+    yield "box-prediction", "unproven_argmax_called_right", m(bx, lambda d: retag(
+        d, lambda lo, hi, f: f == "U" and box_target(task, n, lo, hi) is not None and box_prediction(model, lo, hi)
+        is None, "R"))
+
+    def narrower(d):
+        d["error"]["lower"] = d["error"]["upper"]
+        d["accuracy"]["upper"] = d["accuracy"]["lower"]
+    yield "box-mass", "interval_narrower_than_the_leaves", m(bx, narrower)
+    yield "box-mass", "not_rigorous", m(bx, lambda d: d["error"].update(rigorous=False))
+    yield "method", "boxes_called_cones", m(bx, lambda d: d.update(method="cones"))
+    yield "accuracy", "boxes_not_one_minus_error", m(bx, lambda d: d["accuracy"].update(upper="1"))
+
+
 def main() -> int:
     disc, zero, poly = load("2nd_argmax_2_2.cert.json"), load("hand_2nd_argmax_2_2.cert.json"), \
         load("hand_2nd_argmax_4_3.cert.json")
@@ -321,7 +383,8 @@ def main() -> int:
     from verifier.kernel import Reject
 
     for rule, what, doc in itertools.chain(mutants(disc, zero, poly, n4), median_mutants(*tiny_median()),
-                                           cycle_mutants(*tiny_cycles()), partial_mutants(tiny_partial(), poly)):
+                                           cycle_mutants(*tiny_cycles()), partial_mutants(tiny_partial(), poly),
+                                           box_mutants(tiny_boxes())):
         assert rule in RULES, rule
         path = os.path.join(OUT, f"{rule}__{what}.cert.json")
         if rule == "z3":

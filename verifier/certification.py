@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import sys
 import time
 from dataclasses import dataclass, field
 from fractions import Fraction
@@ -299,11 +300,15 @@ def _certify_partial(lm: LoadedModel, z3: bool, digits: int, timings: dict, widt
 def certify(model, task: str | None = None, seq_len: int | None = None, *, z3: bool | None = None,
             digits: int = 30, samples: int = 0, seed: int = 0, out: str | None = None,
             self_check: bool = True, progress: bool = False, max_regions: int | None = None,
-            timeout: float | None = None, workers: int | None = None, width: Fraction | None = None) -> CertifyResult:
+            timeout: float | None = None, workers: int | None = None, width: Fraction | None = None,
+            method: str = "auto", max_boxes: int | None = None) -> CertifyResult:
     """Certify the exact error of a position-task RNN; optionally write the certificate and sample beside it.
 
     width (seq_len 4, 5): an anytime certificate instead, an interval at most that wide (or, when `timeout`
     comes first, the interval reached: details["width_reached"] is then False, and the certificate is written).
+
+    method "boxes" (any seq_len of the position family): an anytime interval from a tree of boxes (version 5,
+    verifier/boxes.py), stopped by `width`, `max_boxes` or `timeout`, whichever comes first.
 
     model: a checkpoint path, a LoadedModel or an exact RNN.  Raises InputError/UnsupportedError on bad
     or unsupported input, LimitReached when a limit stops the work (nothing is written then).
@@ -323,6 +328,10 @@ def certify(model, task: str | None = None, seq_len: int | None = None, *, z3: b
                                "(not implemented); `sample` estimates its MSE")
     if digits < 1 or digits > 1000:
         raise InputError("--digits must be between 1 and 1000")
+    if method not in ("auto", "cells", "boxes"):
+        raise InputError(f"--method {method!r}: expected auto, cells or boxes")
+    if method == "boxes":
+        return _certify_with_boxes(lm, width, timeout, max_boxes, workers, self_check, progress, out, samples, seed)
     if workers is None:  # all cores where the orthant integrals dominate; process start-up is not worth it below
         import multiprocessing
 
@@ -358,6 +367,54 @@ def certify(model, task: str | None = None, seq_len: int | None = None, *, z3: b
         from .selfcheck import kernel_self_check
 
         kernel_self_check(res.certificate, deadline, timeout, timings, workers)
+    timings["total"] = time.perf_counter() - t_all
+    res.timings = timings
+    if out:
+        write_atomic(out, dumps_compact(res.certificate))
+        res.certificate_path = out
+    if samples:
+        from .sample import sample_error
+
+        res.sampled = sample_error(lm.float_arrays(), lm.seq_len, lm.task, samples=samples, seed=seed,
+                                   progress=progress)
+    return res
+
+
+def _certify_with_boxes(lm, width, timeout, max_boxes, workers, self_check, progress, out, samples, seed):
+    """The boxes method (certificate version 5): search until the width, the box budget or the time limit (half
+    of it when the kernel re-checks, which costs about as much as the search's exact confirmations), then the
+    kernel's re-check, which runs to the end: the interval reached is certified whatever the clock says."""
+    from .boxes import certify_boxes
+
+    if lm.family != "position":
+        raise UnsupportedError(f"{lm.path}: --method boxes certifies the position tasks (argmax, 2nd argmax, "
+                               "argmedian); a median model's MSE is not a probability of boxes")
+    if width is not None and not 0 <= width < 1:
+        raise InputError("--width must be at least 0 and less than 1")
+    if width is None and timeout is None and max_boxes is None:
+        raise InputError("--method boxes needs a stop: --width, --timeout or --max-boxes")
+    if workers is None:
+        import multiprocessing
+
+        workers = (os.cpu_count() or 1) if not multiprocessing.current_process().daemon else 1
+    timings: dict = {}
+    t_all = time.perf_counter()
+    deadline = None if timeout is None else time.monotonic() + (0.5 * timeout if self_check else timeout)
+    say = None
+    if progress:
+        def say(text):
+            sys.stderr.write(f"\rverifier: boxes {text}   ")
+            sys.stderr.flush()
+    t0 = time.perf_counter()
+    fields = certify_boxes(lm, header(lm, 5, "boxes"), width, deadline, max_boxes, workers, say)
+    if progress:
+        sys.stderr.write("\n")
+    timings["search"] = time.perf_counter() - t0
+    res = CertifyResult(model=lm, **fields)
+    if self_check:
+        from .selfcheck import kernel_self_check
+
+        kernel_self_check(res.certificate, None, timeout, timings, workers)
     timings["total"] = time.perf_counter() - t_all
     res.timings = timings
     if out:

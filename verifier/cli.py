@@ -102,7 +102,12 @@ def _build_parser() -> argparse.ArgumentParser:
     c.add_argument("--width", type=_width, default=None,
                    help="seq_len 4, 5: an anytime certificate, measuring cells largest first until the certified "
                    "interval is at most this wide (e.g. 1e-3); with --timeout the interval reached is written and "
-                   "the exit code is 3 if the width was not reached")
+                   "the exit code is 3 if the width was not reached; with --method boxes: any seq_len")
+    c.add_argument("--method", choices=("auto", "cells", "boxes"), default="auto",
+                   help="auto/cells: exact cells (seq_len 2-5); boxes: an anytime certified interval for any seq_len "
+                   "from a tree of boxes (certificate version 5), stopped by --width, --timeout or --max-boxes; the "
+                   "interval is written when a stop comes first, with exit code 3 if --width was not reached")
+    c.add_argument("--max-boxes", type=_positive, default=None, help="--method boxes: stop after this many boxes")
     c.add_argument("--digits", type=int, default=30, help="significant digits of the enclosure (default 30)")
     c.add_argument("--quiet", action="store_true", help="no progress bar")
 
@@ -314,7 +319,13 @@ def report_json(res) -> dict:
            "regions": res.regions, "wrong_regions": res.wrong_regions,
            "cells": res.details.get("cell_count", res.regions),
            "certificate": res.certificate_path, "timings_s": {k: round(v, 4) for k, v in res.timings.items()}}
-    if res.details.get("partial"):
+    if res.details.get("boxes"):
+        d = res.details
+        out["boxes"] = {"right": d["right"], "wrong": d["wrong"], "undecided": d["undecided"],
+                        "width_asked": None if d["width"] is None else q(d["width"]),
+                        "width": q(res.error_upper - res.error_lower), "width_reached": d["width_reached"],
+                        "search": {k: (round(v, 3) if isinstance(v, float) else v) for k, v in d["search"].items()}}
+    elif res.details.get("partial"):
         d = res.details
         out["partial"] = {"cells_measured": d["cell_count"], "cells_total": d["cells_total"],
                           "width_asked": q(d["width"]), "width": q(res.error_upper - res.error_lower),
@@ -345,7 +356,7 @@ def cmd_certify(a) -> int:
         raise InputError(f"--out {out}: is a symbolic link; refusing to write through or replace it (give a plain path)")
     res = certify(a.checkpoint, task=a.task, seq_len=a.seq_len, z3=a.z3, digits=a.digits, samples=a.samples,
                   seed=a.seed, out=out, progress=not (a.quiet or a.json), max_regions=a.max_regions,
-                  timeout=a.timeout, workers=_workers(a), width=a.width)
+                  timeout=a.timeout, workers=_workers(a), width=a.width, method=a.method, max_boxes=a.max_boxes)
     if res.model.family == "transformer":
         return _print_cycle(a, res)
     warnings = _task_warnings(res.model)
@@ -408,13 +419,20 @@ def _print_partial(a, res, warnings, code: int) -> int:
     width = res.error_upper - res.error_lower
     print(f"  error in      [{_fmt(res.error_lower, 12)}, {_fmt(res.error_upper, 12)}]  (certified interval, width "
           f"{float(width):.3g}; anytime certificate)")
-    print(f"  {d['cell_count']} of {d['cells_total']} cells measured, largest first (at least the listed wrong "
-          f"cells, at most 1 minus the listed right cells); certificate {res.certificate_path} (checked: accepted)")
+    if d.get("boxes"):
+        st = d["search"]
+        print(f"  {st['boxes']:,} boxes made in {st['seconds']:.1f}s: {d['wrong']:,} wrong and {d['right']:,} right boxes "
+              f"proved (at least the wrong boxes' mass, at most 1 minus the right boxes'), {d['undecided']:,} left "
+              f"undecided; certificate {res.certificate_path} (checked: accepted)")
+    else:
+        print(f"  {d['cell_count']} of {d['cells_total']} cells measured, largest first (at least the listed wrong "
+              f"cells, at most 1 minus the listed right cells); certificate {res.certificate_path} (checked: accepted)")
     _print_sampled_and_time(res)
     for w in warnings:
         sys.stderr.write(f"verifier: warning: {w}\n")
     if code:
-        sys.stderr.write(f"verifier: the width {float(d['width']):.3g} was not reached before --timeout; the "
+        sys.stderr.write(f"verifier: the width {float(d['width']):.3g} was not reached before the stop (--timeout or "
+                         f"--max-boxes); the "
                          f"certificate holds the interval reached (width {float(width):.3g}) (exit 3)\n")
     return code
 

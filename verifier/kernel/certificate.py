@@ -11,7 +11,7 @@ from .read import MAX_CELLS, boolean, indices, int_vec, lst, obj, pattern, qmat,
 from .rules import Reject, Unreadable
 
 FORMAT = "verifier-certificate"
-VERSIONS = (1, 2, 3, 4)
+VERSIONS = (1, 2, 3, 4, 5)
 MAX_DIM = 4096
 MAX_INDEX = 1 << 30
 MAX_INPUTS = 8 ** 8  # version 4: wrong + undecided inputs listed (enumeration covers seq_len 2 to 8)
@@ -131,6 +131,8 @@ def read_certificate(doc) -> Certificate:
     version = _header(doc)
     if version == 4:
         return _read_v4(doc)
+    if version == 5:
+        return _read_v5(doc)
     top = {1: (_TOP_V1, ()), 2: (_TOP_V2, _TOP_V2_OPTIONAL), 3: (_TOP_V3, ())}[version]
     obj(doc, "certificate", *top)
     for key in ("sectors", "cells", "roots", "wedges"):
@@ -317,4 +319,69 @@ def _read_v4(doc) -> CycleCertificate:
         wrong=tuple(wrong),
         undecided=tuple(_function(e, f"undecided[{k}]", n) for k, e in enumerate(lst(doc["undecided"], "undecided"))),
         error=(rat(err["lower"], "error.lower"), rat(err["upper"], "error.upper")),
+        accuracy=(rat(acc["lower"], "accuracy.lower"), rat(acc["upper"], "accuracy.upper")))
+
+
+# ------------------------------------------------------------------------------------------------
+# Version 5: boxes (an anytime certified interval for a position-family RNN of any seq_len)
+
+_TOP_V5 = ("format", "version", "generator", "claim", "checkpoint", "model", "task", "method", "grid", "tree",
+           "counts", "error", "accuracy")
+MAX_TREE_CHARS = 1 << 28
+
+
+@dataclass(frozen=True)
+class BoxCertificate:
+    """Version 5: the exact weights, the grid, the tree of boxes (preorder text) and the claimed interval."""
+
+    version: int
+    method: str
+    task: str
+    family: str
+    d: int
+    n: int
+    weights_text: dict
+    weights_sha256: str
+    W_hi: tuple
+    W_hh: tuple
+    W_oh: tuple
+    checkpoint_name: str
+    checkpoint_sha256: str
+    denominator: int  # a grid point k is x = k / denominator
+    radius: int  # the tree splits [-radius, radius]^n (grid units)
+    tree: str
+    counts: tuple  # (right, wrong, undecided) leaves
+    error: tuple  # (lower, upper)
+    rigorous: bool
+    accuracy: tuple  # (lower, upper)
+
+
+def _read_v5(doc) -> BoxCertificate:
+    obj(doc, "certificate", _TOP_V5)
+    mo = obj(doc["model"], "model", ("family", "hidden_size", "seq_len", "W_hi", "W_hh", "W_oh", "weights_sha256"))
+    d = small_int(mo["hidden_size"], "model.hidden_size", 1, MAX_DIM)
+    n = small_int(mo["seq_len"], "model.seq_len", 2, 64)
+    ck = obj(doc["checkpoint"], "checkpoint", ("name", "sha256"))
+    grid = obj(doc["grid"], "grid", ("denominator", "radius"))
+    cnt = obj(doc["counts"], "counts", ("right", "wrong", "undecided"))
+    err = obj(doc["error"], "error", ("lower", "upper", "rigorous"))
+    acc = obj(doc["accuracy"], "accuracy", ("lower", "upper"))
+    tree = string(doc["tree"], "tree")
+    if len(tree) > MAX_TREE_CHARS:
+        raise Unreadable(f"the tree has {len(tree)} characters, more than this kernel reads ({MAX_TREE_CHARS})")
+    den = rat(grid["denominator"], "grid.denominator")
+    rad = rat(grid["radius"], "grid.radius")
+    if den.denominator != 1 or den < 1 or rad.denominator != 1:
+        raise Reject("schema", "grid.denominator and grid.radius are integers, the denominator positive")
+    return BoxCertificate(
+        version=5, method=string(doc["method"], "method"), task=string(doc["task"], "task"),
+        family=string(mo["family"], "model.family"), d=d, n=n,
+        weights_text={k: mo[k] for k in ("W_hi", "W_hh", "W_oh")},
+        weights_sha256=string(mo["weights_sha256"], "model.weights_sha256"),
+        W_hi=qmat(mo["W_hi"], "W_hi", d, 1), W_hh=qmat(mo["W_hh"], "W_hh", d, d), W_oh=qmat(mo["W_oh"], "W_oh", None, d),
+        checkpoint_name=string(ck["name"], "checkpoint.name"), checkpoint_sha256=string(ck["sha256"], "checkpoint.sha256"),
+        denominator=int(den), radius=int(rad), tree=tree,
+        counts=tuple(small_int(cnt[k], f"counts.{k}", 0, MAX_INDEX) for k in ("right", "wrong", "undecided")),
+        error=(rat(err["lower"], "error.lower"), rat(err["upper"], "error.upper")),
+        rigorous=boolean(err["rigorous"], "error.rigorous"),
         accuracy=(rat(acc["lower"], "accuracy.lower"), rat(acc["upper"], "accuracy.upper")))

@@ -8,6 +8,7 @@ import os
 from .certificate import Certificate, read_certificate
 from .claim import Work
 from .cones import facet, pattern, prediction, rays, redundant, rules_v2, witness, wrong
+from .boxes import RULES_V5
 from .cycle import RULES_V4
 from .disc import RULES_V1
 from .measure import _quiet_worker
@@ -19,7 +20,7 @@ from .rules import Reject, Unreadable, Verdict
 
 def rules_for(c: Certificate) -> tuple:
     """The ordered rule functions a certificate runs."""
-    return {1: lambda: RULES_V1, 2: lambda: rules_v2(c.n, c.coverage), 3: lambda: rules_v3(c.n), 4: lambda: RULES_V4}[c.version]()
+    return {1: lambda: RULES_V1, 2: lambda: rules_v2(c.n, c.coverage), 3: lambda: rules_v3(c.n), 4: lambda: RULES_V4, 5: lambda: RULES_V5}[c.version]()
 
 
 # The per-cell rules of a version-2 certificate with facets evidence: each reads and writes only cell ci's data
@@ -99,6 +100,12 @@ def summary(c: Certificate) -> dict:
                 "closed_form": f"{len(c.wrong)}/{c.inputs}" + (f" + up to {len(c.undecided)}/{c.inputs} undecided"
                                                                 if c.undecided else ""),
                 "wrong": len(c.wrong), "undecided": len(c.undecided)}
+    if c.version == 5:  # boxes: an interval from the decided leaves
+        right, wrong, undecided = c.counts
+        return {"method": c.method, "task": c.task, "hidden_size": c.d, "seq_len": c.n, "regions": right + wrong,
+                "error_lower": _q(c.error[0]), "error_upper": _q(c.error[1]),
+                "closed_form": f"[mass of {wrong} wrong boxes, 1 - mass of {right} right boxes] ({undecided} undecided)",
+                "boxes": right + wrong + undecided, "undecided": undecided}
     what = "mse" if c.version == 3 else "error"
     out = {"method": c.method, "task": c.task, "hidden_size": c.d, "seq_len": c.n, "regions": c.regions,
            f"{what}_lower": _q(c.error.lower), f"{what}_upper": _q(c.error.upper), "closed_form": c.error.closed_form}

@@ -55,12 +55,17 @@ class Work:
 @rule("method")
 def method(c: Certificate, w: Work):
     """Version 1 uses method 'disc' for seq_len 2; version 2 uses 'cones' for seq_len 3 (polygon evidence)
-    and 4, 5 (facets evidence); version 3 uses 'moments' for seq_len 2 (facets) and 3 (polygon)."""
+    and 4, 5 (facets evidence); version 3 uses 'moments' for seq_len 2 (facets) and 3 (polygon); version 5 uses
+    'boxes' (any seq_len)."""
     if c.version == 1:
         if c.method != "disc":
             raise Reject("method", f"version 1 certificates use method 'disc', not {c.method!r}")
         if c.n != 2:
             raise Reject("method", f"method disc covers seq_len 2, not {c.n}")
+        return
+    if c.version == 5:
+        if c.method != "boxes":
+            raise Reject("method", f"version 5 certificates use method 'boxes', not {c.method!r}")
         return
     if c.version == 3:
         if c.method != "moments":

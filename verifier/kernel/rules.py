@@ -17,15 +17,16 @@ RULES: dict[str, str] = {
     "schema": "Every object has exactly the keys of its kind, every list its length, every index its range, "
               "and the counts (regions, cell_count) match what is listed.",
     "format": "format is 'verifier-certificate'.",
-    "version": "version is one this kernel knows: 1 (disc), 2 (cones), 3 (moments) or 4 (enumeration).",
+    "version": "version is one this kernel knows: 1 (disc), 2 (cones), 3 (moments), 4 (enumeration) or 5 (boxes).",
     # the claim's subject (verifier/kernel/check.py)
-    "method": "method is the version's own ('disc' for 1, 'cones' for 2, 'moments' for 3, 'enumeration' for 4) "
-              "and covers the model's seq_len (disc: 2; cones: 3 with polygon evidence, 4 or 5 with facets "
-              "evidence; moments: 2 with facets evidence, 3 with polygon evidence; enumeration: 2 to 8).",
+    "method": "method is the version's own ('disc' for 1, 'cones' for 2, 'moments' for 3, 'enumeration' for 4, "
+              "'boxes' for 5) and covers the model's seq_len (disc: 2; cones: 3 with polygon evidence, 4 or 5 with "
+              "facets evidence; moments: 2 with facets evidence, 3 with polygon evidence; enumeration: 2 to 8; "
+              "boxes: any).",
     "model": "The model is a bias-free ReLU RNN: of the position family with one output per position "
-             "(versions 1, 2), or of the scalar family with one output (version 3); or an attention-only "
+             "(versions 1, 2, 5), or of the scalar family with one output (version 3); or an attention-only "
              "transformer with one head per layer (version 4).",
-    "task": "task is argmax, 2nd_argmax or argmedian, and argmedian has an odd seq_len (versions 1, 2); "
+    "task": "task is argmax, 2nd_argmax or argmedian, and argmedian has an odd seq_len (versions 1, 2, 5); "
             "median (version 3); longest_cycle (version 4).",
     "weights-digest": "model.weights_sha256 is the SHA-256 of the canonical JSON of the three weight matrices "
                       "(version 4: of embed, pos_embed, layers and unembed).",
@@ -78,6 +79,15 @@ RULES: dict[str, str] = {
                "torch's argmax (first index on ties) is the claimed class: the listed prediction of a wrong "
                "input, the target of any other.",
     "tally": "error is exactly [wrong / n^n, (wrong + undecided) / n^n].",
+    # version 5, boxes: an anytime interval for any seq_len (verifier/kernel/boxes.py)
+    "box-tree": "The tree splits the cube [-radius, radius]^n (grid units) by cuts of one coordinate at an integer "
+                "strictly inside its box; every leaf is R (right), W (wrong) or U (undecided), and counts match.",
+    "box-label": "On every R or W leaf some position k has exactly r intervals at or above its own and the other "
+                 "n - 1 - r at or below it (r the task's rank): off a null set of ties the target is k on the box.",
+    "box-prediction": "On every R or W leaf the kernel's exact symbolic interval propagation proves one argmax c (torch's "
+                      "first index on ties) on the whole closed box, and the leaf is W exactly when c is not the target.",
+    "box-mass": "The interval is rigorous and error.lower is at most the kernel's lower arb bound on the Gaussian mass of "
+                "the W leaves (products of Phi differences), error.upper at least 1 minus its lower bound on the R leaves'.",
     # outside the trusted path: only with --z3 (verifier/second_opinion.py)
     "z3": "Second opinion (only with --z3): Z3 finds no point of a region that breaks its pattern, "
           "label or right/wrong claim.",

@@ -1,0 +1,331 @@
+"""Boxes (certificate version 5): an anytime certified interval for a position-task RNN of any seq_len.
+
+Branch and bound over axis-aligned boxes of the cube [-8, 8]^n on an integer grid (x = k / 2^16).  A float64
+search (numpy, a heuristic only) bounds the network on many boxes at once by symbolic interval propagation and
+proposes the boxes it thinks decided; each proposal is confirmed by the kernel's own exact integer functions
+(`kernel.boxes.box_target`, `box_prediction`) before it becomes an R or W leaf; everything else stays U and is
+split again (largest priority first; the coordinate whose unresolved order or influence on the undecided
+bounds is largest, at its Gaussian median, rounded to the grid).  The interval
+[mass(W), 1 - mass(R)] holds at every moment, so the search stops when it is at most `width` wide, after
+`max_boxes` boxes, or at the deadline, and writes what it has.
+
+Deterministic: the search runs in rounds of a fixed size in one process, and the exact confirmations (the
+only part spread over workers) are pure functions returned in order; the certificate therefore depends on the
+stop (width, boxes, time) and not on the number of workers.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from fractions import Fraction
+
+DENOMINATOR = 1 << 16  # grid: a point k is x = k / DENOMINATOR
+RADIUS = 8 * DENOMINATOR  # the cube [-8, 8]^n (its outside, mass < 1.3e-15 n, is left undecided)
+ALPHA = 2.0  # priority = mass * exp(-ALPHA * diameter / distance from 0): angularly small boxes first
+CHUNK = 64  # exact confirmations per work unit
+
+
+class _Float:
+    """The float64 search's view of the model (a heuristic: nothing it says is trusted)."""
+
+    def __init__(self, rnn, task: str):
+        import numpy as np
+
+        from .kernel.model import TASK_RANK
+
+        f = lambda M: np.array([[float(v) for v in row] for row in M], dtype=np.float64)
+        self.Wi, self.Wh, self.Wo = f(rnn.W_hi)[:, 0], f(rnn.W_hh), f(rnn.W_oh)
+        self.n, self.d = rnn.seq_len, len(rnn.W_hh)
+        self.Whp, self.Whn = np.maximum(self.Wh, 0), np.minimum(self.Wh, 0)
+        self.Wop, self.Won = np.maximum(self.Wo, 0), np.minimum(self.Wo, 0)
+        self.rank = TASK_RANK[task](self.n)
+
+    def bounds(self, lo, hi):
+        """(candidate argmax, float-decided?, influence per coordinate) for boxes lo, hi (B x n floats)."""
+        import numpy as np
+
+        n, d, B = self.n, self.d, lo.shape[0]
+        A = np.zeros((B, d, n))
+        el = np.zeros((B, d))
+        eu = np.zeros((B, d))
+        cen, rad = (lo + hi) / 2, (hi - lo) / 2
+        infl = np.zeros((B, n))
+        for t in range(n):
+            Ap = np.einsum("ij,bjk->bik", self.Wh, A)
+            Ap[:, :, t] += self.Wi
+            elp = el @ self.Whp.T + eu @ self.Whn.T
+            eup = eu @ self.Whp.T + el @ self.Whn.T
+            c = np.einsum("bik,bk->bi", Ap, cen)
+            r = np.einsum("bik,bk->bi", np.abs(Ap), rad)
+            low, up = c - r + elp, c + r + eup
+            act, off = low >= 0, up <= 0
+            un = ~act & ~off
+            sp = np.abs(Ap) * rad[:, None, :]
+            infl += (sp / (sp.sum(2, keepdims=True) + 1e-300) * un[:, :, None]).sum(1)
+            A = Ap * act[:, :, None]
+            el = np.where(act, elp, 0.0)
+            eu = np.where(act, eup, np.where(un, up, 0.0))
+        AL = np.einsum("ij,bjk->bik", self.Wo, A)
+        elL = el @ self.Wop.T + eu @ self.Won.T
+        euL = eu @ self.Wop.T + el @ self.Won.T
+        cand = (np.einsum("bik,bk->bi", AL, cen) + (elL + euL) / 2).argmax(1)
+        ar = np.arange(B)
+        Ad = AL[ar, cand][:, None, :] - AL
+        low = (np.einsum("bjk,bk->bj", Ad, cen) - np.einsum("bjk,bk->bj", np.abs(Ad), rad)
+               + elL[ar, cand][:, None] - euL)
+        jj = np.arange(n)[None, :]
+        before = jj < cand[:, None]
+        low[ar, cand] = np.inf
+        ok = np.where(before, low > 1e-9, low >= -1e-9)
+        spd = np.abs(Ad) * rad[:, None, :]
+        infl += (spd / (spd.sum(2, keepdims=True) + 1e-300) * ~ok[:, :, None]).sum(1)
+        return cand, ok.all(1), infl
+
+    def label_score(self, lo, hi):
+        """Per coordinate, the number of still-relevant coordinates whose interval overlaps its own."""
+        import numpy as np
+
+        n = self.n
+        above = (lo[:, None, :] >= hi[:, :, None]).sum(2)
+        below = (hi[:, None, :] <= lo[:, :, None]).sum(2)
+        rel = (above <= self.rank) & (below <= n - 1 - self.rank)
+        ov = (lo[:, :, None] < hi[:, None, :]) & (lo[:, None, :] < hi[:, :, None]) & rel[:, :, None] & rel[:, None, :]
+        ov &= ~np.eye(n, dtype=bool)[None]
+        return ov.sum(2).astype(float)
+
+
+def _confirm(args):
+    """A work unit: the kernel's exact verdict ('R', 'W' or None) on each box of a chunk."""
+    from .kernel.boxes import box_prediction, box_target
+    from .kernel.model import Model
+
+    (W_hi, W_hh, W_oh, n, task), boxes = args
+    m = Model.of(W_hi, W_hh, W_oh, n)
+    out = []
+    for lo, hi in boxes:
+        k = box_target(task, n, lo, hi)
+        p = None if k is None else box_prediction(m, lo, hi)
+        out.append(None if p is None else ("R" if p == k else "W"))
+    return out
+
+
+def search(rnn, task: str, width: Fraction | None = None, deadline: float | None = None,
+           max_boxes: int | None = None, workers=1, progress=None):
+    """Split boxes until the float estimate of the interval's width is at most `width`, `max_boxes` boxes were
+    made, or `deadline` (time.monotonic()) passed.  Returns (tree tokens, counts, stats)."""
+    import contextlib
+    import multiprocessing
+
+    import numpy as np
+    from scipy.special import ndtr, ndtri
+
+    from .kernel.measure import _quiet_worker
+
+    fl = _Float(rnn, task)
+    n = fl.n
+    key = (rnn.W_hi, rnn.W_hh, rnn.W_oh, n, task)
+    # node arrays: split (coord, value, left, right) or leaf flag
+    split: dict[int, tuple] = {}
+    flag: dict[int, str] = {}
+    nxt = 1
+    open_ids = np.array([0])
+    open_lo = np.full((1, n), -RADIUS, dtype=np.int64)
+    open_hi = np.full((1, n), RADIUS, dtype=np.int64)
+    open_inf = np.ones((1, n))
+    mass_w = mass_r = 0.0
+    made = 1
+    rounds = 0
+    t0 = time.monotonic()
+    last = t0
+    stats = {"rounds": 0, "proposed": 0, "refuted": 0, "exhausted": 0, "trace": []}
+
+    def fmass(lo, hi):
+        return np.prod(ndtr(hi / DENOMINATOR) - ndtr(lo / DENOMINATOR), axis=1)
+
+    with contextlib.ExitStack() as stack:
+        pool = None
+        if hasattr(workers, "map"):
+            pool = workers
+        elif workers > 1:
+            pool = stack.enter_context(multiprocessing.get_context("spawn").Pool(workers, initializer=_quiet_worker))
+        while len(open_ids):
+            if width is not None and 1 - mass_r - mass_w <= float(width) * 0.98:
+                break
+            if deadline is not None and time.monotonic() > deadline:
+                break
+            if max_boxes is not None and made >= max_boxes:
+                break
+            lo, hi = open_lo.astype(np.float64), open_hi.astype(np.float64)
+            m = fmass(open_lo, open_hi)
+            cc = (lo + hi) / 2
+            diam = np.sqrt(((hi - lo) ** 2).sum(1))
+            dist = np.sqrt((cc ** 2).sum(1)) + 1e-9
+            prio = m * np.exp(-ALPHA * diam / dist)
+            K = min(max(256, len(open_ids) // 4), 20000)
+            if max_boxes is not None:
+                K = max(1, min(K, (max_boxes - made) // 2))
+            order = np.lexsort((open_ids, -prio))
+            take, rest = order[:K], order[K:]
+            plo, phi = open_lo[take], open_hi[take]
+            # choose the coordinate: unresolved order first, else influence; only coordinates still splittable
+            w = ndtr(phi / DENOMINATOR) - ndtr(plo / DENOMINATOR)
+            ls = fl.label_score(plo.astype(np.float64), phi.astype(np.float64))
+            score = np.where((ls.sum(1) > 0)[:, None], ls * w, open_inf[take] * w) + 1e-12 * w
+            score[(phi - plo) < 2] = -1.0
+            k = np.argmax(score, 1)
+            rows = np.arange(len(take))
+            can = score[rows, k] >= 0
+            stats["exhausted"] += int((~can).sum())
+            pl, ph = plo[rows, k].astype(np.float64), phi[rows, k].astype(np.float64)
+            mid = ndtri((ndtr(pl / DENOMINATOR) + ndtr(ph / DENOMINATOR)) / 2) * DENOMINATOR
+            mid = np.clip(np.round(np.nan_to_num(mid)), pl + 1, ph - 1).astype(np.int64)
+            sel = rows[can]
+            parents = open_ids[take][sel]
+            clo = np.concatenate([plo[sel], plo[sel]])
+            chi = np.concatenate([phi[sel], phi[sel]])
+            h = len(sel)
+            chi[np.arange(h), k[sel]] = mid[sel]
+            clo[h + np.arange(h), k[sel]] = mid[sel]
+            cids = np.empty(2 * h, dtype=np.int64)
+            for i, p in enumerate(parents.tolist()):
+                split[p] = (int(k[sel][i]), int(mid[sel][i]), nxt, nxt + 1)
+                cids[i], cids[h + i] = nxt, nxt + 1
+                nxt += 2
+            made += 2 * h
+            cand, dec, infl = fl.bounds(clo.astype(np.float64) / DENOMINATOR, chi.astype(np.float64) / DENOMINATOR)
+            lab = fl.label_score(clo.astype(np.float64), chi.astype(np.float64)).sum(1) == 0
+            prop = np.nonzero(dec & lab)[0]
+            stats["proposed"] += len(prop)
+            boxes = [(tuple(clo[i].tolist()), tuple(chi[i].tolist())) for i in prop]
+            chunks = [(key, boxes[i:i + CHUNK]) for i in range(0, len(boxes), CHUNK)]
+            results = (pool.map(_confirm, chunks) if pool is not None else map(_confirm, chunks))
+            verdict = [v for chunk in results for v in chunk]
+            keep = np.ones(2 * h, dtype=bool)
+            cm = fmass(clo[prop], chi[prop]) if len(prop) else np.zeros(0)
+            for j, i in enumerate(prop.tolist()):
+                v = verdict[j]
+                if v is None:
+                    stats["refuted"] += 1
+                    continue
+                flag[int(cids[i])] = v
+                keep[i] = False
+                if v == "W":
+                    mass_w += cm[j]
+                else:
+                    mass_r += cm[j]
+            # boxes that cannot be split (every interval one grid step) leave the open list: U for good
+            open_ids = np.concatenate([open_ids[rest], cids[keep]])
+            open_lo = np.concatenate([open_lo[rest], clo[keep]])
+            open_hi = np.concatenate([open_hi[rest], chi[keep]])
+            open_inf = np.concatenate([open_inf[rest], infl[keep]])
+            rounds += 1
+            now = time.monotonic()
+            stats["trace"].append((round(now - t0, 3), made, len(flag), mass_w, 1 - mass_r))
+            if progress is not None and now - last >= 2:
+                last = now
+                progress(f"{now - t0:7.1f}s  {made:,} boxes  {len(flag):,} decided  interval ~[{mass_w:.6f}, "
+                         f"{1 - mass_r:.6f}] width ~{1 - mass_r - mass_w:.6f}")
+    stats["rounds"] = rounds
+    stats["boxes"] = made
+    stats["seconds"] = time.monotonic() - t0
+    return _tokens(split, flag), stats
+
+
+def _tokens(split: dict, flag: dict) -> list[str]:
+    """The tree in preorder, a subtree without a decided leaf written as one U."""
+    useful: dict[int, bool] = {}
+    # post-order without recursion
+    stack = [(0, False)]
+    while stack:
+        node, done = stack.pop()
+        if node not in split:
+            useful[node] = node in flag
+            continue
+        _, _, a, b = split[node]
+        if done:
+            useful[node] = useful[a] or useful[b]
+        else:
+            stack.append((node, True))
+            stack.append((a, False))
+            stack.append((b, False))
+    out = []
+    stack = [0]
+    while stack:
+        node = stack.pop()
+        if not useful.get(node):
+            out.append(flag.get(node, "U"))
+            continue
+        if node in flag:
+            out.append(flag[node])
+            continue
+        i, v, a, b = split[node]
+        out.append(f"{i}:{v}")
+        stack.append(b)
+        stack.append(a)
+    return out
+
+
+def certify_boxes(lm, head: dict, width: Fraction | None, deadline: float | None, max_boxes: int | None,
+                  workers=1, progress=None) -> dict:
+    """Search, then the certificate (version 5: `head`, the common header, completed) with its rigorous interval;
+    the fields of a CertifyResult."""
+    from .kernel.boxes import box_masses
+    from .kernel.measure import bounds
+    from .rational import q
+
+    tokens, stats = search(lm.rnn, lm.task, width, deadline, max_boxes, workers, progress)
+    counts = {k: sum(1 for t in tokens if t == f) for k, f in (("right", "R"), ("wrong", "W"), ("undecided", "U"))}
+    n = lm.seq_len
+    leaves = _leaves(tokens, n)
+    Wb, Rb = box_masses(_Grid(), leaves, 128)
+    lo = _round(bounds(Wb)[0], down=True)
+    hi = _round(1 - bounds(Rb)[0], down=False)
+    lo, hi = max(lo, Fraction(0)), min(hi, Fraction(1))
+    doc = dict(head)
+    doc.update({"claim": CLAIM, "task": lm.task, "method": "boxes",
+                "grid": {"denominator": str(DENOMINATOR), "radius": str(RADIUS)}, "tree": " ".join(tokens),
+                "counts": counts, "error": {"lower": q(lo), "upper": q(hi), "rigorous": True},
+                "accuracy": {"lower": q(1 - hi), "upper": q(1 - lo)}})
+    reached = width is None or hi - lo <= width
+    return dict(error_lower=lo, error_upper=hi, rigorous=True, regions=counts["right"] + counts["wrong"],
+                wrong_regions=counts["wrong"], certificate=doc,
+                closed_form=f"[mass of {counts['wrong']} wrong boxes, 1 - mass of {counts['right']} right boxes]",
+                details={"partial": True, "boxes": True, "width": width, "width_reached": reached, **counts,
+                         "search": stats})
+
+
+CLAIM = ("For the bias-free ReLU RNN with the exact rational weights below (the exact values of the checkpoint's "
+         "floats) and x ~ N(0, I_n), the probability that argmax(model(x)) (first index on ties) differs from the "
+         "task's target lies in [error.lower, error.upper]: at least the Gaussian mass of the boxes marked W and at "
+         "most 1 minus that of the boxes marked R (method boxes: the tree's leaves, x = grid point / denominator).")
+
+
+class _Grid:
+    denominator = DENOMINATOR
+
+
+def _leaves(tokens, n):
+    """(lo, hi, flag) of every leaf, in the kernel's order (preorder)."""
+    out = []
+    stack = [(tuple([-RADIUS] * n), tuple([RADIUS] * n))]
+    for tok in tokens:
+        lo, hi = stack.pop()
+        if tok in ("R", "W", "U"):
+            out.append((lo, hi, tok))
+            continue
+        i, v = map(int, tok.split(":"))
+        stack.append((lo[:i] + (v,) + lo[i + 1:], hi))
+        stack.append((lo, hi[:i] + (v,) + hi[i + 1:]))
+    return out
+
+
+def _round(x: Fraction, down: bool, digits: int = 15) -> Fraction:
+    """x rounded outward to `digits` significant decimal digits (down: towards -inf)."""
+    if x == 0:
+        return x
+    e = math.floor(math.log10(abs(float(x)))) - digits + 1
+    scale = Fraction(10) ** e
+    k = x / scale
+    k = math.floor(k) if down else math.ceil(k)
+    return k * scale
