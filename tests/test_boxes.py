@@ -1,0 +1,140 @@
+"""The boxes method (certificate version 5): its interval contains the exact error that the cell certificates
+prove by a different argument (cover + closed form), for every position task; a decided box really is decided
+(exact forward passes at random points inside it, independently of the propagation); its masses agree with
+an independent float product; the certificate is the same for 1 and 2 workers; the kernel re-checks it; the
+CLI's stops and refusals."""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import random
+import subprocess
+import sys
+from fractions import Fraction
+
+import pytest
+
+import verifier
+from verifier.boxes import DENOMINATOR, _leaves
+from verifier.kernel import check
+from verifier.kernel.model import Model, argmax_first, forward, target
+from verifier.rational import dumps_compact
+
+ROOT = os.path.join(os.path.dirname(__file__), "..")
+
+
+def model(name):
+    return os.path.join(ROOT, "models", f"{name}.pth")
+
+
+def exact_error(name):
+    with open(os.path.join(ROOT, "proofs", f"{name}.cert.json")) as fh:
+        e = json.load(fh)["error"]
+    return Fraction(e["lower"]), Fraction(e["upper"])
+
+
+@pytest.mark.parametrize("name,boxes", [("2nd_argmax_2_2", 4000), ("2nd_argmax_2_3", 20000),
+                                        ("2nd_argmax_3_3", 20000), ("argmedian_2_3", 20000),
+                                        ("2nd_argmax_2_4", 80000)])
+def test_the_box_interval_contains_the_exact_error(name, boxes):
+    res = verifier.certify(model(name), method="boxes", max_boxes=boxes, workers=1, samples=0)
+    lo, hi = exact_error(name)
+    assert res.error_lower <= lo and hi <= res.error_upper, (res.error_lower, res.error_upper, lo, hi)
+    # and it is an answer, not the trivial [0, 1]: both kinds of box were proved
+    assert res.details["right"] > 0 and (res.details["wrong"] > 0 or hi < Fraction(1, 100))
+    assert res.error_upper - res.error_lower < Fraction(1, 2)
+    assert check(res.certificate).accepted
+
+
+def test_more_boxes_narrow_the_interval():
+    small = verifier.certify(model("2nd_argmax_2_3"), method="boxes", max_boxes=5000, workers=1, samples=0)
+    large = verifier.certify(model("2nd_argmax_2_3"), method="boxes", max_boxes=60000, workers=1, samples=0)
+    assert large.error_upper - large.error_lower < (small.error_upper - small.error_lower) / 2
+
+
+@pytest.fixture(scope="module")
+def cert33():
+    return verifier.certify(model("2nd_argmax_3_3"), method="boxes", max_boxes=20000, workers=1, samples=0).certificate
+
+
+def test_decided_boxes_are_decided_at_random_points_inside(cert33):
+    """The forward pass and the target at random grid points of R/W leaves agree with the leaf's flag: an
+    independent test of the propagation's soundness (the kernel proves it for every point)."""
+    mo = cert33["model"]
+    m = Model.of(*[[[Fraction(v) for v in r] for r in mo[k]] for k in ("W_hi", "W_hh", "W_oh")], mo["seq_len"])
+    leaves = [leaf for leaf in _leaves(cert33["tree"].split(" "), mo["seq_len"]) if leaf[2] != "U"]
+    rng = random.Random(0)
+    seen = {"R": 0, "W": 0}
+    for lo, hi, flag in rng.sample(leaves, 400):
+        for _ in range(3):
+            x = [rng.randint(a, b) for a, b in zip(lo, hi)]
+            if len(set(x)) < len(x):
+                continue  # a tie: a null set the claim leaves out
+            _, logits = forward(m, x)
+            wrong = argmax_first(logits) != target("2nd_argmax", x)
+            assert wrong == (flag == "W")
+            seen[flag] += 1
+    assert seen["R"] > 100 and seen["W"] > 10
+
+
+def test_box_masses_agree_with_an_independent_float_product(cert33):
+    from scipy.special import ndtr
+
+    from verifier.kernel.boxes import box_masses
+    from verifier.kernel.measure import bounds
+
+    class Grid:
+        denominator = DENOMINATOR
+
+    leaves = _leaves(cert33["tree"].split(" "), 3)
+    wb, rb = box_masses(Grid(), leaves, 128)
+    for flag, ball in (("W", wb), ("R", rb)):
+        fl = sum(math.prod(float(ndtr(b / DENOMINATOR) - ndtr(a / DENOMINATOR)) for a, b in zip(lo, hi))
+                 for lo, hi, f in leaves if f == flag)
+        lo_, hi_ = bounds(ball)
+        assert abs(float(lo_) - fl) < 1e-9 and float(hi_ - lo_) < 1e-20
+
+
+def test_the_certificate_is_the_same_for_one_and_two_workers(tmp_path):
+    a = verifier.certify(model("2nd_argmax_3_3"), method="boxes", max_boxes=30000, workers=1, samples=0)
+    b = verifier.certify(model("2nd_argmax_3_3"), method="boxes", max_boxes=30000, workers=2, samples=0)
+    assert dumps_compact(a.certificate) == dumps_compact(b.certificate)
+
+
+def test_seq_len_six_gets_an_interval():
+    """n = 6 has no cell measure; boxes still give a certified interval (d = 1, hand weights)."""
+    rnn = verifier.RNN.make([[1]], [[Fraction(1, 2)]], [[1], [-1], [2], [0], [1], [-2]], seq_len=6)
+    res = verifier.certify(rnn, task="2nd_argmax", method="boxes", max_boxes=20000, workers=1, samples=0)
+    assert 0 <= res.error_lower < res.error_upper <= 1 and res.details["right"] + res.details["wrong"] > 0
+    assert check(res.certificate).accepted
+
+
+def _cli(*args, cwd):
+    return subprocess.run([sys.executable, "-m", "verifier", *args], capture_output=True, text=True, cwd=cwd,
+                          env={**os.environ, "PYTHONPATH": os.path.abspath(ROOT)})
+
+
+def test_cli_needs_a_stop_and_refuses_median_models(tmp_path):
+    out = tmp_path / "x.cert.json"
+    r = _cli(model("2nd_argmax_2_3"), "--method", "boxes", "--out", str(out), cwd=tmp_path)
+    assert r.returncode == 2 and "needs a stop" in r.stderr and not out.exists()
+    r = _cli(model("median_2_2"), "--seq-len", "2", "--method", "boxes", "--max-boxes", "100", "--out", str(out),
+             cwd=tmp_path)
+    assert r.returncode == 2 and "median" in r.stderr and not out.exists()
+
+
+def test_cli_writes_the_interval_reached_and_exits_3_when_the_width_was_not(tmp_path):
+    out = tmp_path / "m.cert.json"
+    r = _cli(model("2nd_argmax_2_3"), "--method", "boxes", "--width", "1e-6", "--max-boxes", "3000", "--samples",
+             "1000", "--quiet", "--out", str(out), cwd=tmp_path)
+    assert r.returncode == 3, r.stderr
+    assert "was not reached" in r.stderr and out.exists()
+    r = _cli("check", str(out), "--checkpoint", model("2nd_argmax_2_3"), cwd=tmp_path)
+    assert r.returncode == 0 and "ACCEPTED" in r.stdout
+    r = _cli(model("2nd_argmax_2_3"), "--method", "boxes", "--width", "0.5", "--samples", "1000", "--quiet",
+             "--json", "--out", str(out), cwd=tmp_path)
+    rep = json.loads(r.stdout)
+    assert r.returncode == 0 and rep["boxes"]["width_reached"]
+    assert Fraction(rep["error"]["upper"]) - Fraction(rep["error"]["lower"]) <= Fraction(1, 2)
