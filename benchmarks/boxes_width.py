@@ -67,7 +67,7 @@ def main() -> int:
                "check_s": round(res.timings.get("check", 0), 1), "boxes": st["boxes"], "right": res.details["right"],
                "wrong": res.details["wrong"], "undecided": res.details["undecided"],
                "lower": float(res.error_lower), "upper": float(res.error_upper), "width": width,
-               "sampling_per_s": round(rate), "sampled_error": p, "sampling_ci95_width_at_wall": ci(wall),
+               "undecided": st.get("undecided"), "sampling_per_s": round(rate), "sampled_error": p, "sampling_ci95_width_at_wall": ci(wall),
                "trace": [(t, b, round(1 - lo_ - (1 - up), 6)) for t, b, _, lo_, up in st["trace"][:: max(1, len(st["trace"]) // 40)]]}
         rows.append(row)
         if a.log:
@@ -78,6 +78,13 @@ def main() -> int:
               f"width at the same wall time {row['sampling_ci95_width_at_wall']:.2e} ({rate:,.0f} samples/s, "
               f"estimate {p:.5f}); width ratio boxes/sampling {width / row['sampling_ci95_width_at_wall']:.3g}",
               flush=True)
+        u = st.get("undecided")
+        if u:
+            print(f"  undecided mass {u['open_mass']:.4f} in {u['open_boxes']:,} open boxes: target open (near ties: "
+                  f"rank above {100 * u['target_open_tie_above']:.1f}%, below {100 * u['target_open_tie_below']:.1f}%, "
+                  f"both {100 * u['target_open_both']:.1f}%), argmax open {100 * u['argmax_open']:.1f}% (no unstable "
+                  f"unit {100 * u['argmax_open_no_unstable_unit']:.1f}%); unstable units per step "
+                  f"{u['unstable_units_per_step']}; mean log2 box side {u['mean_log2_side']:.2f}", flush=True)
     if a.png:
         import matplotlib
 

@@ -138,3 +138,16 @@ def test_cli_writes_the_interval_reached_and_exits_3_when_the_width_was_not(tmp_
     rep = json.loads(r.stdout)
     assert r.returncode == 0 and rep["boxes"]["width_reached"]
     assert Fraction(rep["error"]["upper"]) - Fraction(rep["error"]["lower"]) <= Fraction(1, 2)
+
+
+@pytest.mark.parametrize("token", ["²:5", "0:٣", "0:-0", "0:01", "00:5", "0:5:6", "9:1", "0:99999999999", "X"])
+def test_a_malformed_cut_is_rejected_by_box_tree_not_a_crash(token):
+    with open(os.path.join(ROOT, "tests", "data", "must_fail", "box-tree__counts_off.cert.json")) as fh:
+        d = json.load(fh)
+    d["counts"]["right"] -= 1  # the corpus file's one mutation, undone
+    assert check(json.loads(json.dumps(d))).accepted
+    tokens = d["tree"].split(" ")
+    tokens[0] = token
+    d["tree"] = " ".join(tokens)
+    v = check(d)
+    assert not v.accepted and v.rule == "box-tree"

@@ -51,6 +51,7 @@ class _Float:
         eu = np.zeros((B, d))
         cen, rad = (lo + hi) / 2, (hi - lo) / 2
         infl = np.zeros((B, n))
+        self.unstable = np.zeros((B, n), dtype=np.int64)  # per box and step: units neither on nor off
         for t in range(n):
             Ap = np.einsum("ij,bjk->bik", self.Wh, A)
             Ap[:, :, t] += self.Wi
@@ -61,6 +62,7 @@ class _Float:
             low, up = c - r + elp, c + r + eup
             act, off = low >= 0, up <= 0
             un = ~act & ~off
+            self.unstable[:, t] = un.sum(1)
             sp = np.abs(Ap) * rad[:, None, :]
             infl += (sp / (sp.sum(2, keepdims=True) + 1e-300) * un[:, :, None]).sum(1)
             A = Ap * act[:, :, None]
@@ -95,6 +97,52 @@ class _Float:
         return ov.sum(2).astype(float)
 
 
+def undecided_breakdown(fl: _Float, lo, hi, batch: int = 20000) -> dict:
+    """Where the undecided mass sits (float estimates, for the report): the open boxes' mass split into those
+    whose target is still open (the target's rank has several candidates; 'above': one could also rank above
+    it, 'below': ... below) and those whose target is known but whose argmax is not (with the mass-weighted
+    mean number of unstable units per step, and the share with none: a decision boundary l_c = l_j crosses
+    the box), plus the mass outside the cube."""
+    import numpy as np
+    from scipy.special import ndtr
+
+    n, r = fl.n, fl.rank
+    mass = np.prod(ndtr(hi / DENOMINATOR) - ndtr(lo / DENOMINATOR), axis=1)
+    out = {"open_boxes": int(len(mass)), "open_mass": float(mass.sum()),
+           "outside_cube": float(1 - (ndtr(RADIUS / DENOMINATOR) - ndtr(-RADIUS / DENOMINATOR)) ** n)}
+    lab_above = lab_below = lab_both = 0.0
+    pred = 0.0
+    pred_linear = 0.0
+    unst = np.zeros(n)
+    side = 0.0
+    for s in range(0, len(mass), batch):
+        a, b, m = lo[s:s + batch].astype(np.float64), hi[s:s + batch].astype(np.float64), mass[s:s + batch]
+        above = (a[:, None, :] >= b[:, :, None]).sum(2)  # surely above i
+        below = (b[:, None, :] <= a[:, :, None]).sum(2)
+        minrank, maxrank = above, n - 1 - below
+        cand = (minrank <= r) & (r <= maxrank)
+        open_ = cand.sum(1) > 1
+        up = (cand & (minrank < r)).any(1)
+        down = (cand & (maxrank > r)).any(1)
+        lab_both += float(m[open_ & up & down].sum())
+        lab_above += float(m[open_ & up & ~down].sum())
+        lab_below += float(m[open_ & ~up & down].sum())
+        known = ~open_
+        fl.bounds(a[known] / DENOMINATOR, b[known] / DENOMINATOR)
+        mk = m[known]
+        pred += float(mk.sum())
+        unst += (fl.unstable * mk[:, None]).sum(0)
+        pred_linear += float(mk[fl.unstable.sum(1) == 0].sum())
+        side += float((np.log2((b - a) / DENOMINATOR).mean(1) * m).sum())
+    tot = max(out["open_mass"], 1e-300)
+    out.update({"target_open_tie_above": lab_above / tot, "target_open_tie_below": lab_below / tot,
+                "target_open_both": lab_both / tot, "argmax_open": pred / tot,
+                "argmax_open_no_unstable_unit": pred_linear / tot,
+                "unstable_units_per_step": [round(float(v / max(pred, 1e-300)), 2) for v in unst],
+                "mean_log2_side": side / tot})
+    return out
+
+
 def _confirm(args):
     """A work unit: the kernel's exact verdict ('R', 'W' or None) on each box of a chunk."""
     from .kernel.boxes import box_prediction, box_target
@@ -111,7 +159,7 @@ def _confirm(args):
 
 
 def search(rnn, task: str, width: Fraction | None = None, deadline: float | None = None,
-           max_boxes: int | None = None, workers=1, progress=None):
+           max_boxes: int | None = None, workers=1, progress=None, breakdown: bool = False):
     """Split boxes until the float estimate of the interval's width is at most `width`, `max_boxes` boxes were
     made, or `deadline` (time.monotonic()) passed.  Returns (tree tokens, counts, stats)."""
     import contextlib
@@ -228,6 +276,8 @@ def search(rnn, task: str, width: Fraction | None = None, deadline: float | None
                          f"{1 - mass_r:.6f}] width ~{1 - mass_r - mass_w:.6f}")
     stats["rounds"] = rounds
     stats["boxes"] = made
+    if breakdown and len(open_ids):
+        stats["undecided"] = undecided_breakdown(fl, open_lo, open_hi)
     stats["seconds"] = time.monotonic() - t0
     return _tokens(split, flag), stats
 
@@ -267,14 +317,14 @@ def _tokens(split: dict, flag: dict) -> list[str]:
 
 
 def certify_boxes(lm, head: dict, width: Fraction | None, deadline: float | None, max_boxes: int | None,
-                  workers=1, progress=None) -> dict:
+                  workers=1, progress=None, breakdown: bool = True) -> dict:
     """Search, then the certificate (version 5: `head`, the common header, completed) with its rigorous interval;
     the fields of a CertifyResult."""
     from .kernel.boxes import box_masses
     from .kernel.measure import bounds
     from .rational import q
 
-    tokens, stats = search(lm.rnn, lm.task, width, deadline, max_boxes, workers, progress)
+    tokens, stats = search(lm.rnn, lm.task, width, deadline, max_boxes, workers, progress, breakdown)
     counts = {k: sum(1 for t in tokens if t == f) for k, f in (("right", "R"), ("wrong", "W"), ("undecided", "U"))}
     n = lm.seq_len
     leaves = _leaves(tokens, n)

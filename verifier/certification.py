@@ -342,7 +342,8 @@ def certify(model, task: str | None = None, seq_len: int | None = None, *, z3: b
     deadline = None if timeout is None else time.monotonic() + timeout
     if lm.seq_len > MAX_SEQ_LEN:
         raise UnsupportedError(f"{lm.path}: seq_len {lm.seq_len}: cells can be traversed but a rigorous measure "
-                               f"for seq_len >= {MAX_SEQ_LEN + 1} is not implemented yet (no orthant rule)")
+                               f"for seq_len >= {MAX_SEQ_LEN + 1} is not implemented yet (no orthant rule); `--method boxes "
+                               "--timeout 600` certifies an interval at any seq_len")
     if lm.family != "position":
         res = _certify_moments(lm, bool(z3), digits, timings, progress=progress, max_regions=max_regions,
                                deadline=deadline, workers=workers)

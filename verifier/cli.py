@@ -424,6 +424,13 @@ def _print_partial(a, res, warnings, code: int) -> int:
         print(f"  {st['boxes']:,} boxes made in {st['seconds']:.1f}s: {d['wrong']:,} wrong and {d['right']:,} right boxes "
               f"proved (at least the wrong boxes' mass, at most 1 minus the right boxes'), {d['undecided']:,} left "
               f"undecided; certificate {res.certificate_path} (checked: accepted)")
+        u = st.get("undecided")
+        if u:
+            print(f"  undecided mass (float estimate) {u['open_mass']:.4g}: target open (near ties) "
+                  f"{100 * (u['target_open_tie_above'] + u['target_open_tie_below'] + u['target_open_both']):.1f}%, "
+                  f"argmax open {100 * u['argmax_open']:.1f}% (no unstable unit, a decision boundary crosses the box: "
+                  f"{100 * u['argmax_open_no_unstable_unit']:.1f}%; unstable units per step "
+                  f"{u['unstable_units_per_step']})")
     else:
         print(f"  {d['cell_count']} of {d['cells_total']} cells measured, largest first (at least the listed wrong "
               f"cells, at most 1 minus the listed right cells); certificate {res.certificate_path} (checked: accepted)")

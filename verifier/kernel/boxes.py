@@ -18,6 +18,8 @@ therefore evaluates the integer boxes as they are.  No solver is trusted.
 
 from __future__ import annotations
 
+import re
+
 from .certificate import BoxCertificate
 from .claim import SUBJECT, Work, rule
 from .measure import arb_module, bounds, check_deadline
@@ -53,7 +55,7 @@ def box_tree(c: BoxCertificate, w: Work):
             leaves.append((lo, hi, tok))
             continue
         i, sep, v = tok.partition(":")
-        if not sep or not i.isdigit() or not _is_int(v):
+        if not sep or _NAT.fullmatch(i) is None or _INT.fullmatch(v) is None:
             raise Reject("box-tree", f"node {pos - 1}: {tok[:40]!r} is neither a leaf (R, W, U) nor a cut 'i:v'")
         i, v = int(i), int(v)
         if i >= n or not lo[i] < v < hi[i]:
@@ -70,9 +72,8 @@ def box_tree(c: BoxCertificate, w: Work):
     w.shapes = leaves
 
 
-def _is_int(s: str) -> bool:
-    t = s[1:] if s.startswith("-") else s
-    return t.isdigit() and (t == "0" or not t.startswith("0")) and s != "-0"
+_NAT = re.compile(r"0|[1-9][0-9]{0,8}")  # a coordinate index, canonical ASCII digits
+_INT = re.compile(r"0|-?[1-9][0-9]{0,299}")  # a grid value, canonical ASCII digits (no -0, no leading zeros)
 
 
 def box_target(task: str, n: int, lo, hi):
