@@ -151,3 +151,22 @@ def test_a_malformed_cut_is_rejected_by_box_tree_not_a_crash(token):
     d["tree"] = " ".join(tokens)
     v = check(d)
     assert not v.accepted and v.rule == "box-tree"
+
+
+def test_a_boxes_certificate_is_a_checkpoint_to_resume_from(tmp_path):
+    first = tmp_path / "first.cert.json"
+    a = verifier.certify(model("2nd_argmax_2_3"), method="boxes", max_boxes=4000, workers=1, samples=0,
+                         out=str(first))
+    b = verifier.certify(model("2nd_argmax_2_3"), method="boxes", max_boxes=16000, workers=1, samples=0,
+                         resume=str(first))
+    lo, hi = exact_error("2nd_argmax_2_3")
+    # every decided box of the first run is kept, so the interval only narrows; it still holds the exact error
+    assert a.error_lower <= b.error_lower <= lo and hi <= b.error_upper <= a.error_upper
+    assert b.error_upper - b.error_lower < a.error_upper - a.error_lower
+    assert check(b.certificate).accepted
+    with pytest.raises(verifier.InputError, match="other weights"):
+        verifier.certify(model("2nd_argmax_3_3"), method="boxes", max_boxes=100, workers=1, samples=0,
+                         resume=str(first))
+    with pytest.raises(verifier.InputError, match="version 2"):
+        verifier.certify(model("2nd_argmax_2_3"), method="boxes", max_boxes=100, workers=1, samples=0,
+                         resume=os.path.join(ROOT, "proofs", "2nd_argmax_2_3.cert.json"))

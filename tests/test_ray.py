@@ -44,6 +44,16 @@ def test_ray_local_anytime_certificate_is_the_same(mapper):
     assert dumps_compact(one) == dumps_compact(on_ray)
 
 
+def test_ray_local_boxes_certificate_is_the_same(mapper):
+    """The boxes method's exact confirmations (its work units) on Ray: the same tree and interval."""
+    import os
+
+    path = os.path.join(os.path.dirname(__file__), "..", "models", "2nd_argmax_2_3.pth")
+    one = verifier.certify(path, method="boxes", max_boxes=6000, workers=1, samples=0).certificate
+    on_ray = verifier.certify(path, method="boxes", max_boxes=6000, workers=mapper, samples=0).certificate
+    assert dumps_compact(one) == dumps_compact(on_ray)
+
+
 def test_a_bad_address_is_a_one_line_input_error():
     from verifier.errors import InputError
     from verifier.scale import RayMapper

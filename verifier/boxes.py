@@ -159,9 +159,10 @@ def _confirm(args):
 
 
 def search(rnn, task: str, width: Fraction | None = None, deadline: float | None = None,
-           max_boxes: int | None = None, workers=1, progress=None, breakdown: bool = False):
+           max_boxes: int | None = None, workers=1, progress=None, breakdown: bool = False, start=None):
     """Split boxes until the float estimate of the interval's width is at most `width`, `max_boxes` boxes were
-    made, or `deadline` (time.monotonic()) passed.  Returns (tree tokens, counts, stats)."""
+    made, or `deadline` (time.monotonic()) passed.  `start`: the tree tokens of an earlier run (a version-5
+    certificate's tree) to go on from, its U leaves open again.  Returns (tree tokens, stats)."""
     import contextlib
     import multiprocessing
 
@@ -174,15 +175,20 @@ def search(rnn, task: str, width: Fraction | None = None, deadline: float | None
     n = fl.n
     key = (rnn.W_hi, rnn.W_hh, rnn.W_oh, n, task)
     # node arrays: split (coord, value, left, right) or leaf flag
-    split: dict[int, tuple] = {}
-    flag: dict[int, str] = {}
-    nxt = 1
-    open_ids = np.array([0])
-    open_lo = np.full((1, n), -RADIUS, dtype=np.int64)
-    open_hi = np.full((1, n), RADIUS, dtype=np.int64)
-    open_inf = np.ones((1, n))
+    split, flag, opened, nxt = _rebuild(start or ["U"], n)
+    open_ids = np.array([i for i, _, _ in opened], dtype=np.int64)
+    open_lo = np.array([lo for _, lo, _ in opened], dtype=np.int64).reshape(len(opened), n)
+    open_hi = np.array([hi for _, _, hi in opened], dtype=np.int64).reshape(len(opened), n)
+    open_inf = np.ones((len(opened), n))
     mass_w = mass_r = 0.0
-    made = 1
+    if start:
+        decided = [(lo, hi, f) for lo, hi, f in _leaves(start, n) if f != "U"]
+        for f in ("W", "R"):
+            los = np.array([lo for lo, _, g in decided if g == f], dtype=np.float64).reshape(-1, n)
+            his = np.array([hi for _, hi, g in decided if g == f], dtype=np.float64).reshape(-1, n)
+            m = float(np.prod(ndtr(his / DENOMINATOR) - ndtr(los / DENOMINATOR), axis=1).sum()) if len(los) else 0.0
+            mass_w, mass_r = (m, mass_r) if f == "W" else (mass_w, m)
+    made = nxt
     rounds = 0
     t0 = time.monotonic()
     last = t0
@@ -282,6 +288,27 @@ def search(rnn, task: str, width: Fraction | None = None, deadline: float | None
     return _tokens(split, flag), stats
 
 
+def _rebuild(tokens, n):
+    """(split, flag, open leaves as (id, lo, hi), next id) of a tree given in preorder, ids in preorder."""
+    split, flag, opened = {}, {}, []
+    stack = [(0, tuple([-RADIUS] * n), tuple([RADIUS] * n))]
+    nxt = 1
+    for tok in tokens:
+        node, lo, hi = stack.pop()
+        if tok in ("R", "W"):
+            flag[node] = tok
+            continue
+        if tok == "U":
+            opened.append((node, lo, hi))
+            continue
+        i, v = map(int, tok.split(":"))
+        split[node] = (i, v, nxt, nxt + 1)
+        stack.append((nxt + 1, lo[:i] + (v,) + lo[i + 1:], hi))
+        stack.append((nxt, lo, hi[:i] + (v,) + hi[i + 1:]))
+        nxt += 2
+    return split, flag, opened, nxt
+
+
 def _tokens(split: dict, flag: dict) -> list[str]:
     """The tree in preorder, a subtree without a decided leaf written as one U."""
     useful: dict[int, bool] = {}
@@ -317,14 +344,14 @@ def _tokens(split: dict, flag: dict) -> list[str]:
 
 
 def certify_boxes(lm, head: dict, width: Fraction | None, deadline: float | None, max_boxes: int | None,
-                  workers=1, progress=None, breakdown: bool = True) -> dict:
+                  workers=1, progress=None, breakdown: bool = True, start=None) -> dict:
     """Search, then the certificate (version 5: `head`, the common header, completed) with its rigorous interval;
     the fields of a CertifyResult."""
     from .kernel.boxes import box_masses
     from .kernel.measure import bounds
     from .rational import q
 
-    tokens, stats = search(lm.rnn, lm.task, width, deadline, max_boxes, workers, progress, breakdown)
+    tokens, stats = search(lm.rnn, lm.task, width, deadline, max_boxes, workers, progress, breakdown, start)
     counts = {k: sum(1 for t in tokens if t == f) for k, f in (("right", "R"), ("wrong", "W"), ("undecided", "U"))}
     n = lm.seq_len
     leaves = _leaves(tokens, n)

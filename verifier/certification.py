@@ -301,7 +301,7 @@ def certify(model, task: str | None = None, seq_len: int | None = None, *, z3: b
             digits: int = 30, samples: int = 0, seed: int = 0, out: str | None = None,
             self_check: bool = True, progress: bool = False, max_regions: int | None = None,
             timeout: float | None = None, workers: int | None = None, width: Fraction | None = None,
-            method: str = "auto", max_boxes: int | None = None) -> CertifyResult:
+            method: str = "auto", max_boxes: int | None = None, resume: str | None = None) -> CertifyResult:
     """Certify the exact error of a position-task RNN; optionally write the certificate and sample beside it.
 
     width (seq_len 4, 5): an anytime certificate instead, an interval at most that wide (or, when `timeout`
@@ -331,7 +331,10 @@ def certify(model, task: str | None = None, seq_len: int | None = None, *, z3: b
     if method not in ("auto", "cells", "boxes"):
         raise InputError(f"--method {method!r}: expected auto, cells or boxes")
     if method == "boxes":
-        return _certify_with_boxes(lm, width, timeout, max_boxes, workers, self_check, progress, out, samples, seed)
+        return _certify_with_boxes(lm, width, timeout, max_boxes, workers, self_check, progress, out, samples, seed,
+                                   resume)
+    if resume is not None:
+        raise InputError("--resume goes with --method boxes (it continues a boxes certificate)")
     if workers is None:  # all cores where the orthant integrals dominate; process start-up is not worth it below
         import multiprocessing
 
@@ -381,7 +384,34 @@ def certify(model, task: str | None = None, seq_len: int | None = None, *, z3: b
     return res
 
 
-def _certify_with_boxes(lm, width, timeout, max_boxes, workers, self_check, progress, out, samples, seed):
+def _resume_tokens(lm, path: str) -> list[str]:
+    """The tree of a version-5 certificate of this very model, read and checked for shape by the kernel's reader
+    and its box-tree rule (the rest is re-derived when the continued certificate is checked)."""
+    from .boxes import DENOMINATOR, RADIUS
+    from .kernel import Reject, Unreadable, parse_json
+    from .kernel.boxes import box_tree
+    from .kernel.certificate import read_certificate
+    from .kernel.check import read_text
+    from .kernel.claim import Work
+
+    try:
+        c = read_certificate(parse_json(read_text(path)))
+        if c.version != 5:
+            raise InputError(f"--resume {path}: a version {c.version} certificate; --resume continues a boxes "
+                             "certificate (version 5)")
+        box_tree(c, Work())
+    except (Reject, Unreadable) as exc:
+        raise InputError(f"--resume {path}: not a readable boxes certificate ({exc})") from None
+    if c.weights_sha256 != model_block(lm.rnn)["weights_sha256"] or c.task != lm.task:
+        raise InputError(f"--resume {path}: the certificate is about other weights or another task than {lm.path}")
+    if (c.denominator, c.radius) != (DENOMINATOR, RADIUS):
+        raise InputError(f"--resume {path}: its grid ({c.denominator}, {c.radius}) is not this version's "
+                         f"({DENOMINATOR}, {RADIUS})")
+    return c.tree.split(" ")
+
+
+def _certify_with_boxes(lm, width, timeout, max_boxes, workers, self_check, progress, out, samples, seed,
+                        resume=None):
     """The boxes method (certificate version 5): search until the width, the box budget or the time limit (half
     of it when the kernel re-checks, which costs about as much as the search's exact confirmations), then the
     kernel's re-check, which runs to the end: the interval reached is certified whatever the clock says."""
@@ -406,8 +436,9 @@ def _certify_with_boxes(lm, width, timeout, max_boxes, workers, self_check, prog
         def say(text):
             sys.stderr.write(f"\rverifier: boxes {text}   ")
             sys.stderr.flush()
+    start = _resume_tokens(lm, resume) if resume is not None else None
     t0 = time.perf_counter()
-    fields = certify_boxes(lm, header(lm, 5, "boxes"), width, deadline, max_boxes, workers, say)
+    fields = certify_boxes(lm, header(lm, 5, "boxes"), width, deadline, max_boxes, workers, say, start=start)
     if progress:
         sys.stderr.write("\n")
     timings["search"] = time.perf_counter() - t0

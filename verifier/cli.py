@@ -108,6 +108,9 @@ def _build_parser() -> argparse.ArgumentParser:
                    "from a tree of boxes (certificate version 5), stopped by --width, --timeout or --max-boxes; the "
                    "interval is written when a stop comes first, with exit code 3 if --width was not reached")
     c.add_argument("--max-boxes", type=_positive, default=None, help="--method boxes: stop after this many boxes")
+    c.add_argument("--resume", metavar="CERT", default=None,
+                   help="--method boxes: go on from this boxes certificate of the same model (any certificate a "
+                   "boxes run wrote is a checkpoint: its undecided boxes are split further; --max-boxes counts all)")
     c.add_argument("--digits", type=int, default=30, help="significant digits of the enclosure (default 30)")
     c.add_argument("--quiet", action="store_true", help="no progress bar")
 
@@ -356,7 +359,8 @@ def cmd_certify(a) -> int:
         raise InputError(f"--out {out}: is a symbolic link; refusing to write through or replace it (give a plain path)")
     res = certify(a.checkpoint, task=a.task, seq_len=a.seq_len, z3=a.z3, digits=a.digits, samples=a.samples,
                   seed=a.seed, out=out, progress=not (a.quiet or a.json), max_regions=a.max_regions,
-                  timeout=a.timeout, workers=_workers(a), width=a.width, method=a.method, max_boxes=a.max_boxes)
+                  timeout=a.timeout, workers=_workers(a), width=a.width, method=a.method, max_boxes=a.max_boxes,
+                  resume=a.resume)
     if res.model.family == "transformer":
         return _print_cycle(a, res)
     warnings = _task_warnings(res.model)
