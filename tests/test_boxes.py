@@ -170,3 +170,16 @@ def test_a_boxes_certificate_is_a_checkpoint_to_resume_from(tmp_path):
     with pytest.raises(verifier.InputError, match="version 2"):
         verifier.certify(model("2nd_argmax_2_3"), method="boxes", max_boxes=100, workers=1, samples=0,
                          resume=os.path.join(ROOT, "proofs", "2nd_argmax_2_3.cert.json"))
+
+
+def test_checkpoints_are_certificates_the_kernel_accepts(tmp_path):
+    out = tmp_path / "m.cert.json"
+    res = verifier.certify(model("2nd_argmax_2_3"), method="boxes", max_boxes=150000, workers=1, samples=0,
+                           out=str(out), checkpoint_every=0.2)
+    ck = tmp_path / "m.cert.json.checkpoint"
+    assert ck.exists() and out.exists()
+    v = check(str(ck))
+    assert v.accepted
+    # the checkpoint is an earlier state: its interval holds the final one
+    lo, hi = Fraction(v.summary["error_lower"]), Fraction(v.summary["error_upper"])
+    assert lo <= res.error_lower and res.error_upper <= hi

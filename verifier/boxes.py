@@ -159,7 +159,8 @@ def _confirm(args):
 
 
 def search(rnn, task: str, width: Fraction | None = None, deadline: float | None = None,
-           max_boxes: int | None = None, workers=1, progress=None, breakdown: bool = False, start=None):
+           max_boxes: int | None = None, workers=1, progress=None, breakdown: bool = False, start=None,
+           save=None, save_every: float = 300.0):
     """Split boxes until the float estimate of the interval's width is at most `width`, `max_boxes` boxes were
     made, or `deadline` (time.monotonic()) passed.  `start`: the tree tokens of an earlier run (a version-5
     certificate's tree) to go on from, its U leaves open again.  Returns (tree tokens, stats)."""
@@ -191,7 +192,7 @@ def search(rnn, task: str, width: Fraction | None = None, deadline: float | None
     made = nxt
     rounds = 0
     t0 = time.monotonic()
-    last = t0
+    last = saved = t0
     stats = {"rounds": 0, "proposed": 0, "refuted": 0, "exhausted": 0, "trace": []}
 
     def fmass(lo, hi):
@@ -275,6 +276,9 @@ def search(rnn, task: str, width: Fraction | None = None, deadline: float | None
             open_inf = np.concatenate([open_inf[rest], infl[keep]])
             rounds += 1
             now = time.monotonic()
+            if save is not None and now - saved >= save_every:
+                save(_tokens(split, flag))
+                saved = now = time.monotonic()
             stats["trace"].append((round(now - t0, 3), made, len(flag), mass_w, 1 - mass_r))
             if progress is not None and now - last >= 2:
                 last = now
@@ -343,27 +347,41 @@ def _tokens(split: dict, flag: dict) -> list[str]:
     return out
 
 
-def certify_boxes(lm, head: dict, width: Fraction | None, deadline: float | None, max_boxes: int | None,
-                  workers=1, progress=None, breakdown: bool = True, start=None) -> dict:
-    """Search, then the certificate (version 5: `head`, the common header, completed) with its rigorous interval;
-    the fields of a CertifyResult."""
+def document(lm, head: dict, tokens: list[str]):
+    """(the version-5 certificate of this tree, error lower, upper, counts): `head` (the common header)
+    completed, the interval from the kernel's own arb enclosure of the decided boxes' masses, rounded outward."""
     from .kernel.boxes import box_masses
     from .kernel.measure import bounds
     from .rational import q
 
-    tokens, stats = search(lm.rnn, lm.task, width, deadline, max_boxes, workers, progress, breakdown, start)
     counts = {k: sum(1 for t in tokens if t == f) for k, f in (("right", "R"), ("wrong", "W"), ("undecided", "U"))}
-    n = lm.seq_len
-    leaves = _leaves(tokens, n)
-    Wb, Rb = box_masses(_Grid(), leaves, 128)
-    lo = _round(bounds(Wb)[0], down=True)
-    hi = _round(1 - bounds(Rb)[0], down=False)
-    lo, hi = max(lo, Fraction(0)), min(hi, Fraction(1))
+    Wb, Rb = box_masses(_Grid(), _leaves(tokens, lm.seq_len), 128)
+    lo = max(_round(bounds(Wb)[0], down=True), Fraction(0))
+    hi = min(_round(1 - bounds(Rb)[0], down=False), Fraction(1))
     doc = dict(head)
     doc.update({"claim": CLAIM, "task": lm.task, "method": "boxes",
                 "grid": {"denominator": str(DENOMINATOR), "radius": str(RADIUS)}, "tree": " ".join(tokens),
                 "counts": counts, "error": {"lower": q(lo), "upper": q(hi), "rigorous": True},
                 "accuracy": {"lower": q(1 - hi), "upper": q(1 - lo)}})
+    return doc, lo, hi, counts
+
+
+def certify_boxes(lm, head: dict, width: Fraction | None, deadline: float | None, max_boxes: int | None,
+                  workers=1, progress=None, breakdown: bool = True, start=None, checkpoint: str | None = None,
+                  checkpoint_every: float = 300.0) -> dict:
+    """Search, then the certificate (version 5: `head`, the common header, completed) with its rigorous interval;
+    the fields of a CertifyResult.  With `checkpoint`, the certificate reached so far is written there every
+    `checkpoint_every` seconds of search (atomically; resume from it with `resume`)."""
+    save = None
+    if checkpoint is not None:
+        from .rational import dumps_compact, write_atomic
+
+        def save(tokens):
+            write_atomic(checkpoint, dumps_compact(document(lm, head, tokens)[0]))
+
+    tokens, stats = search(lm.rnn, lm.task, width, deadline, max_boxes, workers, progress, breakdown, start,
+                           save, checkpoint_every)
+    doc, lo, hi, counts = document(lm, head, tokens)
     reached = width is None or hi - lo <= width
     return dict(error_lower=lo, error_upper=hi, rigorous=True, regions=counts["right"] + counts["wrong"],
                 wrong_regions=counts["wrong"], certificate=doc,

@@ -301,7 +301,8 @@ def certify(model, task: str | None = None, seq_len: int | None = None, *, z3: b
             digits: int = 30, samples: int = 0, seed: int = 0, out: str | None = None,
             self_check: bool = True, progress: bool = False, max_regions: int | None = None,
             timeout: float | None = None, workers: int | None = None, width: Fraction | None = None,
-            method: str = "auto", max_boxes: int | None = None, resume: str | None = None) -> CertifyResult:
+            method: str = "auto", max_boxes: int | None = None, resume: str | None = None,
+            checkpoint_every: float | None = None) -> CertifyResult:
     """Certify the exact error of a position-task RNN; optionally write the certificate and sample beside it.
 
     width (seq_len 4, 5): an anytime certificate instead, an interval at most that wide (or, when `timeout`
@@ -332,7 +333,7 @@ def certify(model, task: str | None = None, seq_len: int | None = None, *, z3: b
         raise InputError(f"--method {method!r}: expected auto, cells or boxes")
     if method == "boxes":
         return _certify_with_boxes(lm, width, timeout, max_boxes, workers, self_check, progress, out, samples, seed,
-                                   resume)
+                                   resume, checkpoint_every)
     if resume is not None:
         raise InputError("--resume goes with --method boxes (it continues a boxes certificate)")
     if workers is None:  # all cores where the orthant integrals dominate; process start-up is not worth it below
@@ -411,7 +412,7 @@ def _resume_tokens(lm, path: str) -> list[str]:
 
 
 def _certify_with_boxes(lm, width, timeout, max_boxes, workers, self_check, progress, out, samples, seed,
-                        resume=None):
+                        resume=None, checkpoint_every=None):
     """The boxes method (certificate version 5): search until the width, the box budget or the time limit (half
     of it when the kernel re-checks, which costs about as much as the search's exact confirmations), then the
     kernel's re-check, which runs to the end: the interval reached is certified whatever the clock says."""
@@ -438,7 +439,11 @@ def _certify_with_boxes(lm, width, timeout, max_boxes, workers, self_check, prog
             sys.stderr.flush()
     start = _resume_tokens(lm, resume) if resume is not None else None
     t0 = time.perf_counter()
-    fields = certify_boxes(lm, header(lm, 5, "boxes"), width, deadline, max_boxes, workers, say, start=start)
+    if checkpoint_every is not None and not out:
+        raise InputError("--checkpoint-every needs an output path (the checkpoint is written beside it)")
+    ckpt = out + ".checkpoint" if checkpoint_every is not None else None
+    fields = certify_boxes(lm, header(lm, 5, "boxes"), width, deadline, max_boxes, workers, say, start=start,
+                           checkpoint=ckpt, checkpoint_every=checkpoint_every or 300.0)
     if progress:
         sys.stderr.write("\n")
     timings["search"] = time.perf_counter() - t0

@@ -111,6 +111,9 @@ def _build_parser() -> argparse.ArgumentParser:
     c.add_argument("--resume", metavar="CERT", default=None,
                    help="--method boxes: go on from this boxes certificate of the same model (any certificate a "
                    "boxes run wrote is a checkpoint: its undecided boxes are split further; --max-boxes counts all)")
+    c.add_argument("--checkpoint-every", type=float, metavar="SECONDS", default=None,
+                   help="--method boxes: write the certificate reached so far to OUT.checkpoint this often (a valid "
+                   "certificate, not yet re-checked: `check` it, or go on from it with --resume)")
     c.add_argument("--digits", type=int, default=30, help="significant digits of the enclosure (default 30)")
     c.add_argument("--quiet", action="store_true", help="no progress bar")
 
@@ -360,7 +363,7 @@ def cmd_certify(a) -> int:
     res = certify(a.checkpoint, task=a.task, seq_len=a.seq_len, z3=a.z3, digits=a.digits, samples=a.samples,
                   seed=a.seed, out=out, progress=not (a.quiet or a.json), max_regions=a.max_regions,
                   timeout=a.timeout, workers=_workers(a), width=a.width, method=a.method, max_boxes=a.max_boxes,
-                  resume=a.resume)
+                  resume=a.resume, checkpoint_every=a.checkpoint_every)
     if res.model.family == "transformer":
         return _print_cycle(a, res)
     warnings = _task_warnings(res.model)
