@@ -8,7 +8,8 @@ rigorous one.  Sampling: float64 forward passes timed in the same run; its CI wi
 
     python benchmarks/boxes_width.py --models 2nd_argmax_16_5,2nd_argmax_16_10 --timeout 600 [--png docs/figures/boxes_width.png]
 
-Writes one JSON line per model to docs/boxes_width.jsonl (with --log) and prints a table.
+Appends one JSON line per model to --log; `--table --log FILE [--png PNG]` prints the markdown table of a log
+and draws width versus time (boxes and sampling's CI) from it.
 """
 
 from __future__ import annotations
@@ -48,7 +49,14 @@ def main() -> int:
     ap.add_argument("--log", default=None, help="append one JSON line per model here")
     ap.add_argument("--png", default=None, help="draw width versus time here")
     ap.add_argument("--out-dir", default="/tmp", help="where the certificates go")
+    ap.add_argument("--table", action="store_true", help="only print the table (and draw --png) from --log")
     a = ap.parse_args()
+    if a.table:
+        rows = [json.loads(line) for line in open(a.log)]
+        print(table(rows))
+        if a.png:
+            draw(rows, a.png)
+        return 0
     from verifier.certification import certify
     from verifier.loader import load
 
@@ -86,27 +94,42 @@ def main() -> int:
                   f"unit {100 * u['argmax_open_no_unstable_unit']:.1f}%); unstable units per step "
                   f"{u['unstable_units_per_step']}; mean log2 box side {u['mean_log2_side']:.2f}", flush=True)
     if a.png:
-        import matplotlib
-
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-
-        fig, ax = plt.subplots(figsize=(6, 4))
-        for row in rows:
-            tr = row["trace"]
-            ax.plot([t for t, _, _ in tr], [w for _, _, w in tr], label=f"{row['model']} boxes")
-            ts = [t for t, _, _ in tr if t > 0]
-            p, rate = row["sampled_error"], row["sampling_per_s"]
-            ax.plot(ts, [2 * 1.96 * math.sqrt(p * (1 - p) / (rate * t)) for t in ts], "--",
-                    label=f"{row['model']} sampling 95% CI")
-        ax.set_xscale("log")
-        ax.set_yscale("log")
-        ax.set_xlabel("search wall time (s)")
-        ax.set_ylabel("interval width")
-        ax.legend(fontsize=7)
-        fig.tight_layout()
-        fig.savefig(a.png, dpi=120)
+        draw(rows, a.png)
     return 0
+
+
+def table(rows) -> str:
+    out = ["| model | budget | boxes | right / wrong boxes | certified interval | width | search / check (s) | "
+           "sampling's 95% CI width at the same wall time |", "|---|---|---|---|---|---|---|---|"]
+    for r in rows:
+        out.append(f"| {r['model']} | {r['timeout_s']:.0f} s | {r['boxes']:,} | {r['right']:,} / {r['wrong']:,} | "
+                   f"[{r['lower']:.6f}, {r['upper']:.6f}] | {r['width']:.4g} | {r['search_s']:.0f} / {r['check_s']:.0f} "
+                   f"| {r['sampling_ci95_width_at_wall']:.2e} (estimate {r['sampled_error']:.5f}) |")
+    return "\n".join(out)
+
+
+def draw(rows, png: str) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(6, 4))
+    for row in rows:
+        tr = row["trace"]
+        ax.plot([t for t, _, _ in tr], [w for _, _, w in tr], label=f"{row['model']} boxes")
+        ts = [t for t, _, _ in tr if t > 0]
+        p, rate = row["sampled_error"], row["sampling_per_s"]
+        ax.plot(ts, [2 * 1.96 * math.sqrt(p * (1 - p) / (rate * t)) for t in ts], "--",
+                label=f"{row['model']} sampling 95% CI")
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.set_xlabel("search wall time (s)")
+    ax.set_ylabel("interval width")
+    ax.legend(fontsize=7)
+    ax.set_title("boxes: certified interval width (search trace) vs sampling's 95% CI", fontsize=8)
+    fig.tight_layout()
+    fig.savefig(png, dpi=120)
 
 
 if __name__ == "__main__":

@@ -53,12 +53,12 @@ class _Float:
         infl = np.zeros((B, n))
         self.unstable = np.zeros((B, n), dtype=np.int64)  # per box and step: units neither on nor off
         for t in range(n):
-            Ap = np.einsum("ij,bjk->bik", self.Wh, A)
+            Ap = np.matmul(self.Wh, A)  # batched (B, d, n); einsum is ~8x slower here
             Ap[:, :, t] += self.Wi
             elp = el @ self.Whp.T + eu @ self.Whn.T
             eup = eu @ self.Whp.T + el @ self.Whn.T
-            c = np.einsum("bik,bk->bi", Ap, cen)
-            r = np.einsum("bik,bk->bi", np.abs(Ap), rad)
+            c = np.matmul(Ap, cen[:, :, None])[..., 0]
+            r = np.matmul(np.abs(Ap), rad[:, :, None])[..., 0]
             low, up = c - r + elp, c + r + eup
             act, off = low >= 0, up <= 0
             un = ~act & ~off
@@ -68,13 +68,13 @@ class _Float:
             A = Ap * act[:, :, None]
             el = np.where(act, elp, 0.0)
             eu = np.where(act, eup, np.where(un, up, 0.0))
-        AL = np.einsum("ij,bjk->bik", self.Wo, A)
+        AL = np.matmul(self.Wo, A)
         elL = el @ self.Wop.T + eu @ self.Won.T
         euL = eu @ self.Wop.T + el @ self.Won.T
-        cand = (np.einsum("bik,bk->bi", AL, cen) + (elL + euL) / 2).argmax(1)
+        cand = (np.matmul(AL, cen[:, :, None])[..., 0] + (elL + euL) / 2).argmax(1)
         ar = np.arange(B)
         Ad = AL[ar, cand][:, None, :] - AL
-        low = (np.einsum("bjk,bk->bj", Ad, cen) - np.einsum("bjk,bk->bj", np.abs(Ad), rad)
+        low = (np.matmul(Ad, cen[:, :, None])[..., 0] - np.matmul(np.abs(Ad), rad[:, :, None])[..., 0]
                + elL[ar, cand][:, None] - euL)
         jj = np.arange(n)[None, :]
         before = jj < cand[:, None]
