@@ -75,7 +75,7 @@ def main() -> int:
                "check_s": round(res.timings.get("check", 0), 1), "boxes": st["boxes"], "right": res.details["right"],
                "wrong": res.details["wrong"], "undecided": res.details["undecided"],
                "lower": float(res.error_lower), "upper": float(res.error_upper), "width": width,
-               "undecided": st.get("undecided"), "sampling_per_s": round(rate), "sampled_error": p, "sampling_ci95_width_at_wall": ci(wall),
+               "undecided_mass": st.get("undecided"), "sampling_per_s": round(rate), "sampled_error": p, "sampling_ci95_width_at_wall": ci(wall),
                "trace": [(t, b, round(1 - lo_ - (1 - up), 6)) for t, b, _, lo_, up in st["trace"][:: max(1, len(st["trace"]) // 40)]]}
         rows.append(row)
         if a.log:

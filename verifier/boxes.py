@@ -372,12 +372,12 @@ def certify_boxes(lm, head: dict, width: Fraction | None, deadline: float | None
     """Search, then the certificate (version 5: `head`, the common header, completed) with its rigorous interval;
     the fields of a CertifyResult.  With `checkpoint`, the certificate reached so far is written there every
     `checkpoint_every` seconds of search (atomically; resume from it with `resume`)."""
-    save = None
-    if checkpoint is not None:
-        from .rational import dumps_compact, write_atomic
+    from .rational import dumps_compact, write_atomic
 
-        def save(tokens):
-            write_atomic(checkpoint, dumps_compact(document(lm, head, tokens)[0]))
+    def write_checkpoint(tokens):
+        write_atomic(checkpoint, dumps_compact(document(lm, head, tokens)[0]))
+
+    save = write_checkpoint if checkpoint is not None else None
 
     tokens, stats = search(lm.rnn, lm.task, width, deadline, max_boxes, workers, progress, breakdown, start,
                            save, checkpoint_every)
