@@ -432,11 +432,11 @@ def _certify_with_boxes(lm, width, timeout, max_boxes, workers, self_check, prog
     timings: dict = {}
     t_all = time.perf_counter()
     deadline = None if timeout is None else time.monotonic() + (0.5 * timeout if self_check else timeout)
-    say = None
-    if progress:
-        def say(text):
-            sys.stderr.write(f"\rverifier: boxes {text}   ")
-            sys.stderr.flush()
+    def show(text):
+        sys.stderr.write(f"\rverifier: boxes {text}   ")
+        sys.stderr.flush()
+
+    say = show if progress else None
     start = _resume_tokens(lm, resume) if resume is not None else None
     t0 = time.perf_counter()
     if checkpoint_every is not None and not out:
