@@ -56,6 +56,9 @@ def load_bases():
     out["tiny_n4"] = json.loads(json.dumps(verifier.certify(rnn, task="2nd_argmax", z3=False).certificate))
     out["tiny_partial"] = json.loads(json.dumps(verifier.certify(rnn, task="2nd_argmax", z3=False,
                                                                  width=Fraction(1, 4)).certificate))
+    out["tiny_boxes"] = json.loads(json.dumps(verifier.certify(os.path.join(ROOT, "models", "2nd_argmax_2_3.pth"),
+                                                               method="boxes", max_boxes=3000, workers=1,
+                                                               samples=0).certificate))
     return out
 
 
@@ -133,12 +136,12 @@ def op_format(d, rng):
 
 
 def op_version(d, rng):
-    d["version"] = rng.choice([0, 4 + rng.randrange(100), "2", True])
+    d["version"] = rng.choice([0, 6 + rng.randrange(100), "2", True])
     return d
 
 
 def op_method(d, rng):
-    d["method"] = rng.choice([m for m in ("disc", "cones", "moments", "sampling") if m != d["method"]])
+    d["method"] = rng.choice([m for m in ("disc", "cones", "moments", "boxes", "sampling") if m != d["method"]])
     return d
 
 
@@ -400,22 +403,91 @@ def op_rmse(d, rng):
     return d
 
 
+def _box_leaves(d):
+    """(token index, lo, hi, flag) of every leaf of a boxes certificate's tree."""
+    from verifier.boxes import _leaves
+
+    tokens = d["tree"].split(" ")
+    at = [i for i, t in enumerate(tokens) if t in ("R", "W", "U")]
+    return tokens, [(i, lo, hi, f) for i, (lo, hi, f) in zip(at, _leaves(tokens, d["model"]["seq_len"]))]
+
+
+def _retag(d, tokens, i, old, new):
+    names = {"R": "right", "W": "wrong", "U": "undecided"}
+    tokens[i] = new
+    d["counts"][names[old]] -= 1
+    d["counts"][names[new]] += 1
+    d["tree"] = " ".join(tokens)
+    return d
+
+
+def op_box_tree(d, rng):
+    tokens = d["tree"].split(" ")
+    kind = rng.choice(["drop", "extra", "outside", "coordinate", "count"])
+    cuts = [i for i, t in enumerate(tokens) if ":" in t]
+    if kind == "drop":
+        del tokens[rng.randrange(len(tokens))]
+    elif kind == "extra":
+        tokens.insert(rng.randrange(len(tokens) + 1), rng.choice(["R", "W", "U"]))
+    elif kind == "outside":
+        i = rng.choice(cuts)
+        tokens[i] = tokens[i].split(":")[0] + ":" + rng.choice([d["grid"]["radius"], "-" + d["grid"]["radius"]])
+    elif kind == "coordinate":
+        i = rng.choice(cuts)
+        tokens[i] = str(d["model"]["seq_len"] + rng.randrange(3)) + ":" + tokens[i].split(":")[1]
+    else:
+        d["counts"][rng.choice(["right", "wrong", "undecided"])] += rng.choice([1, -1])
+    d["tree"] = " ".join(tokens)
+    return d
+
+
+def op_box_label(d, rng):
+    from verifier.kernel.boxes import box_target
+
+    tokens, leaves = _box_leaves(d)
+    n = d["model"]["seq_len"]
+    open_ = [i for i, lo, hi, f in leaves if f == "U" and box_target(d["task"], n, lo, hi) is None]
+    return _retag(d, tokens, rng.choice(open_), "U", rng.choice(["R", "W"])) if open_ else None
+
+
+def op_box_prediction(d, rng):
+    tokens, leaves = _box_leaves(d)
+    decided = [(i, f) for i, _, _, f in leaves if f != "U"]
+    i, f = rng.choice(decided)
+    return _retag(d, tokens, i, f, {"R": "W", "W": "R"}[f])
+
+
+def op_box_mass(d, rng):
+    e, a = d["error"], d["accuracy"]
+    kind = rng.choice(["lower_up", "upper_down", "not_rigorous"])
+    if kind == "lower_up":
+        e["lower"] = _q(Fraction(e["lower"]) + Fraction(1, 10 ** rng.randrange(3, 12)))
+        a["upper"] = _q(1 - Fraction(e["lower"]))
+    elif kind == "upper_down":
+        e["upper"] = _q(Fraction(e["upper"]) - Fraction(1, 10 ** rng.randrange(3, 12)))
+        a["lower"] = _q(1 - Fraction(e["upper"]))
+    else:
+        e["rigorous"] = False
+    return d
+
+
 ALL = V1 + V2 + V3 + ("tiny_n4", "tiny_partial")
+B = ("tiny_boxes",)
 OPERATORS = [
-    ("json", "float_number", ALL, op_json_float),
-    ("json", "duplicate_key", ALL, op_json_duplicate),
-    ("rational", "non_canonical_weight", ALL, op_rational),
-    ("schema", "key_dropped", ALL, op_schema_drop_key),
-    ("schema", "unknown_key", ALL, op_schema_extra_key),
-    ("format", "other_format", ALL, op_format),
-    ("version", "unknown_version", ALL, op_version),
-    ("method", "other_method", ALL, op_method),
-    ("model", "other_family", ALL, op_model_family),
-    ("task", "other_task", ALL, op_task),
-    ("weights-digest", "weight_changed", ALL, op_weights_digest),
-    ("checkpoint", "not_a_digest", ALL, op_checkpoint),
-    ("checkpoint-hash", "other_digest", V1 + V2 + V3, op_checkpoint_hash),
-    ("checkpoint-weights", "weight_changed_redigested", V1 + V2 + V3, op_checkpoint_weights),
+    ("json", "float_number", ALL + B, op_json_float),
+    ("json", "duplicate_key", ALL + B, op_json_duplicate),
+    ("rational", "non_canonical_weight", ALL + B, op_rational),
+    ("schema", "key_dropped", ALL + B, op_schema_drop_key),
+    ("schema", "unknown_key", ALL + B, op_schema_extra_key),
+    ("format", "other_format", ALL + B, op_format),
+    ("version", "unknown_version", ALL + B, op_version),
+    ("method", "other_method", ALL + B, op_method),
+    ("model", "other_family", ALL + B, op_model_family),
+    ("task", "other_task", ALL + B, op_task),
+    ("weights-digest", "weight_changed", ALL + B, op_weights_digest),
+    ("checkpoint", "not_a_digest", ALL + B, op_checkpoint),
+    ("checkpoint-hash", "other_digest", V1 + V2 + V3 + B, op_checkpoint_hash),
+    ("checkpoint-weights", "weight_changed_redigested", V1 + V2 + V3 + B, op_checkpoint_weights),
     ("roots", "roots_swapped", V2 + V3 + ("tiny_n4", "tiny_partial"), op_roots),
     ("pattern", "sector_bit_flipped", V1, op_v1_pattern),
     ("label", "sector_label_flipped", V1, op_v1_label),
@@ -436,6 +508,11 @@ OPERATORS = [
     ("enclosure", "bounds_broken", V1 + V2 + V3 + ("tiny_partial",), op_enclosure),
     ("accuracy", "not_one_minus_error", V1 + V2 + ("tiny_n4", "tiny_partial"), op_accuracy),
     ("rmse", "rmse_inconsistent", V3, op_rmse),
+    ("box-tree", "tree_token_dropped_added_or_moved", B, op_box_tree),
+    ("box-label", "open_order_called_decided", B, op_box_label),
+    ("box-prediction", "decided_box_flipped", B, op_box_prediction),
+    ("box-mass", "interval_claims_more_than_the_masses", B, op_box_mass),
+    ("accuracy", "boxes_not_one_minus_error", B, op_accuracy),
 ]
 
 
