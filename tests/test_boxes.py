@@ -183,3 +183,16 @@ def test_checkpoints_are_certificates_the_kernel_accepts(tmp_path):
     # the checkpoint is an earlier state: its interval holds the final one
     lo, hi = Fraction(v.summary["error_lower"]), Fraction(v.summary["error_upper"])
     assert lo <= res.error_lower and res.error_upper <= hi
+
+
+def test_tools_that_need_cells_refuse_a_boxes_certificate_in_one_line(tmp_path, cert33):
+    cert = tmp_path / "b.cert.json"
+    cert.write_text(json.dumps(cert33))
+    ck = model("2nd_argmax_3_3")
+    for args in (["explain", ck, "--certificate", str(cert), "--no-plot"],
+                 ["crosscheck", str(cert), "--solver", "cvc5", "--cells", "1"],
+                 ["export", ck, "--vnnlib", str(tmp_path / "v"), "--certificate", str(cert)]):
+        r = _cli(*args, cwd=tmp_path)
+        assert r.returncode == 2, (args, r.stderr)
+        assert "Traceback" not in r.stderr and len(r.stderr.strip().splitlines()) == 1
+        assert "version 5" in r.stderr or "version-5" in r.stderr

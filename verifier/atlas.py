@@ -57,8 +57,10 @@ def _kernel_work(doc, checkpoint):
     try:
         c = read_certificate(doc)
         if c.version not in (1, 2, 3):
-            raise InputError("the error atlas needs an RNN certificate (version 1, 2 or 3); this one is of a "
-                             "longest-cycle transformer (version 4)")
+            what = {4: "of a longest-cycle transformer (version 4)",
+                    5: "a boxes certificate (version 5: an interval from boxes, no cells to break down)"}[c.version]
+            raise InputError(f"the error atlas needs an RNN certificate with cells (version 1, 2 or 3); this one is "
+                             f"{what}")
         w = Work(checkpoint=checkpoint)
         for fn in rules_for(c):
             if c.version == 2 and c.n >= 4 and fn.rule in _MEASURE_RULES:

@@ -94,6 +94,10 @@ def cell_claims(doc, checkpoint: str | None = None) -> tuple[object, list[CellCl
     if c.version == 3:
         raise UnsupportedError("a median certificate claims an MSE, not per-cell predictions: nothing to "
                                "cross-check cell by cell")
+    if c.version in (4, 5):
+        raise UnsupportedError(f"a version-{c.version} certificate has no cells to cross-check ("
+                               + ("its inputs are enumerated" if c.version == 4 else
+                                  "its boxes are decided by the kernel's exact interval propagation") + ")")
     t0 = time.perf_counter()
     n = c.n
     if c.version == 1:
