@@ -229,3 +229,23 @@ def test_the_propagation_is_sound_on_random_models_and_boxes():
             for x in points:
                 assert argmax_first(forward(m, x)[1]) == c, (W_hi, W_hh, W_oh, lo, hi, x)
     assert claimed > 300
+
+
+def test_checking_on_two_workers_gives_the_verdict_of_one(cert33):
+    assert cert33["counts"]["right"] + cert33["counts"]["wrong"] >= 2000  # enough for the spread to run
+    a, b = check(cert33, workers=1), check(cert33, workers=2)
+    assert a.accepted and b.accepted and a.summary == b.summary
+    # flip two decided leaves, a late one and an early one: both report the early one
+    d = json.loads(json.dumps(cert33))
+    tokens = d["tree"].split(" ")
+    at = [i for i, t in enumerate(tokens) if t in ("R", "W")]
+    for i in (at[-5], at[10]):
+        old = tokens[i]
+        tokens[i] = "W" if old == "R" else "R"
+        names = {"R": "right", "W": "wrong"}
+        d["counts"][names[old]] -= 1
+        d["counts"][names[tokens[i]]] += 1
+    d["tree"] = " ".join(tokens)
+    v1, v2 = check(d, workers=1), check(d, workers=2)
+    assert not v1.accepted and (v1.rule, v1.message) == (v2.rule, v2.message) and v1.rule == "box-prediction"
+    assert "leaf " in v1.message

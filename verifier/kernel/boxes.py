@@ -190,23 +190,66 @@ def box_label(c: BoxCertificate, w: Work):
     w.roots = targets
 
 
+def _prediction_failure(m, leaves):
+    """The first (index, message) among leaves [(idx, lo, hi, flag, target), ...] whose flag the propagation does
+    not prove, or None."""
+    for idx, lo, hi, flag, k in leaves:
+        p = box_prediction(m, lo, hi)
+        if p is None:
+            return idx, (f"leaf {idx} is marked {flag}, but the propagation does not prove one argmax on its box")
+        if (p != k) != (flag == "W"):
+            return idx, f"leaf {idx} is marked {flag}, but the argmax is {p} and the target {k}"
+    return None
+
+
+def _prediction_share(args):
+    m, leaves = args
+    return _prediction_failure(m, leaves)
+
+
+SPREAD_MIN_LEAVES = 2000  # below this, starting processes costs more than it saves
+
+
 @rule("box-prediction")
 def box_prediction_rule(c: BoxCertificate, w: Work):
     """On every leaf marked R or W the kernel's exact symbolic interval propagation (integer linear forms in x for
     neurons active on the whole box, constant intervals [0, u] for the others that may be active) proves, on the
     whole closed box, l_c - l_j > 0 for j < c and >= 0 for j > c, where c is torch's argmax at the box's lower
-    corner; the leaf is W exactly when c differs from the target."""
-    for idx, ((lo, hi, flag), k) in enumerate(zip(w.shapes, w.roots)):
-        if flag == "U":
-            continue
-        if idx % 64 == 0:
+    corner; the leaf is W exactly when c differs from the target.  With several workers the leaves are checked in
+    contiguous shares and the failure with the lowest leaf index is reported, as one process would."""
+    leaves = [(idx, lo, hi, flag, k) for idx, ((lo, hi, flag), k) in enumerate(zip(w.shapes, w.roots)) if flag != "U"]
+    spread = hasattr(w.workers, "map") or (isinstance(w.workers, int) and w.workers > 1)
+    if spread and len(leaves) >= SPREAD_MIN_LEAVES:
+        import contextlib
+        import multiprocessing
+
+        from .measure import _quiet_worker
+
+        parts = 8 * (w.workers if isinstance(w.workers, int) else 8)
+        bounds_ = [len(leaves) * i // parts for i in range(parts + 1)]
+        tasks = [(w.m, leaves[a:b]) for a, b in zip(bounds_, bounds_[1:]) if a < b]
+        with contextlib.ExitStack() as stack:
+            if hasattr(w.workers, "map"):
+                results = list(w.workers.map(_prediction_share, tasks))
+            else:
+                pool = stack.enter_context(multiprocessing.get_context("spawn").Pool(w.workers,
+                                                                                    initializer=_quiet_worker))
+                results = []
+                for r in pool.imap(_prediction_share, tasks):
+                    results.append(r)
+                    if r is not None:
+                        break  # shares come back in order: this is the lowest failing leaf
+                    check_deadline(w.deadline)
+        failure = next((r for r in results if r is not None), None)
+    else:
+        failure = None
+        for at in range(0, len(leaves), 64):
             check_deadline(w.deadline)
-        p = box_prediction(w.m, lo, hi)
-        if p is None:
-            raise Reject("box-prediction", f"leaf {idx} is marked {flag}, but the propagation does not prove one "
-                         "argmax on its box")
-        if (p != k) != (flag == "W"):
-            raise Reject("box-prediction", f"leaf {idx} is marked {flag}, but the argmax is {p} and the target {k}")
+            failure = _prediction_failure(w.m, leaves[at:at + 64])
+            if failure is not None:
+                break
+    if failure is not None:
+        raise Reject("box-prediction", failure[1])
 
 
 def box_masses(c: BoxCertificate, leaves, prec: int, deadline=None):
