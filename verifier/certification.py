@@ -393,6 +393,9 @@ def _finish(res: CertifyResult, self_check: bool, deadline, timeout, timings: di
     return res
 
 
+DEFAULT_MAX_BOXES = 1 << 24  # --method boxes with --width alone stops here (a few GB of search state)
+
+
 def _resume_tokens(lm, path: str) -> list[str]:
     """The tree of a version-5 certificate of this very model, read and checked for shape by the kernel's reader
     and its box-tree rule (the rest is re-derived when the continued certificate is checked)."""
@@ -433,6 +436,8 @@ def _certify_with_boxes(lm, width, timeout, max_boxes, workers, self_check, prog
         raise InputError("--width must be at least 0 and less than 1")
     if width is None and timeout is None and max_boxes is None:
         raise InputError("--method boxes needs a stop: --width, --timeout or --max-boxes")
+    if timeout is None and max_boxes is None:
+        max_boxes = DEFAULT_MAX_BOXES  # a width alone may be out of reach: memory is the stop then
     if workers is None:
         import multiprocessing
 

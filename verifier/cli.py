@@ -107,7 +107,8 @@ def _build_parser() -> argparse.ArgumentParser:
                    help="auto/cells: exact cells (seq_len 2-5); boxes: an anytime certified interval for any seq_len "
                    "from a tree of boxes (certificate version 5), stopped by --width, --timeout or --max-boxes; the "
                    "interval is written when a stop comes first, with exit code 3 if --width was not reached")
-    c.add_argument("--max-boxes", type=_positive, default=None, help="--method boxes: stop after this many boxes")
+    c.add_argument("--max-boxes", type=_positive, default=None,
+                   help="--method boxes: stop after this many boxes (default with --width alone: 2^24)")
     c.add_argument("--resume", metavar="CERT", default=None,
                    help="--method boxes: go on from this boxes certificate of the same model (any certificate a "
                    "boxes run wrote is a checkpoint: its undecided boxes are split further; --max-boxes counts all)")
