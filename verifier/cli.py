@@ -105,8 +105,9 @@ def _build_parser() -> argparse.ArgumentParser:
                    "the exit code is 3 if the width was not reached; with --method boxes: any seq_len")
     c.add_argument("--method", choices=("auto", "cells", "boxes"), default="auto",
                    help="auto/cells: exact cells (seq_len 2-5); boxes: an anytime certified interval for any seq_len "
-                   "from a tree of boxes (certificate version 5), stopped by --width, --timeout or --max-boxes; the "
-                   "interval is written when a stop comes first, with exit code 3 if --width was not reached")
+                   "from a tree of boxes (certificate version 5), stopped by --width, --timeout (the search gets half of "
+                   "it, the kernel's re-check the rest) or --max-boxes; the interval is written when a stop comes "
+                   "first, with exit code 3 if --width was not reached")
     c.add_argument("--max-boxes", type=_positive, default=None,
                    help="--method boxes: stop after this many boxes (default with --width alone: 2^24)")
     c.add_argument("--resume", metavar="CERT", default=None,
