@@ -117,11 +117,11 @@ def draw(rows, png: str) -> None:
     fig, ax = plt.subplots(figsize=(6, 4))
     for row in rows:
         tr = row["trace"]
-        ax.plot([t for t, _, _ in tr], [w for _, _, w in tr], label=f"{row['model']} boxes")
+        ax.plot([t for t, _, _ in tr], [w for _, _, w in tr], label=f"{row['model']} boxes ({row['timeout_s']:.0f} s budget)")
         ts = [t for t, _, _ in tr if t > 0]
         p, rate = row["sampled_error"], row["sampling_per_s"]
         ax.plot(ts, [2 * 1.96 * math.sqrt(p * (1 - p) / (rate * t)) for t in ts], "--",
-                label=f"{row['model']} sampling 95% CI")
+                label=f"{row['model']} sampling 95% CI" if row['timeout_s'] <= 600 else None)
     ax.set_xscale("log")
     ax.set_yscale("log")
     ax.set_xlabel("search wall time (s)")
