@@ -41,3 +41,36 @@ def test_ctrl_c_during_training_writes_nothing(tmp_path, monkeypatch, capsys):
                  "--sequences", "2^12", "--batch", "256", "--out", str(out), "--quiet"])
     assert code == 130
     assert not out.exists() or [f for f in os.listdir(out) if not f.startswith(".")] == []
+
+
+def test_an_exception_in_the_orthant_integrand_is_raised_not_swallowed(monkeypatch):
+    """acb.integral swallows an exception raised in its Python callback and returns a value computed without
+    it (measured: a Ctrl-C during the integrals of M(5,4) on one worker was lost and the run finished).  The
+    kernel's integrand keeps the exception and raises it once acb.integral returns; the value is never used."""
+    import flint
+    import pytest
+
+    from verifier.kernel.measure import cone_bounds
+
+    class Boom:
+        @property
+        def imag(self):
+            raise KeyboardInterrupt
+
+    real_integral = flint.acb.integral
+
+    def integral(f, a, b, **kw):
+        calls = []
+
+        def g(t, analytic):  # inside acb.integral, the integrand is interrupted once, as a signal would
+            if not calls:
+                calls.append(1)
+                f(Boom(), False)
+            return f(t, analytic)
+
+        return real_integral(g, a, b, **kw)
+
+    monkeypatch.setattr(flint.acb, "integral", integral)
+    rays = ((1, 0, 0, 0), (1, 1, 0, 0), (1, 1, 1, 0), (1, 1, 1, 1))
+    with pytest.raises(KeyboardInterrupt):
+        cone_bounds(rays, 80)

@@ -277,7 +277,18 @@ def _p4_edge(V, edge, flint, prec, eval_limit=None):
     sb, sd = arb(b).sqrt(), arb(dp).sqrt()
     quarter, two_pi, I_ = arb(1) / 4, 2 * pi, acb(0, 1)
 
+    pending = []  # an exception raised in the integrand (Ctrl-C): acb.integral swallows it, so it is kept here
+
     def f(t, analytic):
+        if pending:
+            return acb(0)  # end the integration quickly; its value is discarded below
+        try:
+            return integrand(t, analytic)
+        except BaseException as exc:  # noqa: B036 - re-raised once acb.integral returns
+            pending.append(exc)
+            return acb(0)
+
+    def integrand(t, analytic):
         if not analytic and t.imag.is_zero():  # a quadrature point on the segment: real arithmetic there
             t = t.real
         else:
@@ -299,7 +310,10 @@ def _p4_edge(V, edge, flint, prec, eval_limit=None):
         return v if analytic else acb(v)
 
     tol = arb(2) ** (-(prec - 19))
-    return const - acb.integral(f, 0, 1, rel_tol=tol, abs_tol=tol, eval_limit=eval_limit).real / (2 * pi)
+    value = acb.integral(f, 0, 1, rel_tol=tol, abs_tol=tol, eval_limit=eval_limit)
+    if pending:  # acb.integral returned a value computed without the callback: never use it
+        raise pending[0]
+    return const - value.real / (2 * pi)
 
 
 def orthant(normals, flint, prec):
