@@ -54,7 +54,7 @@ def main() -> int:
     ap.add_argument("--seconds", type=float, default=40)
     a = ap.parse_args()
     lm = load(a.checkpoint)
-    fl = _Float(lm.rnn, lm.task)
+    fl = _Float(lm.float_arrays(), lm.task)
     n = fl.n
     faces = [(j, sg) for j in range(n) for sg in (1.0, -1.0)]
     lo, hi = np.full((2 * n, n - 1), -1.0), np.full((2 * n, n - 1), 1.0)
@@ -80,7 +80,7 @@ def main() -> int:
         cF, cG = np.concatenate([pF, pF]), np.concatenate([pG, pG])
         made += len(cl)
         xl, xh = lift(cl, cF, cG), lift(ch, cF, cG)
-        cand, dec, infl = fl.bounds(xl, xh)
+        cand, dec, infl, _ = fl.bounds(xl, xh)
         lab = fl.label_score(xl, xh).sum(1) == 0
         rank_k = fl.rank
         order_ = np.argsort(-(xl + xh), axis=1)  # the label where decided: the coordinate at the task's rank

@@ -85,11 +85,8 @@ def test_box_masses_agree_with_an_independent_float_product(cert33):
     from verifier.kernel.boxes import box_masses
     from verifier.kernel.measure import bounds
 
-    class Grid:
-        denominator = DENOMINATOR
-
     leaves = _leaves(cert33["tree"].split(" "), 3)
-    wb, rb = box_masses(Grid(), leaves, 128)
+    wb, rb = box_masses(DENOMINATOR, leaves, 128)
     for flag, ball in (("W", wb), ("R", rb)):
         fl = sum(math.prod(float(ndtr(b / DENOMINATOR) - ndtr(a / DENOMINATOR)) for a, b in zip(lo, hi))
                  for lo, hi, f in leaves if f == flag)

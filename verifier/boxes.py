@@ -29,20 +29,22 @@ CHUNK = 64  # exact confirmations per work unit
 class _Float:
     """The float64 search's view of the model (a heuristic: nothing it says is trusted)."""
 
-    def __init__(self, rnn, task: str):
+    def __init__(self, arrays, task: str):
+        """arrays: W_hi, W_hh, W_oh as float64 (`LoadedModel.float_arrays`); one logit per position."""
         import numpy as np
 
         from .kernel.model import TASK_RANK
 
-        f = lambda M: np.array([[float(v) for v in row] for row in M], dtype=np.float64)
-        self.Wi, self.Wh, self.Wo = f(rnn.W_hi)[:, 0], f(rnn.W_hh), f(rnn.W_oh)
-        self.n, self.d = rnn.seq_len, len(rnn.W_hh)
+        W_hi, self.Wh, self.Wo = arrays
+        self.Wi = W_hi[:, 0]
+        self.n, self.d = self.Wo.shape[0], self.Wh.shape[0]
         self.Whp, self.Whn = np.maximum(self.Wh, 0), np.minimum(self.Wh, 0)
         self.Wop, self.Won = np.maximum(self.Wo, 0), np.minimum(self.Wo, 0)
         self.rank = TASK_RANK[task](self.n)
 
     def bounds(self, lo, hi):
-        """(candidate argmax, float-decided?, influence per coordinate) for boxes lo, hi (B x n floats)."""
+        """(candidate argmax, float-decided?, influence per coordinate, unstable units per step) for boxes lo, hi
+        (B x n floats)."""
         import numpy as np
 
         n, d, B = self.n, self.d, lo.shape[0]
@@ -51,7 +53,7 @@ class _Float:
         eu = np.zeros((B, d))
         cen, rad = (lo + hi) / 2, (hi - lo) / 2
         infl = np.zeros((B, n))
-        self.unstable = np.zeros((B, n), dtype=np.int64)  # per box and step: units neither on nor off
+        unstable = np.zeros((B, n), dtype=np.int64)  # per box and step: units neither on nor off
         for t in range(n):
             Ap = np.matmul(self.Wh, A)  # batched (B, d, n); einsum is ~8x slower here
             Ap[:, :, t] += self.Wi
@@ -62,7 +64,7 @@ class _Float:
             low, up = c - r + elp, c + r + eup
             act, off = low >= 0, up <= 0
             un = ~act & ~off
-            self.unstable[:, t] = un.sum(1)
+            unstable[:, t] = un.sum(1)
             sp = np.abs(Ap) * rad[:, None, :]
             infl += (sp / (sp.sum(2, keepdims=True) + 1e-300) * un[:, :, None]).sum(1)
             A = Ap * act[:, :, None]
@@ -82,19 +84,41 @@ class _Float:
         ok = np.where(before, low > 1e-9, low >= -1e-9)
         spd = np.abs(Ad) * rad[:, None, :]
         infl += (spd / (spd.sum(2, keepdims=True) + 1e-300) * ~ok[:, :, None]).sum(1)
-        return cand, ok.all(1), infl
+        return cand, ok.all(1), infl, unstable
+
+    @staticmethod
+    def ranks(lo, hi):
+        """Per box and coordinate i: how many intervals lie surely above i's, and how many surely below."""
+        return (lo[:, None, :] >= hi[:, :, None]).sum(2), (hi[:, None, :] <= lo[:, :, None]).sum(2)
 
     def label_score(self, lo, hi):
         """Per coordinate, the number of still-relevant coordinates whose interval overlaps its own."""
         import numpy as np
 
         n = self.n
-        above = (lo[:, None, :] >= hi[:, :, None]).sum(2)
-        below = (hi[:, None, :] <= lo[:, :, None]).sum(2)
+        above, below = self.ranks(lo, hi)
         rel = (above <= self.rank) & (below <= n - 1 - self.rank)
         ov = (lo[:, :, None] < hi[:, None, :]) & (lo[:, None, :] < hi[:, :, None]) & rel[:, :, None] & rel[:, None, :]
         ov &= ~np.eye(n, dtype=bool)[None]
         return ov.sum(2).astype(float)
+
+
+def _fmass(lo, hi):
+    """Float estimates of the Gaussian masses of boxes given in grid units (rows of lo, hi)."""
+    import numpy as np
+    from scipy.special import ndtr
+
+    return np.prod(ndtr(hi / DENOMINATOR) - ndtr(lo / DENOMINATOR), axis=1)
+
+
+def _priority(lo, hi, mass):
+    """mass x exp(-ALPHA diameter / distance of the centre from 0): angularly small boxes first."""
+    import numpy as np
+
+    lo, hi = lo.astype(np.float64), hi.astype(np.float64)
+    diam = np.sqrt(((hi - lo) ** 2).sum(1))
+    dist = np.sqrt((((lo + hi) / 2) ** 2).sum(1)) + 1e-9
+    return mass * np.exp(-ALPHA * diam / dist)
 
 
 def undecided_breakdown(fl: _Float, lo, hi, batch: int = 20000) -> dict:
@@ -107,7 +131,7 @@ def undecided_breakdown(fl: _Float, lo, hi, batch: int = 20000) -> dict:
     from scipy.special import ndtr
 
     n, r = fl.n, fl.rank
-    mass = np.prod(ndtr(hi / DENOMINATOR) - ndtr(lo / DENOMINATOR), axis=1)
+    mass = _fmass(lo, hi)
     out = {"open_boxes": int(len(mass)), "open_mass": float(mass.sum()),
            "outside_cube": float(1 - (ndtr(RADIUS / DENOMINATOR) - ndtr(-RADIUS / DENOMINATOR)) ** n)}
     lab_above = lab_below = lab_both = 0.0
@@ -117,8 +141,7 @@ def undecided_breakdown(fl: _Float, lo, hi, batch: int = 20000) -> dict:
     side = 0.0
     for s in range(0, len(mass), batch):
         a, b, m = lo[s:s + batch].astype(np.float64), hi[s:s + batch].astype(np.float64), mass[s:s + batch]
-        above = (a[:, None, :] >= b[:, :, None]).sum(2)  # surely above i
-        below = (b[:, None, :] <= a[:, :, None]).sum(2)
+        above, below = fl.ranks(a, b)
         minrank, maxrank = above, n - 1 - below
         cand = (minrank <= r) & (r <= maxrank)
         open_ = cand.sum(1) > 1
@@ -128,11 +151,11 @@ def undecided_breakdown(fl: _Float, lo, hi, batch: int = 20000) -> dict:
         lab_above += float(m[open_ & up & ~down].sum())
         lab_below += float(m[open_ & ~up & down].sum())
         known = ~open_
-        fl.bounds(a[known] / DENOMINATOR, b[known] / DENOMINATOR)
+        unstable = fl.bounds(a[known] / DENOMINATOR, b[known] / DENOMINATOR)[3]
         mk = m[known]
         pred += float(mk.sum())
-        unst += (fl.unstable * mk[:, None]).sum(0)
-        pred_linear += float(mk[fl.unstable.sum(1) == 0].sum())
+        unst += (unstable * mk[:, None]).sum(0)
+        pred_linear += float(mk[unstable.sum(1) == 0].sum())
         side += float((np.log2((b - a) / DENOMINATOR).mean(1) * m).sum())
     tot = max(out["open_mass"], 1e-300)
     out.update({"target_open_tie_above": lab_above / tot, "target_open_tie_below": lab_below / tot,
@@ -146,10 +169,9 @@ def undecided_breakdown(fl: _Float, lo, hi, batch: int = 20000) -> dict:
 def _confirm(args):
     """A work unit: the kernel's exact verdict ('R', 'W' or None) on each box of a chunk."""
     from .kernel.boxes import box_prediction, box_target
-    from .kernel.model import Model
 
-    (W_hi, W_hh, W_oh, n, task), boxes = args
-    m = Model.of(W_hi, W_hh, W_oh, n)
+    (m, task), boxes = args
+    n = m.n
     out = []
     for lo, hi in boxes:
         k = box_target(task, n, lo, hi)
@@ -158,7 +180,7 @@ def _confirm(args):
     return out
 
 
-def search(rnn, task: str, width: Fraction | None = None, deadline: float | None = None,
+def search(lm, width: Fraction | None = None, deadline: float | None = None,
            max_boxes: int | None = None, workers=1, progress=None, breakdown: bool = False, start=None,
            save=None, save_every: float = 300.0):
     """Split boxes until the float estimate of the interval's width is at most `width`, `max_boxes` boxes were
@@ -172,31 +194,30 @@ def search(rnn, task: str, width: Fraction | None = None, deadline: float | None
 
     from .kernel.measure import _quiet_worker
 
-    fl = _Float(rnn, task)
+    from .kernel.model import Model
+
+    fl = _Float(lm.float_arrays(), lm.task)
     n = fl.n
-    key = (rnn.W_hi, rnn.W_hh, rnn.W_oh, n, task)
-    # node arrays: split (coord, value, left, right) or leaf flag
-    split, flag, opened, nxt = _rebuild(start or ["U"], n)
+    key = (Model.of(lm.rnn.W_hi, lm.rnn.W_hh, lm.rnn.W_oh, n), lm.task)
+    # the tree so far: split (coord, value, left, right) per inner node, the flag of each decided leaf
+    split, flag, leaves, nxt = _rebuild(start or ["U"], n)
+    opened = [(node, lo, hi) for node, lo, hi, tok in leaves if tok == "U"]
     open_ids = np.array([i for i, _, _ in opened], dtype=np.int64)
     open_lo = np.array([lo for _, lo, _ in opened], dtype=np.int64).reshape(len(opened), n)
     open_hi = np.array([hi for _, _, hi in opened], dtype=np.int64).reshape(len(opened), n)
     open_inf = np.ones((len(opened), n))
-    mass_w = mass_r = 0.0
-    if start:
-        decided = [(lo, hi, f) for lo, hi, f in _leaves(start, n) if f != "U"]
-        for f in ("W", "R"):
-            los = np.array([lo for lo, _, g in decided if g == f], dtype=np.float64).reshape(-1, n)
-            his = np.array([hi for _, hi, g in decided if g == f], dtype=np.float64).reshape(-1, n)
-            m = float(np.prod(ndtr(his / DENOMINATOR) - ndtr(los / DENOMINATOR), axis=1).sum()) if len(los) else 0.0
-            mass_w, mass_r = (m, mass_r) if f == "W" else (mass_w, m)
+    open_prio = _priority(open_lo, open_hi, _fmass(open_lo, open_hi))
+    mass = {}
+    for f in ("W", "R"):
+        box = [(lo, hi) for _, lo, hi, tok in leaves if tok == f]
+        mass[f] = float(_fmass(np.array([lo for lo, _ in box], dtype=np.float64).reshape(-1, n),
+                               np.array([hi for _, hi in box], dtype=np.float64).reshape(-1, n)).sum())
+    mass_w, mass_r = mass["W"], mass["R"]
     made = nxt
     rounds = 0
     t0 = time.monotonic()
     last = saved = t0
     stats = {"rounds": 0, "proposed": 0, "refuted": 0, "exhausted": 0, "trace": []}
-
-    def fmass(lo, hi):
-        return np.prod(ndtr(hi / DENOMINATOR) - ndtr(lo / DENOMINATOR), axis=1)
 
     with contextlib.ExitStack() as stack:
         pool = None
@@ -211,16 +232,10 @@ def search(rnn, task: str, width: Fraction | None = None, deadline: float | None
                 break
             if max_boxes is not None and made >= max_boxes:
                 break
-            lo, hi = open_lo.astype(np.float64), open_hi.astype(np.float64)
-            m = fmass(open_lo, open_hi)
-            cc = (lo + hi) / 2
-            diam = np.sqrt(((hi - lo) ** 2).sum(1))
-            dist = np.sqrt((cc ** 2).sum(1)) + 1e-9
-            prio = m * np.exp(-ALPHA * diam / dist)
             K = min(max(256, len(open_ids) // 4), 20000)
             if max_boxes is not None:
                 K = max(1, min(K, (max_boxes - made) // 2))
-            order = np.lexsort((open_ids, -prio))
+            order = np.lexsort((open_ids, -open_prio))
             take, rest = order[:K], order[K:]
             plo, phi = open_lo[take], open_hi[take]
             # choose the coordinate: unresolved order first, else influence; only coordinates still splittable
@@ -248,7 +263,7 @@ def search(rnn, task: str, width: Fraction | None = None, deadline: float | None
                 cids[i], cids[h + i] = nxt, nxt + 1
                 nxt += 2
             made += 2 * h
-            cand, dec, infl = fl.bounds(clo.astype(np.float64) / DENOMINATOR, chi.astype(np.float64) / DENOMINATOR)
+            cand, dec, infl, _ = fl.bounds(clo.astype(np.float64) / DENOMINATOR, chi.astype(np.float64) / DENOMINATOR)
             lab = fl.label_score(clo.astype(np.float64), chi.astype(np.float64)).sum(1) == 0
             prop = np.nonzero(dec & lab)[0]
             stats["proposed"] += len(prop)
@@ -257,7 +272,7 @@ def search(rnn, task: str, width: Fraction | None = None, deadline: float | None
             results = (pool.map(_confirm, chunks) if pool is not None else map(_confirm, chunks))
             verdict = [v for chunk in results for v in chunk]
             keep = np.ones(2 * h, dtype=bool)
-            cm = fmass(clo[prop], chi[prop]) if len(prop) else np.zeros(0)
+            cm = _fmass(clo, chi)
             for j, i in enumerate(prop.tolist()):
                 v = verdict[j]
                 if v is None:
@@ -266,14 +281,15 @@ def search(rnn, task: str, width: Fraction | None = None, deadline: float | None
                 flag[int(cids[i])] = v
                 keep[i] = False
                 if v == "W":
-                    mass_w += cm[j]
+                    mass_w += cm[i]
                 else:
-                    mass_r += cm[j]
+                    mass_r += cm[i]
             # boxes that cannot be split (every interval one grid step) leave the open list: U for good
             open_ids = np.concatenate([open_ids[rest], cids[keep]])
             open_lo = np.concatenate([open_lo[rest], clo[keep]])
             open_hi = np.concatenate([open_hi[rest], chi[keep]])
             open_inf = np.concatenate([open_inf[rest], infl[keep]])
+            open_prio = np.concatenate([open_prio[rest], _priority(clo[keep], chi[keep], cm[keep])])
             rounds += 1
             now = time.monotonic()
             if save is not None and now - saved >= save_every:
@@ -293,24 +309,24 @@ def search(rnn, task: str, width: Fraction | None = None, deadline: float | None
 
 
 def _rebuild(tokens, n):
-    """(split, flag, open leaves as (id, lo, hi), next id) of a tree given in preorder, ids in preorder."""
-    split, flag, opened = {}, {}, []
+    """(split, flag, leaves as (id, lo, hi, token) in preorder, next id) of a tree given in preorder; node ids in
+    preorder of the cuts, children of a cut numbered left then right (as the search numbers them)."""
+    split, flag, leaves = {}, {}, []
     stack = [(0, tuple([-RADIUS] * n), tuple([RADIUS] * n))]
     nxt = 1
     for tok in tokens:
         node, lo, hi = stack.pop()
-        if tok in ("R", "W"):
-            flag[node] = tok
-            continue
-        if tok == "U":
-            opened.append((node, lo, hi))
+        if tok in ("R", "W", "U"):
+            leaves.append((node, lo, hi, tok))
+            if tok != "U":
+                flag[node] = tok
             continue
         i, v = map(int, tok.split(":"))
         split[node] = (i, v, nxt, nxt + 1)
         stack.append((nxt + 1, lo[:i] + (v,) + lo[i + 1:], hi))
         stack.append((nxt, lo, hi[:i] + (v,) + hi[i + 1:]))
         nxt += 2
-    return split, flag, opened, nxt
+    return split, flag, leaves, nxt
 
 
 def _tokens(split: dict, flag: dict) -> list[str]:
@@ -355,7 +371,7 @@ def document(lm, head: dict, tokens: list[str]):
     from .rational import q
 
     counts = {k: sum(1 for t in tokens if t == f) for k, f in (("right", "R"), ("wrong", "W"), ("undecided", "U"))}
-    Wb, Rb = box_masses(_Grid(), _leaves(tokens, lm.seq_len), 128)
+    Wb, Rb = box_masses(DENOMINATOR, _leaves(tokens, lm.seq_len), 128)
     lo = max(_round(bounds(Wb)[0], down=True), Fraction(0))
     hi = min(_round(1 - bounds(Rb)[0], down=False), Fraction(1))
     doc = dict(head)
@@ -379,7 +395,7 @@ def certify_boxes(lm, head: dict, width: Fraction | None, deadline: float | None
 
     save = write_checkpoint if checkpoint is not None else None
 
-    tokens, stats = search(lm.rnn, lm.task, width, deadline, max_boxes, workers, progress, breakdown, start,
+    tokens, stats = search(lm, width, deadline, max_boxes, workers, progress, breakdown, start,
                            save, checkpoint_every)
     doc, lo, hi, counts = document(lm, head, tokens)
     reached = width is None or hi - lo <= width
@@ -396,23 +412,9 @@ CLAIM = ("For the bias-free ReLU RNN with the exact rational weights below (the 
          "most 1 minus that of the boxes marked R (method boxes: the tree's leaves, x = grid point / denominator).")
 
 
-class _Grid:
-    denominator = DENOMINATOR
-
-
 def _leaves(tokens, n):
     """(lo, hi, flag) of every leaf, in the kernel's order (preorder)."""
-    out = []
-    stack = [(tuple([-RADIUS] * n), tuple([RADIUS] * n))]
-    for tok in tokens:
-        lo, hi = stack.pop()
-        if tok in ("R", "W", "U"):
-            out.append((lo, hi, tok))
-            continue
-        i, v = map(int, tok.split(":"))
-        stack.append((lo[:i] + (v,) + lo[i + 1:], hi))
-        stack.append((lo, hi[:i] + (v,) + hi[i + 1:]))
-    return out
+    return [(lo, hi, tok) for _, lo, hi, tok in _rebuild(tokens, n)[2]]
 
 
 def _round(x: Fraction, down: bool, digits: int = 15) -> Fraction:

@@ -252,13 +252,13 @@ def box_prediction_rule(c: BoxCertificate, w: Work):
         raise Reject("box-prediction", failure[1])
 
 
-def box_masses(c: BoxCertificate, leaves, prec: int, deadline=None):
+def box_masses(denominator: int, leaves, prec: int, deadline=None):
     """Balls of the Gaussian masses of the W and of the R leaves: sums of products of Phi(b_i) - Phi(a_i), with
     Phi(k / denominator) = erfc(-k / (denominator sqrt 2)) / 2 evaluated once per grid point."""
     flint = arb_module()
     cache = {}
     with flint.ctx.workprec(prec):
-        den = flint.arb(c.denominator)
+        den = flint.arb(denominator)
         root2 = flint.arb(2).sqrt()
 
         def phi(k):
@@ -292,7 +292,7 @@ def box_mass(c: BoxCertificate, w: Work):
         raise Reject("box-mass", "error.lower > error.upper")
     prec = 128
     while True:
-        wb, rb = box_masses(c, w.shapes, prec, w.deadline)
+        wb, rb = box_masses(c.denominator, w.shapes, prec, w.deadline)
         wlo, whi = bounds(wb)
         rlo, rhi = bounds(rb)
         if lo <= wlo and hi >= 1 - rlo:
