@@ -329,6 +329,8 @@ def certify(model, task: str | None = None, seq_len: int | None = None, *, z3: b
                                "(not implemented); `sample` estimates its MSE")
     if digits < 1 or digits > 1000:
         raise InputError("--digits must be between 1 and 1000")
+    if width is not None and not 0 <= width < 1:
+        raise InputError("--width must be at least 0 and less than 1")
     if method not in ("auto", "cells", "boxes"):
         raise InputError(f"--method {method!r}: expected auto, cells or boxes")
     if method == "boxes":
@@ -337,10 +339,7 @@ def certify(model, task: str | None = None, seq_len: int | None = None, *, z3: b
     if resume is not None:
         raise InputError("--resume goes with --method boxes (it continues a boxes certificate)")
     if workers is None:  # all cores where the orthant integrals dominate; process start-up is not worth it below
-        import multiprocessing
-
-        # a daemonic process (a worker of someone else's pool) may not start processes of its own
-        workers = (os.cpu_count() or 1) if lm.seq_len >= 4 and not multiprocessing.current_process().daemon else 1
+        workers = _default_workers(lm.seq_len >= 4)
     timings: dict = {}
     t_all = time.perf_counter()
     deadline = None if timeout is None else time.monotonic() + timeout
@@ -357,8 +356,6 @@ def certify(model, task: str | None = None, seq_len: int | None = None, *, z3: b
         if lm.seq_len not in (4, 5):
             raise UnsupportedError(f"{lm.path}: --width (an anytime interval) applies to seq_len 4 and 5; seq_len "
                                    f"{lm.seq_len} gets its exact value without it")
-        if not 0 <= width < 1:
-            raise InputError("--width must be at least 0 and less than 1")
         # with a timeout, measuring stops early enough for the kernel's re-check to fit too (it re-derives every
         # rule; the cones measured here are memoized in this process, so it does not integrate them again)
         mdl = None if timeout is None else time.monotonic() + (0.75 * timeout if self_check else timeout)
@@ -391,6 +388,14 @@ def _finish(res: CertifyResult, self_check: bool, deadline, timeout, timings: di
         res.sampled = sample_error(lm.float_arrays(), lm.seq_len, lm.task, samples=samples, seed=seed,
                                    progress=progress)
     return res
+
+
+def _default_workers(spread: bool) -> int:
+    """All cores when the work is worth spreading, else 1; a daemonic process (a worker of someone else's pool)
+    may not start processes of its own, so it gets 1."""
+    import multiprocessing
+
+    return (os.cpu_count() or 1) if spread and not multiprocessing.current_process().daemon else 1
 
 
 DEFAULT_MAX_BOXES = 1 << 24  # --method boxes with --width alone stops here (a few GB of search state)
@@ -432,19 +437,18 @@ def _certify_with_boxes(lm, width, timeout, max_boxes, workers, self_check, prog
     if lm.family != "position":
         raise UnsupportedError(f"{lm.path}: --method boxes certifies the position tasks (argmax, 2nd argmax, "
                                "argmedian); a median model's MSE is not a probability of boxes")
-    if width is not None and not 0 <= width < 1:
-        raise InputError("--width must be at least 0 and less than 1")
     if width is None and timeout is None and max_boxes is None:
         raise InputError("--method boxes needs a stop: --width, --timeout or --max-boxes")
     if timeout is None and max_boxes is None:
         max_boxes = DEFAULT_MAX_BOXES  # a width alone may be out of reach: memory is the stop then
-    if workers is None:
-        import multiprocessing
-
-        workers = (os.cpu_count() or 1) if not multiprocessing.current_process().daemon else 1
+    if checkpoint_every is not None and not out:
+        raise InputError("--checkpoint-every needs an output path (the checkpoint is written beside it)")
+    if workers is None:  # the exact confirmations dominate: all cores
+        workers = _default_workers(True)
     timings: dict = {}
     t_all = time.perf_counter()
     deadline = None if timeout is None else time.monotonic() + (0.5 * timeout if self_check else timeout)
+
     def show(text):
         sys.stderr.write(f"\rverifier: boxes {text}   ")
         sys.stderr.flush()
@@ -452,8 +456,6 @@ def _certify_with_boxes(lm, width, timeout, max_boxes, workers, self_check, prog
     say = show if progress else None
     start = _resume_tokens(lm, resume) if resume is not None else None
     t0 = time.perf_counter()
-    if checkpoint_every is not None and not out:
-        raise InputError("--checkpoint-every needs an output path (the checkpoint is written beside it)")
     ckpt = out + ".checkpoint" if checkpoint_every is not None else None
     fields = certify_boxes(lm, header(lm, 5, "boxes"), width, deadline, max_boxes, workers, say, start=start,
                            checkpoint=ckpt, checkpoint_every=checkpoint_every or 300.0)
