@@ -101,3 +101,39 @@ def test_cli_width_and_timeout(tmp_path):
     assert r.returncode == 3, r.stderr
     assert "not reached" in r.stderr and out2.exists()
     assert _cli("check", str(out2), cwd=tmp_path).returncode == 0
+
+
+def test_a_stopped_traversal_returns_a_subset_of_the_cells(monkeypatch):
+    """stop_at ends the traversal without an error; the cells found are cells of the full traversal, whole."""
+    import itertools
+    import time
+
+    from verifier.cones import traverse
+
+    rnn = tiny_n4()
+    tr_full, every = traverse(rnn, "2nd_argmax")
+    assert tr_full.complete
+    full = {(c.root, c.sigma, c.tau): c for c in every}
+    clock = itertools.count()  # a clock that ticks once per look: the stop comes after a fixed number of looks
+    monkeypatch.setattr(time, "monotonic", lambda: float(next(clock)))
+    tr, some = traverse(rnn, "2nd_argmax", stop_at=6.0)
+    monkeypatch.undo()
+    assert not tr.complete and 0 < len(some) < len(every)
+    for c in some:
+        twin = full[(c.root, c.sigma, c.tau)]
+        assert (c.constraints, c.rays, c.wrong) == (twin.constraints, twin.rays, twin.wrong)
+    tr, none = traverse(rnn, "2nd_argmax", stop_at=time.monotonic() - 1, workers=2)
+    assert not tr.complete and none == []
+
+
+def test_a_timeout_before_the_traversal_ends_still_gives_a_certificate():
+    """M(8,4) (11,287 cells, about 20 s of traversal): a 4-second budget stops the traversal at 1.5 s; the cells
+    found are measured and the interval, re-checked by the kernel, contains the full certificate's value."""
+    path = os.path.join(ROOT, "models", "2nd_argmax_8_4.pth")
+    res = verifier.certify(path, z3=False, width=Fraction(1, 1000), timeout=4, workers=1, samples=0)
+    d = res.details
+    assert d["traversal_complete"] is False and d["roots_reached"] < len(d["roots"])
+    assert d["cells_total"] < 11287 and not d["width_reached"]
+    exact = Fraction("0.0461323884520579")  # proofs/n4/2nd_argmax_8_4.cert.json (the cover's argument)
+    assert res.error_lower <= exact <= res.error_upper
+    assert check(parse_json(json.dumps(res.certificate))).accepted

@@ -143,14 +143,16 @@ def _certify_disc(lm: LoadedModel, z3: bool, digits: int, timings: dict) -> Cert
                          timings=timings, details={"sectors": secs, "wedges": wedges})
 
 
-def _traverse_cells(lm: LoadedModel, z3: bool, timings: dict, progress: bool, max_regions, deadline, workers: int):
-    """The cells of a seq_len >= 3 RNN (verifier/cones.py), each optionally confirmed by Z3; timings recorded."""
+def _traverse_cells(lm: LoadedModel, z3: bool, timings: dict, progress: bool, max_regions, deadline, workers: int,
+                    stop_at=None):
+    """The cells of a seq_len >= 3 RNN (verifier/cones.py), each optionally confirmed by Z3; timings recorded.
+    `stop_at` ends the traversal early with the cells found (anytime certificates only; `tr.complete` says)."""
     from .cones import traverse
 
     t0 = time.perf_counter()
     tr, cells = traverse(lm.rnn, lm.task, progress=progress, max_regions=max_regions,
                          timeout=None if deadline is None else max(0.0, deadline - time.monotonic()),
-                         workers=workers)
+                         workers=workers, stop_at=stop_at)
     timings["traverse"] = time.perf_counter() - t0
     if z3:
         from .smt import confirm_cells
@@ -268,7 +270,11 @@ def _certify_partial(lm: LoadedModel, z3: bool, digits: int, timings: dict, widt
     from .measure import correct_digits, round_outward
 
     n = lm.seq_len
-    tr, cells = _traverse_cells(lm, z3, timings, progress, max_regions, deadline, workers)
+    # with a deadline the traversal may take at most half of the time to it and stops without an error: the
+    # cells found by then are measured largest first (no coverage is claimed, so any set of cells will do)
+    stop_at = None if measure_deadline is None else time.monotonic() + 0.5 * max(0.0, measure_deadline - time.monotonic())
+    tr, cells = _traverse_cells(lm, z3, timings, progress, max_regions, None if stop_at else deadline, workers,
+                                stop_at=stop_at)
     t0 = time.perf_counter()
     mass = sampled_masses(lm, tr, cells)
     order = sorted(range(len(cells)), key=lambda i: (-mass[i], i))
@@ -294,6 +300,8 @@ def _certify_partial(lm: LoadedModel, z3: bool, digits: int, timings: dict, widt
     return CertifyResult(lo, hi, form, True, regions, len(wrong_cells), doc, lm, timings=timings,
                          details={"cells": cells, "roots": tr.roots, "cell_count": len(listed), "partial": True,
                                   "cells_total": len(cells), "width": width, "width_reached": reached,
+                                  "traversal_complete": tr.complete,
+                                  "roots_reached": len({c.root for c in cells}),
                                   "order_estimate_samples": sum(mass)})
 
 

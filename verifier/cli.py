@@ -336,6 +336,8 @@ def report_json(res) -> dict:
     elif res.details.get("partial"):
         d = res.details
         out["partial"] = {"cells_measured": d["cell_count"], "cells_total": d["cells_total"],
+                          "traversal_complete": d["traversal_complete"], "roots_reached": d["roots_reached"],
+                          "roots_total": len(d["roots"]),
                           "width_asked": q(d["width"]), "width": q(res.error_upper - res.error_lower),
                           "width_reached": d["width_reached"]}
     if res.sampled is not None:
@@ -441,8 +443,12 @@ def _print_partial(a, res, warnings, code: int) -> int:
                   f"{100 * u['argmax_open_no_unstable_unit']:.1f}%; unstable units per step "
                   f"{u['unstable_units_per_step']})")
     else:
-        print(f"  {d['cell_count']} of {d['cells_total']} cells measured, largest first (at least the listed wrong "
-              f"cells, at most 1 minus the listed right cells); certificate {res.certificate_path} (checked: accepted)")
+        found = ("" if d["traversal_complete"] else
+                 f" (the traversal was stopped at half of the time to find cells: {d['roots_reached']} of "
+                 f"{len(d['roots'])} roots reached; the cells found are measured, no coverage is claimed)")
+        print(f"  {d['cell_count']} of {d['cells_total']} cells measured{found}, largest first (at least the listed "
+              f"wrong cells, at most 1 minus the listed right cells); certificate {res.certificate_path} "
+              f"(checked: accepted)")
     _print_sampled_and_time(res)
     for w in warnings:
         sys.stderr.write(f"verifier: warning: {w}\n")

@@ -415,8 +415,9 @@ class Traversal:
                 return x, s
         raise InternalError(f"root {root.index}: no generic start point found")
 
-    def traverse_root(self, root: Root, limit=None, on_cell=None) -> list[Cell]:
-        """All cells of one root (breadth-first from the start point)."""
+    def traverse_root(self, root: Root, limit=None, on_cell=None, stop=None) -> list[Cell]:
+        """All cells of one root (breadth-first from the start point); when `stop()` turns true, the cells
+        processed so far (each complete: a subset serves an anytime certificate, which claims no coverage)."""
         _, start = self.start_point(root)
         seen = {start: None}
         queue = [start]
@@ -436,6 +437,8 @@ class Traversal:
                     queue.append(nb)
             if limit is not None:
                 limit(len(cells))
+            if stop is not None and stop():
+                break
         return cells
 
 
@@ -483,9 +486,22 @@ def _root_worker(args):
 
 
 def traverse(rnn, task: str, progress: bool = False, max_regions: int | None = None,
-             timeout: float | None = None, workers: int = 1) -> tuple[Traversal, list[Cell]]:
-    """Traverse every root; cells sorted canonically (root, pattern, decisions). Limits raise LimitReached."""
+             timeout: float | None = None, workers: int = 1, stop_at: float | None = None
+             ) -> tuple[Traversal, list[Cell]]:
+    """Traverse every root; cells sorted canonically (root, pattern, decisions). Limits raise LimitReached.
+
+    `stop_at` (a time.monotonic() deadline) ends the traversal early *without* an error: the cells found by then
+    are returned (on worker processes, those of the roots finished; on one process, also the current root's
+    cells so far) and `tr.complete` is False. Only an anytime certificate, which claims no coverage, may use them.
+    """
     tr = Traversal(rnn, task)
+    tr.complete = True
+
+    def stopped() -> bool:
+        if stop_at is not None and time.monotonic() > stop_at:
+            tr.complete = False
+        return not tr.complete
+
     t0 = time.perf_counter()
     bar = None
     if progress:
@@ -510,11 +526,20 @@ def traverse(rnn, task: str, progress: bool = False, max_regions: int | None = N
             with contextlib.ExitStack() as stack:
                 units = [(rnn, task, r.index) for r in tr.roots]
                 if hasattr(workers, "map"):  # a cluster (verifier/scale.py)
-                    results = workers.map(_root_worker, units)
+                    results = iter(workers.map(_root_worker, units))
                 else:
                     results = stack.enter_context(mp.get_context("spawn").Pool(workers)).imap_unordered(
                         _root_worker, units)
-                for idx, cells in results:
+                while not stopped():
+                    try:
+                        if stop_at is not None and hasattr(results, "next"):  # a pool's iterator can wait with a limit
+                            idx, cells = results.next(timeout=max(0.0, stop_at - time.monotonic()))
+                        else:
+                            idx, cells = next(results)
+                    except StopIteration:
+                        break
+                    except mp.TimeoutError:
+                        continue  # stopped() now says so
                     by_root[idx] = cells
                     done_before[0] += len(cells)
                     check_limits(0)
@@ -523,19 +548,22 @@ def traverse(rnn, task: str, progress: bool = False, max_regions: int | None = N
                         bar.set_postfix(roots=f"{len(by_root)}/{len(tr.roots)}", refresh=False)
         else:
             for root in tr.roots:
+                if stopped():
+                    break
+
                 def on_cell(queue_len, root=root):
                     if bar is not None:
                         bar.update(1)
                         bar.set_postfix(root=f"{root.index + 1}/{len(tr.roots)}", queue=queue_len, refresh=False)
 
-                by_root[root.index] = tr.traverse_root(root, limit=check_limits, on_cell=on_cell)
+                by_root[root.index] = tr.traverse_root(root, limit=check_limits, on_cell=on_cell, stop=stopped)
                 done_before[0] += len(by_root[root.index])
     finally:
         if bar is not None:
             bar.close()
     cells = []
     for r in tr.roots:
-        cells.extend(sorted(by_root[r.index], key=lambda c: ("".join("".join(map(str, s)) for s in c.sigma), c.tau)))
+        cells.extend(sorted(by_root.get(r.index, ()), key=lambda c: ("".join("".join(map(str, s)) for s in c.sigma), c.tau)))
     return tr, cells
 
 
