@@ -27,19 +27,22 @@ sys.path.insert(0, os.path.dirname(__file__))
 ROOT = os.path.join(os.path.dirname(__file__), "..")
 
 
-def _run(path, kind, budget, workers, q):
+def _run(path, kind, budget, workers, q, keep=None):
     sys.path.insert(0, ROOT)
     import verifier
     from verifier.errors import LimitReached, UnsupportedError
 
     t0 = time.perf_counter()
+    out = None
+    if keep:  # the certificate, named by model and kind, e.g. 2nd_argmax_4_5.anytime.cert.json
+        out = os.path.join(keep, os.path.basename(path).rsplit(".", 1)[0] + f".{kind}.cert.json")
     try:
         if kind == "full":
-            res = verifier.certify(path, z3=False, timeout=budget, workers=workers)
+            res = verifier.certify(path, z3=False, timeout=budget, workers=workers, out=out)
         elif kind == "boxes":
-            res = verifier.certify(path, method="boxes", timeout=budget, workers=workers, samples=0)
+            res = verifier.certify(path, method="boxes", timeout=budget, workers=workers, samples=0, out=out)
         else:
-            res = verifier.certify(path, z3=False, timeout=budget, workers=workers, width=Fraction(0))
+            res = verifier.certify(path, z3=False, timeout=budget, workers=workers, width=Fraction(0), out=out)
         q.put({"status": kind, "seconds": res.timings.get("total", time.perf_counter() - t0),
                "wall": time.perf_counter() - t0, "lower": float(res.error_lower),
                "upper": float(res.error_upper),
@@ -51,10 +54,10 @@ def _run(path, kind, budget, workers, q):
         q.put({"status": "refused", "seconds": time.perf_counter() - t0, "why": str(exc)})
 
 
-def _attempt(path, kind, budget, workers):
+def _attempt(path, kind, budget, workers, keep=None):
     ctx = mp.get_context("spawn")
     q = ctx.Queue()
-    p = ctx.Process(target=_run, args=(path, kind, budget, workers, q))
+    p = ctx.Process(target=_run, args=(path, kind, budget, workers, q, keep))
     p.start()
     p.join(2 * budget + 120)  # the anytime re-check may run past the budget; never forever
     if p.is_alive():
@@ -93,14 +96,18 @@ def _cell(r):
     return r["status"]
 
 
-def table(log: str) -> str:
+def table(log: str, task: str = "2nd_argmax") -> str:
     rows = {}
     for line in open(log):
         r = json.loads(line)
-        rows[(r["d"], r["n"])] = r  # the latest entry wins
+        if r.get("task", "2nd_argmax") == task:
+            rows[(r["d"], r["n"])] = r  # the latest entry wins
+    if not rows:
+        return ""
     ds = sorted({d for d, _ in rows})
     ns = sorted({n for _, n in rows})
-    out = ["| d \\ n | " + " | ".join(map(str, ns)) + " |", "|---|" + "---|" * len(ns)]
+    out = [] if task == "2nd_argmax" else [f"{task}:", ""]
+    out += ["| d \\ n | " + " | ".join(map(str, ns)) + " |", "|---|" + "---|" * len(ns)]
     for d in ds:
         out.append(f"| {d} | " + " | ".join(_cell(rows.get((d, n))) for n in ns) + " |")
     budgets = sorted({r["budget"] for r in rows.values() if r.get("budget")})
@@ -124,28 +131,34 @@ def main() -> int:
                     help="auto: full certificate, then (n = 4, 5) anytime if the budget ran out")
     ap.add_argument("--log", default=os.path.join(ROOT, "docs", "frontier.jsonl"))
     ap.add_argument("--table", action="store_true", help="only print the table from the log")
+    ap.add_argument("--keep", metavar="DIR", help="write each certificate made to DIR/<model>.<kind>.cert.json")
+    ap.add_argument("--task", default="2nd_argmax", choices=("2nd_argmax", "argmedian"),
+                    help="the family of models (the table is 2nd argmax's; argmedian entries are logged with a task)")
     a = ap.parse_args()
     if a.table:
         print(table(a.log))
+        print(table(a.log, "argmedian"))
         return 0
     for n in [int(x) for x in a.seq_lens.split(",")]:
         for d in [int(x) for x in a.hidden.split(",")]:
-            path = os.path.join(ROOT, "models", f"2nd_argmax_{d}_{n}.pth")
+            path = os.path.join(ROOT, "models", f"{a.task}_{d}_{n}.pth")
             entry = {"n": n, "d": d, "budget": a.budget, "workers": a.workers,
                      "date": time.strftime("%Y-%m-%d")}
+            if a.task != "2nd_argmax":
+                entry["task"] = a.task
             if n >= 6 and not os.path.exists(path):
                 entry.update(status="refused", why="seq_len >= 6: no orthant rule (P_6 needs a two-level "
                              "reduction); no model of this shape is shipped")
             elif n >= 6:
-                entry.update(_attempt(path, "boxes", a.budget, a.workers))
+                entry.update(_attempt(path, "boxes", a.budget, a.workers, a.keep))
             elif not os.path.exists(path):
                 entry.update(status="no model")
             else:
                 r = None
                 if a.mode in ("auto", "full"):
-                    r = _attempt(path, "full", a.budget, a.workers)
+                    r = _attempt(path, "full", a.budget, a.workers, a.keep)
                 if n >= 4 and (a.mode == "anytime" or (a.mode == "auto" and r["status"] == "timeout")):
-                    r = _attempt(path, "anytime", a.budget, a.workers)
+                    r = _attempt(path, "anytime", a.budget, a.workers, a.keep)
                 entry.update(r)
                 if entry["status"] in ("full", "anytime"):
                     p = (entry["lower"] + entry["upper"]) / 2
@@ -154,6 +167,7 @@ def main() -> int:
             with open(a.log, "a") as fh:
                 fh.write(json.dumps(entry) + "\n")
     print(table(a.log))
+    print(table(a.log, "argmedian"))
     return 0
 
 

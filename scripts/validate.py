@@ -66,14 +66,15 @@ def main() -> int:
         se = math.sqrt(max(pf * (1 - pf), 1e-300) / n_samples)
         z = (s.error - pf) / se if pf > 0 else (0.0 if s.wrong == 0 else math.inf)
         lo, hi = float(Fraction(cert["error"]["lower"])), float(Fraction(cert["error"]["upper"]))
-        if cert.get("coverage") == "partial":  # an interval: z is the sample's distance from it, in standard errors
+        interval = cert.get("coverage") == "partial" or cert.get("method") == "boxes"  # an anytime certificate
+        if interval:  # z is the sample's distance from the interval, in standard errors (0 inside it)
             z = 0.0 if lo <= s.error <= hi else (s.error - (hi if s.error > hi else lo)) / se
         worst = max(worst, abs(z))
-        certified = f"[{lo:.8g}, {hi:.8g}]" if cert.get("coverage") == "partial" else f"{pf:.12g}"
+        certified = f"[{lo:.8g}, {hi:.8g}]" if interval else f"{pf:.12g}"
         results[f] = {"model": cert["checkpoint"]["name"], "task": cert["task"], "certified": certified,
                       "sampled": s.error, "wrong": s.wrong, "samples": n_samples, "z": round(z, 3), "seed": seed,
                       "seconds": round(time.perf_counter() - t0, 1), "within": abs(z) <= a.sigmas}
-        print(f"{f}: certified {pf:.8g}, sampled {s.error:.8g} ({s.wrong}/{n_samples}), z = {z:+.2f}", flush=True)
+        print(f"{f}: certified {certified}, sampled {s.error:.8g} ({s.wrong}/{n_samples}), z = {z:+.2f}", flush=True)
         with open(a.out, "w") as fh:
             json.dump(results, fh, indent=1, sort_keys=True)
     render(results, a.out)
