@@ -42,7 +42,10 @@ def _run(path, kind, budget, workers, q, keep=None):
         elif kind == "boxes":
             res = verifier.certify(path, method="boxes", timeout=budget, workers=workers, samples=0, out=out)
         else:
-            res = verifier.certify(path, z3=False, timeout=budget, workers=workers, width=Fraction(0), out=out)
+            # a width it will not reach in the budget (the interval reached is the entry), above 2^-30: measured at
+            # the anytime precision (verifier/measure.py ANYTIME_PREC)
+            res = verifier.certify(path, z3=False, timeout=budget, workers=workers, width=Fraction(1, 1 << 20),
+                                   out=out)
         q.put({"status": kind, "seconds": res.timings.get("total", time.perf_counter() - t0),
                "wall": time.perf_counter() - t0, "lower": float(res.error_lower),
                "upper": float(res.error_upper),

@@ -66,9 +66,10 @@ def measure_until(cells, n: int, width: Fraction, deadline: float | None = None,
     Returns (measured cell indices in measurement order, W lower bound, R lower bound, reached).
     """
     from .cones import triangulate
-    from .measure import each_cone_bounds
+    from .measure import ANYTIME_PREC, ORTHANT_PREC, each_cone_bounds
 
     order = list(range(len(cells))) if order is None else order
+    prec = ANYTIME_PREC if width >= Fraction(1, 1 << 30) else ORTHANT_PREC
     for i in order:
         c = cells[i]
         if not c.simplices:
@@ -86,7 +87,7 @@ def measure_until(cells, n: int, width: Fraction, deadline: float | None = None,
 
             bar = stack.enter_context(tqdm(total=len(tasks), desc="measuring cells (anytime)", unit="cone",
                                            leave=False))
-        for (i, _), (lo, _hi) in zip(tasks, each_cone_bounds([t[1] for t in tasks], workers, stack)):
+        for (i, _), (lo, _hi) in zip(tasks, each_cone_bounds([t[1] for t in tasks], workers, stack, prec)):
             if reached:
                 break
             if bar is not None:
