@@ -264,7 +264,7 @@ def _certify_partial(lm: LoadedModel, z3: bool, digits: int, timings: dict, widt
                      max_regions=None, deadline=None, workers: int = 1, measure_deadline=None) -> CertifyResult:
     """An anytime certificate (version 2, coverage "partial", seq_len 4 and 5): cells measured largest first
     until error in [W, 1 - R] is at most `width` wide, or until measure_deadline (verifier/anytime.py)."""
-    from .anytime import measure_until, sampled_masses
+    from .anytime import ESTIMATE_SAMPLES, measure_until, sampled_masses
     from .cones import cell_document
     from .kernel.measure import partial_form  # the kernel's sentence: one spelling
     from .measure import correct_digits, round_outward
@@ -276,7 +276,8 @@ def _certify_partial(lm: LoadedModel, z3: bool, digits: int, timings: dict, widt
     tr, cells = _traverse_cells(lm, z3, timings, progress, max_regions, None if stop_at else deadline, workers,
                                 stop_at=stop_at)
     t0 = time.perf_counter()
-    mass = sampled_masses(lm, tr, cells)
+    # enough samples to rank many cells (a few per cell), within seconds: 2^16 .. 2^19
+    mass = sampled_masses(lm, tr, cells, samples=min(1 << 19, max(ESTIMATE_SAMPLES, 4 * len(cells))))
     order = sorted(range(len(cells)), key=lambda i: (-mass[i], i))
     done, wrong_lo, right_lo, reached = measure_until(cells, n, width, measure_deadline, workers, order, progress)
     timings["measure"] = time.perf_counter() - t0
