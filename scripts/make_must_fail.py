@@ -265,6 +265,24 @@ def mutants(disc, zero, poly, n4):
         c["simplices"].pop()
     yield "triangulation", "simplex_dropped", m(n4, simplex_dropped)
 
+    # top-two roots (2nd argmax, n >= 4): the family must be whole, for 2nd argmax only, at n >= 4 only
+    assert len(n4["roots"][0]["ranking"]) == 2, "tiny_n4 is expected to have top-two roots"
+
+    def top_two_pair_missing(d):  # (3, 2) replaced by a second (3, 1): the roots no longer tile R^n
+        for r in d["roots"]:
+            if r["ranking"] == [3, 2]:
+                r["ranking"] = [3, 1]
+    yield "roots", "top_two_pair_missing", m(n4, top_two_pair_missing)
+    yield "roots", "top_two_roots_for_argmax", m(n4, lambda d: d.update(task="argmax"))
+
+    def top_two_at_seq_len_3(d):  # 6 pairs x 2 signs: as many roots as the 6 chambers x 2
+        d["roots"] = [{"ranking": [j, k], "x0_sign": s} for j in range(3) for k in range(3) if k != j for s in (1, -1)]
+    yield "roots", "top_two_roots_at_seq_len_3", m(poly, top_two_at_seq_len_3)
+
+    def ranking_of_three(d):
+        d["roots"][0]["ranking"] = d["roots"][0]["ranking"] + [next(i for i in range(4) if i not in d["roots"][0]["ranking"])]
+    yield "schema", "root_ranking_of_three_positions", m(n4, ranking_of_three)
+
 
 def tiny_partial():
     """An anytime (coverage 'partial') certificate of the tiny seq_len-4 model: width 1/4, 49 of 142 cells."""

@@ -145,3 +145,44 @@ def test_n3_z3_second_opinion():
     assert "z3" in res.timings
     v = verifier.check(res.certificate, z3=True)
     assert v.accepted, v.message
+
+
+@pytest.mark.parametrize("name", ["2nd_argmax_2_4", "2nd_argmax_3_4"])
+def test_top_two_roots_give_the_chamber_certificates_value_with_fewer_cells(name, monkeypatch):
+    """2nd argmax at n >= 4: the roots are the 2 n (n - 1) top-two cones. With the 2 n! ordering chambers as roots
+    (as the generator made them until 2026-11-28) R^n is decomposed differently, so the two exact enclosures
+    must overlap; the top-two cells are unions of chamber cells, so there are fewer."""
+    import json
+
+    import verifier.cones
+    from verifier.kernel import check, parse_json
+
+    path = os.path.join(ROOT, "models", f"{name}.pth")
+    with monkeypatch.context() as mp:
+        mp.setattr(verifier.cones, "top_two", lambda n, task: False)
+        chambers = verifier.certify(path, z3=False, workers=1)
+    old = chambers.certificate
+    assert len(old["roots"]) == 48 and len(old["roots"][0]["ranking"]) == 4
+    res = verifier.certify(path, z3=False, workers=1)
+    new = res.certificate
+    assert [r["ranking"] for r in new["roots"][::2]] == [[j, k] for j in range(4) for k in range(4) if k != j]
+    lo, hi = Fraction(old["error"]["lower"]), Fraction(old["error"]["upper"])
+    assert res.error_lower <= hi and lo <= res.error_upper
+    assert len(new["cells"]) < len(old["cells"])
+    assert check(parse_json(json.dumps(new))).accepted and check(parse_json(json.dumps(old))).accepted
+    # every cell's root is the top-two cone of its points: a seeded point of each of a few cells, run exactly
+    rng = random.Random(5)
+    lm = verifier.load(os.path.join(ROOT, "models", f"{name}.pth"))
+    for _ in range(300):
+        x = [Fraction(rng.randint(-10**6, 10**6), 10**5) for _ in range(4)]
+        order = sorted(range(4), key=lambda i: (-x[i], i))
+        root = next(i for i, r in enumerate(new["roots"])
+                    if r["ranking"] == order[:2] and r["x0_sign"] == (1 if x[0] > 0 else -1))
+        sig = ["".join("1" if v > 0 else "0" for v in row) for row in pattern(lm.rnn, x)]
+        logits = forward(lm.rnn, x)
+        k = order[1]
+        tau = "".join("." if j == k else "+" if logits[k] > logits[j] else "-" if logits[k] < logits[j] else "0"
+                      for j in range(len(logits)))
+        cell = [c for c in new["cells"] if (c["root"], c["pattern"], c["decision"]) == (root, sig, tau)]
+        assert len(cell) == 1, (x, sig, tau)
+        assert cell[0]["wrong"] == (argmax_first(logits) != label("2nd_argmax", x))

@@ -41,10 +41,11 @@ def sampled_masses(lm, tr, cells, samples: int = ESTIMATE_SAMPLES, seed: int = 0
     logits = h @ W_oh.T
     order = np.argsort(-x, axis=1, kind="stable")
     root_of = {(r.ranking, r.sign): r.index for r in tr.roots}
+    prefix = len(tr.roots[0].ranking)
     where = {(c.root, c.sigma, c.tau): i for i, c in enumerate(cells)}
     counts = [0] * len(cells)
     for s in range(samples):
-        ranking = tuple(int(v) for v in order[s])
+        ranking = tuple(int(v) for v in order[s, :prefix])  # a root's ranking may be a prefix (top-two roots)
         root = root_of.get((ranking, 1 if x[s, 0] > 0 else -1))
         if root is None:
             continue

@@ -44,22 +44,40 @@ class Root:
     label: int | None  # the target position (None for median: no decisions, the target is a linear form)
 
 
+def top_two(n: int, task: str) -> bool:
+    """Whether the roots are the top-two cones {x_j >= x_k >= every other x_i} (2nd argmax at n >= 4: the target
+    is constant on them, and there are n (n - 1) of them instead of n! chambers; the cells of the chambers
+    inside one come together -- M(3,5): 19,177 cells -> 8,114) rather than the ordering chambers."""
+    return task == "2nd_argmax" and n >= 4
+
+
 def make_roots(n: int, task: str) -> list[Root]:
-    """All (ranking, sign of x_0) roots in canonical order: permutations lexicographically, then +1, -1."""
+    """The roots in canonical order, each with both signs of x_0 (+1, then -1): the ordering chambers
+    (permutations lexicographically) or, where `top_two`, the top-two cones (pairs (j, k) lexicographically).
+    Walls as the kernel writes them (kernel/cones.py `_walls`): x_a - x_b for consecutive a, b of the ranking,
+    then (a prefix) x_last - x_i for each position i not in it, ascending, then sign * x_0."""
+    rankings = (((j, k) for j in range(n) for k in range(n) if k != j) if top_two(n, task)
+                else itertools.permutations(range(n)))
     roots = []
-    for ranking in itertools.permutations(range(n)):
+    for ranking in rankings:
         for sign in (1, -1):
             walls = []
-            for i in range(n - 1):
+            for a, b in zip(ranking, ranking[1:]):
                 w = [0] * n
-                w[ranking[i]] += 1
-                w[ranking[i + 1]] -= 1
+                w[a] += 1
+                w[b] -= 1
                 walls.append(tuple(w))
+            for i in range(n):
+                if i not in ranking:
+                    w = [0] * n
+                    w[ranking[-1]] += 1
+                    w[i] -= 1
+                    walls.append(tuple(w))
             e0 = [0] * n
             e0[0] = sign
             walls.append(tuple(e0))
-            label = None if task in SCALAR_TASKS else label_of_ranking(task, ranking)
-            roots.append(Root(len(roots), ranking, sign, tuple(walls), label))
+            label = None if task in SCALAR_TASKS else label_of_ranking(task, ranking, n)
+            roots.append(Root(len(roots), tuple(ranking), sign, tuple(walls), label))
     return roots
 
 
@@ -404,7 +422,8 @@ class Traversal:
         for attempt in range(200):
             scale = 1 << (20 + attempt // 20)
             y = [0] * n
-            for pos, i in enumerate(root.ranking):
+            full = root.ranking + tuple(i for i in range(n) if i not in root.ranking)  # a prefix, extended
+            for pos, i in enumerate(full):
                 y[i] = (n - pos) * scale + rng.randrange(scale // 4)
             shift = y[0] - root.sign * rng.randrange(1, scale // 8)
             x = tuple(v - shift for v in y)

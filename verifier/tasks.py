@@ -52,10 +52,11 @@ def label(task: str, x: Sequence[Fraction]):
     return label_of_ranking(task, r)
 
 
-def label_of_ranking(task: str, r: Sequence[int]) -> int:
-    """The position target of a task for an ordering chamber given by its ranking (largest first)."""
+def label_of_ranking(task: str, r: Sequence[int], n: int | None = None) -> int:
+    """The position target of a task for an ordering chamber given by its ranking (largest first) of n positions
+    (a prefix of the ranking will do when the task's rank falls inside it)."""
     if task in TARGET_RANK:
-        return r[TARGET_RANK[task](len(r))]
+        return r[TARGET_RANK[task](len(r) if n is None else n)]
     raise InputError(f"unknown task {task!r}" if task not in TASKS else f"task {task!r} has no position target")
 
 

@@ -189,7 +189,10 @@ def _read_v2(doc, common, rmse=()) -> Certificate:
         r = obj(r, f"roots[{i}]", ("ranking", "x0_sign"))
         if r["x0_sign"] not in (1, -1) or isinstance(r["x0_sign"], bool):
             raise Reject("schema", f"roots[{i}].x0_sign must be 1 or -1")
-        roots.append((indices(r["ranking"], f"roots[{i}].ranking", n - 1, n), r["x0_sign"]))
+        rk = indices(r["ranking"], f"roots[{i}].ranking", n - 1)
+        if len(rk) not in (2, n):
+            raise Reject("schema", f"roots[{i}].ranking must list all {n} positions or, for a top-two root, 2")
+        roots.append((rk, r["x0_sign"]))
     kind = doc["evidence"]
     if kind not in ("polygon", "facets"):
         raise Reject("schema", f"evidence must be 'polygon' or 'facets', not {kind!r}")

@@ -15,23 +15,41 @@ from .model import target_of_ranking, wrong_of
 from .rules import Reject
 
 
+def top_two_roots(n: int) -> list:
+    """The 2 n (n - 1) top-two roots ((j, k), sign) in canonical order: pairs lexicographically, +1 then -1."""
+    return [((j, k), s) for j in range(n) for k in range(n) if k != j for s in (1, -1)]
+
+
 @rule("roots")
 def roots(c: Certificate, w: Work):
-    """roots are the 2 n! pairs (ranking, sign of x_0): permutations of 0..n-1 in lexicographic order, each
-    with +1 then -1; a root's target is the position at the task's rank in its ranking."""
-    expected = [(p, s) for p in itertools.permutations(range(c.n)) for s in (1, -1)]
-    if list(c.roots) != expected:
-        raise Reject("roots", "roots must be every ordering chamber times both signs of x_0, in canonical order")
-    w.roots = [(rk, s, target_of_ranking(c.task, rk)) for rk, s in c.roots]
+    """roots are either the 2 n! pairs (ranking, sign of x_0) -- permutations of 0..n-1 in lexicographic order,
+    each with +1 then -1; the root is the chamber x_r0 >= x_r1 >= ... with s x_0 >= 0 -- or, for 2nd argmax at
+    n >= 4 only, the 2 n (n - 1) top-two roots ((j, k), sign), pairs of distinct positions in lexicographic order,
+    each with +1 then -1; the root is {x_j >= x_k >= x_i for every other i, s x_0 >= 0}. Either family tiles R^n
+    up to null sets (ties, x_0 = 0), each root is a simplicial cone (n independent walls), and the target is
+    the position at the task's rank in the ranking: on a top-two root the 2nd largest is k everywhere off ties."""
+    chambers = [(p, s) for p in itertools.permutations(range(c.n)) for s in (1, -1)]
+    if list(c.roots) != chambers and not (c.task == "2nd_argmax" and c.n >= 4 and list(c.roots) == top_two_roots(c.n)):
+        raise Reject("roots", "roots must be every ordering chamber (or, for 2nd argmax at n >= 4, every top-two "
+                     "pair) times both signs of x_0, in canonical order")
+    w.roots = [(rk, s, target_of_ranking(c.task, rk, c.n)) for rk, s in c.roots]
 
 
 def _walls(ranking, sign, n):
+    """The root's n walls: x_a - x_b >= 0 for consecutive a, b of the ranking; for a prefix (top-two root), then
+    x_last - x_i >= 0 for each position i not in it, ascending; then sign * x_0 >= 0."""
     out = []
-    for i in range(n - 1):
+    for a, b in zip(ranking, ranking[1:]):
         g = [0] * n
-        g[ranking[i]] += 1
-        g[ranking[i + 1]] -= 1
+        g[a] += 1
+        g[b] -= 1
         out.append(tuple(g))
+    for i in range(n):
+        if i not in ranking:
+            g = [0] * n
+            g[ranking[-1]] += 1
+            g[i] -= 1
+            out.append(tuple(g))
     e0 = [0] * n
     e0[0] = sign
     out.append(tuple(e0))

@@ -130,8 +130,10 @@ def target(task: str, x) -> int:
     return order[TASK_RANK[task](len(x))]
 
 
-def target_of_ranking(task: str, ranking) -> int:
-    return ranking[TASK_RANK[task](len(ranking))]
+def target_of_ranking(task: str, ranking, n: int | None = None) -> int:
+    """The position at the task's rank in a ranking (largest first) of n positions; the ranking may be a prefix
+    (a top-two root lists two positions) when the rank falls inside it."""
+    return ranking[TASK_RANK[task](len(ranking) if n is None else n)]
 
 
 def wrong_of(decision: str, k: int) -> bool:

@@ -35,7 +35,8 @@ RULES: dict[str, str] = {
     "checkpoint-weights": "With a checkpoint given, the certificate's weights are the exact values of its tensors, "
                           "read without torch.",
     # regions and their claims (verifier/kernel/disc.py, cones.py)
-    "roots": "roots are every ordering chamber times both signs of x_0, in canonical order; on each the "
+    "roots": "roots are every ordering chamber (or, for 2nd argmax at n >= 4, every top-two cone "
+             "x_j > x_k > the rest) times both signs of x_0, in canonical order; on each the "
              "target is one position (version 2) or one linear form, the median (version 3).",
     "pattern": "On every region each neuron's pre-activation, computed under the claimed pattern of the "
                "earlier steps, has the claimed sign (an identically zero one is off).",
