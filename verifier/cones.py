@@ -443,6 +443,8 @@ class Traversal:
         cells = []
         head = 0
         while head < len(queue):
+            if stop is not None and stop():
+                break
             key = queue[head]
             head += 1
             cell = self.process(root, *key)
@@ -456,8 +458,7 @@ class Traversal:
                     queue.append(nb)
             if limit is not None:
                 limit(len(cells))
-            if stop is not None and stop():
-                break
+        self.last_root_complete = head == len(queue)
         return cells
 
 
@@ -499,9 +500,13 @@ def triangulate(rays, masks, n: int, ncons: int) -> list[tuple[int, ...]]:
 
 
 def _root_worker(args):
-    rnn, task, root_index = args
+    """One root's cells on a worker: (index, cells, whether the root is complete). `stop_wall` (time.time(), a
+    clock the processes of a machine -- and, roughly, a cluster's machines -- share) ends it early."""
+    rnn, task, root_index, stop_wall = args
     tr = Traversal(rnn, task)
-    return root_index, tr.traverse_root(tr.roots[root_index])
+    stop = None if stop_wall is None else (lambda: time.time() > stop_wall)
+    cells = tr.traverse_root(tr.roots[root_index], stop=stop)
+    return root_index, cells, tr.last_root_complete
 
 
 def traverse(rnn, task: str, progress: bool = False, max_regions: int | None = None,
@@ -543,22 +548,18 @@ def traverse(rnn, task: str, progress: bool = False, max_regions: int | None = N
             import multiprocessing as mp
 
             with contextlib.ExitStack() as stack:
-                units = [(rnn, task, r.index) for r in tr.roots]
+                # the workers stop themselves at stop_at (each returns the cells of its root found by then;
+                # roots not started by then return none), so every result comes back soon after it
+                stop_wall = None if stop_at is None else time.time() + (stop_at - time.monotonic())
+                units = [(rnn, task, r.index, stop_wall) for r in tr.roots]
                 if hasattr(workers, "map"):  # a cluster (verifier/scale.py)
-                    results = iter(workers.map(_root_worker, units))
+                    results = workers.map(_root_worker, units)
                 else:
                     results = stack.enter_context(mp.get_context("spawn").Pool(workers)).imap_unordered(
                         _root_worker, units)
-                while not stopped():
-                    try:
-                        if stop_at is not None and hasattr(results, "next"):  # a pool's iterator can wait with a limit
-                            idx, cells = results.next(timeout=max(0.0, stop_at - time.monotonic()))
-                        else:
-                            idx, cells = next(results)
-                    except StopIteration:
-                        break
-                    except mp.TimeoutError:
-                        continue  # stopped() now says so
+                for idx, cells, complete in results:
+                    if not complete:
+                        tr.complete = False
                     by_root[idx] = cells
                     done_before[0] += len(cells)
                     check_limits(0)
