@@ -515,8 +515,9 @@ def traverse(rnn, task: str, progress: bool = False, max_regions: int | None = N
     """Traverse every root; cells sorted canonically (root, pattern, decisions). Limits raise LimitReached.
 
     `stop_at` (a time.monotonic() deadline) ends the traversal early *without* an error: the cells found by then
-    are returned (on worker processes, those of the roots finished; on one process, also the current root's
-    cells so far) and `tr.complete` is False. Only an anytime certificate, which claims no coverage, may use them.
+    are returned (every root's cells so far: on worker processes each worker stops its root itself, and roots
+    not started by then return none) and `tr.complete` is False. Only an anytime certificate, which claims no
+    coverage, may use them.
     """
     tr = Traversal(rnn, task)
     tr.complete = True
