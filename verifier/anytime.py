@@ -5,8 +5,8 @@ measured so far have total measure at most the error and the right ones at most 
 
     error in [sum of measured wrong cells, 1 - sum of measured right cells]
 
-with no coverage argument at all.  We measure cells largest first (the order comes from a seeded float64
-sample, an estimate used only to choose the order), each as the sum of its simplicial cones' orthant
+with no coverage argument at all.  We measure cells by estimated mass per simplicial cone, most first (the mass
+comes from a seeded float64 sample, an estimate used only to choose the order), each as the sum of its simplicial cones' orthant
 probabilities, until the interval is at most `width` wide or the deadline passes.  The certificate lists the
 measured cells only, each with its full evidence and triangulation; the kernel re-checks every listed cell
 and recomputes both sums (proofs/FORMAT.md, "Partial certificates").
@@ -60,9 +60,11 @@ def sampled_masses(lm, tr, cells, samples: int = ESTIMATE_SAMPLES, seed: int = 0
 
 
 def measure_until(cells, n: int, width: Fraction, deadline: float | None = None, workers: int = 1,
-                  order: list[int] | None = None, progress: bool = False):
+                  order: list[int] | None = None, progress: bool = False, mass: list | None = None):
     """Triangulate and measure cells in `order` until 1 - (measured wrong + measured right) <= width, i.e. the
-    interval [W, 1 - R] is at most `width` wide (lower ends of the exact dyadic bounds).
+    interval [W, 1 - R] is at most `width` wide (lower ends of the exact dyadic bounds). With `mass` (an
+    estimate per cell), the order is instead most estimated mass per simplicial cone first (a cell costs about
+    one integral per cone: the largest cells of top-two roots have a hundred cones or more), ties by index.
 
     Returns (measured cell indices in measurement order, W lower bound, R lower bound, reached).
     """
@@ -75,6 +77,8 @@ def measure_until(cells, n: int, width: Fraction, deadline: float | None = None,
         c = cells[i]
         if not c.simplices:
             c.simplices = triangulate(c.rays, c.masks, n, len(c.constraints))
+    if mass is not None:
+        order = sorted(order, key=lambda i: (-Fraction(mass[i], max(1, len(cells[i].simplices))), i))
     tasks = [(i, [cells[i].rays[r] for r in sx]) for i in order for sx in cells[i].simplices]
     remaining = {i: len(cells[i].simplices) for i in order}
     acc = {i: Fraction(0) for i in order}
