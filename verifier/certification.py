@@ -262,7 +262,7 @@ def _certify_moments(lm: LoadedModel, z3: bool, digits: int, timings: dict, prog
 
 def _certify_partial(lm: LoadedModel, z3: bool, digits: int, timings: dict, width: Fraction, progress: bool = False,
                      max_regions=None, deadline=None, workers: int = 1, measure_deadline=None) -> CertifyResult:
-    """An anytime certificate (version 2, coverage "partial", seq_len 4 and 5): cells measured largest first
+    """An anytime certificate (version 2, coverage "partial", seq_len 4 and 5): cells measured by estimated mass per cost
     until error in [W, 1 - R] is at most `width` wide, or until measure_deadline (verifier/anytime.py)."""
     from .anytime import ESTIMATE_SAMPLES, measure_until, sampled_masses
     from .cones import cell_document
@@ -271,7 +271,7 @@ def _certify_partial(lm: LoadedModel, z3: bool, digits: int, timings: dict, widt
 
     n = lm.seq_len
     # with a deadline the traversal may take at most half of the time to it and stops without an error: the
-    # cells found by then are measured largest first (no coverage is claimed, so any set of cells will do)
+    # cells found by then are measured by estimated mass per cost (no coverage is claimed, so any set of cells will do)
     stop_at = None if measure_deadline is None else time.monotonic() + 0.5 * max(0.0, measure_deadline - time.monotonic())
     tr, cells = _traverse_cells(lm, z3, timings, progress, max_regions, None if stop_at else deadline, workers,
                                 stop_at=stop_at)

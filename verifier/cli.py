@@ -100,7 +100,7 @@ def _build_parser() -> argparse.ArgumentParser:
                    "an address (e.g. auto, host:6379, ray://head:10001) joins a cluster; the certificate is the same "
                    "(needs the [ray] extra)")
     c.add_argument("--width", type=_width, default=None,
-                   help="seq_len 4, 5: an anytime certificate, measuring cells largest first until the certified "
+                   help="seq_len 4, 5: an anytime certificate, measuring cells (most estimated mass per cost first) until the certified "
                    "interval is at most this wide (e.g. 1e-3); with --timeout the interval reached is written and "
                    "the exit code is 3 if the width was not reached; with --method boxes: any seq_len")
     c.add_argument("--method", choices=("auto", "cells", "boxes"), default="auto",
@@ -446,7 +446,7 @@ def _print_partial(a, res, warnings, code: int) -> int:
         found = ("" if d["traversal_complete"] else
                  f" (the traversal was stopped at half of the time to find cells: {d['roots_reached']} of "
                  f"{len(d['roots'])} roots reached; the cells found are measured, no coverage is claimed)")
-        print(f"  {d['cell_count']} of {d['cells_total']} cells measured{found}, largest first (at least the listed "
+        print(f"  {d['cell_count']} of {d['cells_total']} cells measured{found}, most estimated mass per cost first (at least the listed "
               f"wrong cells, at most 1 minus the listed right cells); certificate {res.certificate_path} "
               f"(checked: accepted)")
     _print_sampled_and_time(res)
