@@ -27,7 +27,7 @@ sys.path.insert(0, os.path.dirname(__file__))
 ROOT = os.path.join(os.path.dirname(__file__), "..")
 
 
-def _run(path, kind, budget, workers, q, keep=None):
+def _run(path, kind, budget, workers, q, keep=None, task=None):
     sys.path.insert(0, ROOT)
     import verifier
     from verifier.errors import LimitReached, UnsupportedError
@@ -38,13 +38,13 @@ def _run(path, kind, budget, workers, q, keep=None):
         out = os.path.join(keep, os.path.basename(path).rsplit(".", 1)[0] + f".{kind}.cert.json")
     try:
         if kind == "full":
-            res = verifier.certify(path, z3=False, timeout=budget, workers=workers, out=out)
+            res = verifier.certify(path, task, z3=False, timeout=budget, workers=workers, out=out)
         elif kind == "boxes":
-            res = verifier.certify(path, method="boxes", timeout=budget, workers=workers, samples=0, out=out)
+            res = verifier.certify(path, task, method="boxes", timeout=budget, workers=workers, samples=0, out=out)
         else:
             # a width it will not reach in the budget (the interval reached is the entry), above 2^-30: measured at
             # the anytime precision (verifier/measure.py ANYTIME_PREC)
-            res = verifier.certify(path, z3=False, timeout=budget, workers=workers, width=Fraction(1, 1 << 20),
+            res = verifier.certify(path, task, z3=False, timeout=budget, workers=workers, width=Fraction(1, 1 << 20),
                                    out=out)
         q.put({"status": kind, "seconds": res.timings.get("total", time.perf_counter() - t0),
                "wall": time.perf_counter() - t0, "lower": float(res.error_lower),
@@ -57,10 +57,10 @@ def _run(path, kind, budget, workers, q, keep=None):
         q.put({"status": "refused", "seconds": time.perf_counter() - t0, "why": str(exc)})
 
 
-def _attempt(path, kind, budget, workers, keep=None):
+def _attempt(path, kind, budget, workers, keep=None, task=None):
     ctx = mp.get_context("spawn")
     q = ctx.Queue()
-    p = ctx.Process(target=_run, args=(path, kind, budget, workers, q, keep))
+    p = ctx.Process(target=_run, args=(path, kind, budget, workers, q, keep, task))  # the task named, never assumed
     p.start()
     p.join(2 * budget + 120)  # the anytime re-check may run past the budget; never forever
     if p.is_alive():
@@ -70,13 +70,13 @@ def _attempt(path, kind, budget, workers, keep=None):
     return q.get() if not q.empty() else {"status": "error", "why": f"exit code {p.exitcode}"}
 
 
-def _sampling_seconds(path, p):
+def _sampling_seconds(path, p, task=None):
     sys.path.insert(0, ROOT)
     from common import samples_for_relative_error, sampling_throughput
 
     import verifier
 
-    lm = verifier.load(path)
+    lm = verifier.load(path, task=task)
     return samples_for_relative_error(max(p, 1e-9)) / sampling_throughput(lm, seconds=2.0, dtype="float64")
 
 
@@ -153,19 +153,19 @@ def main() -> int:
                 entry.update(status="refused", why="seq_len >= 6: no orthant rule (P_6 needs a two-level "
                              "reduction); no model of this shape is shipped")
             elif n >= 6:
-                entry.update(_attempt(path, "boxes", a.budget, a.workers, a.keep))
+                entry.update(_attempt(path, "boxes", a.budget, a.workers, a.keep, a.task))
             elif not os.path.exists(path):
                 entry.update(status="no model")
             else:
                 r = None
                 if a.mode in ("auto", "full"):
-                    r = _attempt(path, "full", a.budget, a.workers, a.keep)
+                    r = _attempt(path, "full", a.budget, a.workers, a.keep, a.task)
                 if n >= 4 and (a.mode == "anytime" or (a.mode == "auto" and r["status"] == "timeout")):
-                    r = _attempt(path, "anytime", a.budget, a.workers, a.keep)
+                    r = _attempt(path, "anytime", a.budget, a.workers, a.keep, a.task)
                 entry.update(r)
                 if entry["status"] in ("full", "anytime"):
                     p = (entry["lower"] + entry["upper"]) / 2
-                    entry["sampling_seconds"] = _sampling_seconds(path, p)
+                    entry["sampling_seconds"] = _sampling_seconds(path, p, a.task)
             print(json.dumps(entry), flush=True)
             with open(a.log, "a") as fh:
                 fh.write(json.dumps(entry) + "\n")
