@@ -5,7 +5,7 @@ measured so far have total measure at most the error and the right ones at most 
 
     error in [sum of measured wrong cells, 1 - sum of measured right cells]
 
-with no coverage argument at all.  We measure cells by estimated mass per simplicial cone, most first (the mass
+with no coverage argument at all.  We measure cells by estimated mass per unit of cost, most first (the mass
 comes from a seeded float64 sample, an estimate used only to choose the order), each as the sum of its simplicial cones' orthant
 probabilities, until the interval is at most `width` wide or the deadline passes.  The certificate lists the
 measured cells only, each with its full evidence and triangulation; the kernel re-checks every listed cell

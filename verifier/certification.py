@@ -278,8 +278,7 @@ def _certify_partial(lm: LoadedModel, z3: bool, digits: int, timings: dict, widt
     t0 = time.perf_counter()
     # enough samples to rank many cells (a few per cell), within seconds: 2^16 .. 2^19
     mass = sampled_masses(lm, tr, cells, samples=min(1 << 19, max(ESTIMATE_SAMPLES, 4 * len(cells))))
-    order = sorted(range(len(cells)), key=lambda i: (-mass[i], i))
-    done, wrong_lo, right_lo, reached = measure_until(cells, n, width, measure_deadline, workers, order, progress,
+    done, wrong_lo, right_lo, reached = measure_until(cells, n, width, measure_deadline, workers, None, progress,
                                                       mass=mass)
     timings["measure"] = time.perf_counter() - t0
     listed = sorted(done)

@@ -419,10 +419,10 @@ class Traversal:
         """A point strictly inside the root and off every neuron and decision hyperplane (seeded search)."""
         n = self.n
         rng = random.Random(1_000_003 * root.index + 7)
+        full = root.ranking + tuple(i for i in range(n) if i not in root.ranking)  # a prefix, extended
         for attempt in range(200):
             scale = 1 << (20 + attempt // 20)
             y = [0] * n
-            full = root.ranking + tuple(i for i in range(n) if i not in root.ranking)  # a prefix, extended
             for pos, i in enumerate(full):
                 y[i] = (n - pos) * scale + rng.randrange(scale // 4)
             shift = y[0] - root.sign * rng.randrange(1, scale // 8)
