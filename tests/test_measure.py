@@ -215,3 +215,48 @@ def test_p4_is_the_same_through_every_edge(seed):
         assert ball.is_finite() and float(ball.rad()) < 1e-15
         assert all(ball.overlaps(other) for other in balls)
     assert 0 < float(balls[0].mid()) < 0.5
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_p5_pencil_agrees_with_the_odd_n_identity_through_every_face(seed):
+    """P_5 by the pencil through a 3-face (ten faces: ten different integrands and constant terms) and by the
+    odd-n identity over five P_4 (a different formula altogether) are the same measure: every ball overlaps."""
+    import flint
+
+    from verifier.kernel.geometry import det, dot
+    from verifier.kernel.measure import _adjugate, _balanced, _p5_face, _p5_pencil_terms, p5, p5_identity, simplex_normals
+
+    rng = random.Random(200 + seed)
+    while True:
+        rays = [tuple(rng.randint(-12, 12) for _ in range(5)) for _ in range(5)]
+        if det([list(r) for r in rays]):
+            break
+    normals = simplex_normals(rays)
+    G = [[dot(a, b) for b in normals] for a in normals]
+    V = _balanced(_adjugate(G))
+    with flint.ctx.workprec(80):
+        balls = [_p5_face(_p5_pencil_terms(V, f), flint, 80) for f in itertools.combinations(range(5), 3)]
+        balls += [p5(G, flint, 80), p5(G, flint, 80, rays), p5_identity(G, flint, 80)]
+    for ball in balls:
+        assert ball.is_finite() and float(ball.rad()) < 1e-12
+        assert all(ball.overlaps(other) for other in balls)
+    assert 0 < float(balls[0].mid()) < 0.5
+
+
+# Known answers, derived by hand: (1) normals with pairwise correlation 1/2 (Gram 2 on the diagonal, 1 off it):
+# the cone {x : g_i . x >= 0} is that of X_i = Z_0 + Z_i (i.i.d. Z), and P(all X_i >= 0) = P(Z_0 + Z_i >= 0 for
+# all i) = 1/(n + 1) (the orthant probability of equicorrelation 1/2; for n = 5, 1/6).  (2) The chamber
+# x_1 > x_2 > ... > x_5 with x_1 > 0: 1/120 minus the chance that all five are negative and sorted,
+# (1/32)(1/120).
+def test_p5_known_answers():
+    import flint
+
+    from verifier.kernel.measure import p5
+
+    equi = [[2 if i == j else 1 for j in range(5)] for i in range(5)]
+    chamber = [tuple(1 if j == i else -1 if j == i + 1 else 0 for j in range(5)) for i in range(4)] + [(1, 0, 0, 0, 0)]
+    G = [[sum(a * b for a, b in zip(r, s)) for s in chamber] for r in chamber]
+    with flint.ctx.workprec(80):
+        for gram, expected in ((equi, Fraction(1, 6)), (G, Fraction(31, 32 * 120))):
+            lo, hi = arb_to_bounds(p5(gram, flint, 80))
+            assert lo <= expected <= hi and hi - lo < Fraction(1, 10 ** 15)

@@ -151,9 +151,10 @@ def _adjugate4(G):
 def _balanced(V):
     """V_ij 2^(k_i + k_j) with the k_i >= 0 making the diagonal entries about the same size: the Gram matrix of
     the rays scaled by powers of two (exact), so that no quantity below cancels hundreds of bits."""
-    top = max(V[i][i].bit_length() for i in range(4))
-    k = [(top - V[i][i].bit_length()) // 2 for i in range(4)]
-    return [[V[i][j] << (k[i] + k[j]) for j in range(4)] for i in range(4)]
+    n = len(V)
+    top = max(V[i][i].bit_length() for i in range(n))
+    k = [(top - V[i][i].bit_length()) // 2 for i in range(n)]
+    return [[V[i][j] << (k[i] + k[j]) for j in range(n)] for i in range(n)]
 
 
 def _edge_terms(V, edge):
@@ -316,26 +317,244 @@ def _p4_edge(V, edge, flint, prec, eval_limit=None):
     return const - value.real / (2 * pi)
 
 
-def orthant(normals, flint, prec):
-    """P(g_i . x >= 0 for all i) for n = 4 (the pencil formula, `p4`) or n = 5 (odd-n identity over the
-    marginals)."""
-    n = len(normals)
-    G = [[dot(a, b) for b in normals] for a in normals]
+def _adjugate(G):
+    """The adjugate of a square integer matrix (exact)."""
+    n = len(G)
+    return [[(-1) ** (i + j) * det([[G[r][c] for c in range(n) if c != i] for r in range(n) if r != j])
+             for j in range(n)] for i in range(n)]
+
+
+def _quadratic(values):
+    """The coefficients (c0, c1, c2) of the polynomial of degree <= 2 with values q(0), q(1), q(2): exact
+    rationals from integers, floats from floats."""
+    q0, q1, q2 = values
+    if isinstance(q0, float):
+        return q0, (-3 * q0 + 4 * q1 - q2) / 2, (q0 - 2 * q1 + q2) / 2
+    return Fraction(q0), Fraction(-3 * q0 + 4 * q1 - q2, 2), Fraction(q0 - 2 * q1 + q2, 2)
+
+
+def _float_det(rows):
+    """Determinant of a float matrix of size <= 4 (explicit 3 x 3 formula; 4 x 4 along the first row)."""
+    if len(rows) <= 3:
+        return det(rows)  # the explicit formula of geometry.det (no division below 4 x 4)
+    (a, b, c, d), *rest = rows
+    return (a * det([r[1:] for r in rest]) - b * det([[r[0], r[2], r[3]] for r in rest])
+            + c * det([[r[0], r[1], r[3]] for r in rest]) - d * det([r[:3] for r in rest]))
+
+
+def _ball_of(flint, x: Fraction):
+    return flint.arb(x.numerator) / x.denominator
+
+
+class _Quad:
+    """c0 + c1 t + c2 t^2 (exact rationals) evaluated with t occurring once: c2 (t - t0)^2 + k (vertex form)
+    when c2 != 0, so that the enclosure on a complex box stays tight."""
+
+    def __init__(self, flint, c):
+        c0, c1, c2 = c
+        self.c = c
+        if c2:
+            self.form = (_ball_of(flint, c2), _ball_of(flint, -c1 / (2 * c2)), _ball_of(flint, c0 - c1 * c1 / (4 * c2)))
+        else:
+            self.form = (None, _ball_of(flint, c0), _ball_of(flint, c1))
+
+    def __call__(self, t):
+        a, b, k = self.form
+        return a * (t - b) ** 2 + k if a is not None else b + k * t
+
+
+def _ellipse_score(c) -> float:
+    """The smallest sum of distances to 0 and 1 over the complex roots of c0 + c1 t + c2 t^2 (inf if none), in
+    floats: it only chooses among equally valid formulas."""
+    top = max(abs(x) for x in c)
+    if top == 0:
+        return math.inf
+    c0, c1, c2 = (x / top for x in c)
+    if c2 == 0:
+        if c1 == 0:
+            return math.inf
+        r = -c0 / c1
+        return abs(r) + abs(r - 1)
+    x = -c1 / (2 * c2)
+    disc = 4 * c2 * c0 - c1 * c1
+    y = math.sqrt(abs(disc)) / (2 * abs(c2))
+    if disc < 0:  # two real roots x +- y
+        return min(abs(r) + abs(r - 1) for r in (x - y, x + y))
+    return math.hypot(x, y) + math.hypot(x - 1, y)
+
+
+def _p5_pencil_terms(V, face, det_=det, exact=True):
+    """The data of the pencil formula for P_5 through the 3-face `face` of the rays' Gram matrix V (5 x 5; exact
+    integers, or floats to choose a face): b0 = det V_FF, the bordered determinants p_kk, p_kl, p_ll of the
+    opposite edge (k, l), and per ray f_m of the face the quadratics in t of the facet F_m(t) = cone(face - f_m,
+    w(t)), w(t) = (1 - t) r_k + t r_l: det Gram(a, b, w) (N_m^2), a.w, b.w, and the adjugate entries A_4m, A_mm of
+    Gram(face, w(t)) (from their values at t = 0, 1, 2; A_mm = N_m^2); floats and exact=False leave out
+    A_4m (the score does not need it)."""
+    F = list(face)
+    k, l = (x for x in range(5) if x not in face)
+
+    def bordered(x, y):
+        return det_([[V[a][c] for c in F + [y]] for a in F + [x]])
+
+    def gram(t):  # Gram(face, w(t)) at t = 0, 1, 2
+        col = [(1 - t) * V[a][k] + t * V[a][l] for a in F]
+        ww = (1 - t) ** 2 * V[k][k] + 2 * t * (1 - t) * V[k][l] + t * t * V[l][l]
+        return [[V[a][c] for c in F] + [col[i]] for i, a in enumerate(F)] + [col + [ww]]
+
+    def minor(g, r, c):
+        return det_([[g[i][j] for j in range(4) if j != c] for i in range(4) if i != r])
+
+    grams = [gram(t) for t in (0, 1, 2)]
+    facets = []
+    for m in range(3):
+        i, j = (x for x in range(3) if x != m)
+        facets.append({
+            "ab": V[F[i]][F[j]], "aa": V[F[i]][F[i]], "bb": V[F[j]][F[j]],
+            "N2": _quadratic([det_([[g[r][c] for c in (i, j, 3)] for r in (i, j, 3)]) for g in grams]),
+            "aw": _quadratic([g[i][3] for g in grams]), "bw": _quadratic([g[j][3] for g in grams]),
+            "A4m": _quadratic([(-1) ** (3 + m) * minor(g, m, 3) for g in grams]) if exact else None,
+        })  # (A_mm, the minor of Gram(face, w) without f_m, is det Gram(a, b, w) = N_m^2 itself)
+    return {"b0": det_([[V[a][c] for c in F] for a in F]), "F": [[V[a][c] for c in F] for a in F],
+            "p": (bordered(k, k), bordered(k, l), bordered(l, l)), "ww": _quadratic([g[3][3] for g in grams]),
+            "facets": facets}
+
+
+def _vos3(flint, W):
+    """The Gaussian measure of the 3-dimensional cone on three rays with Gram matrix W (integers) inside its own
+    span: atan2(sqrt(det W), |a||b||c| + (a.b)|c| + (a.c)|b| + (b.c)|a|) / (2 pi) (Van Oosterom-Strackee)."""
+    arb = flint.arb
+    na, nb, nc = (arb(W[i][i]).sqrt() for i in range(3))
+    den = na * nb * nc + W[0][1] * nc + W[0][2] * nb + W[1][2] * na
+    return arb.atan2(arb(det(W)).sqrt(), den) / (2 * arb.pi())
+
+
+def _p5_score(T) -> float:
+    """How far the pencil integrand's complex singularities stay from [0, 1]: the smallest ellipse score of the
+    quadratics H, |w|^2, N_m^2 = A_mm and of atan2's branch points (floats, only to choose among equally valid
+    formulas)."""
+    pkk, pkl, pll = T["p"]
+    quads = [(pkk, 2 * (pkl - pkk), pkk - 2 * pkl + pll), T["ww"]]
+    c0, c1, c2 = T["ww"]
+    for f in T["facets"]:
+        quads.append(f["N2"])
+        for norm2, lin in ((f["aa"], f["aw"]), (f["bb"], f["bw"])):  # atan2's branch points: w(t) along +-a, +-b
+            l0, l1, _ = lin
+            quads.append((norm2 * c0 - l0 * l0, norm2 * c1 - 2 * l0 * l1, norm2 * c2 - l1 * l1))
+    try:
+        return min(_ellipse_score(c) for c in quads)
+    except (ArithmeticError, ValueError):
+        return 0.0
+
+
+def p5(G, flint, prec, rays=None):
+    """P(g_i . x >= 0, i = 1..5) for normals with the 5 x 5 integer Gram matrix G (positive definite), by the
+    pencil formula through a 3-face (proofs/FORMAT.md): slice the simplicial cone by the half-hyperplanes through
+    the span P of three of its rays; the slice through w(t) = (1 - t) r_k + t r_l is the 4-dimensional cone on
+    the face and w(t), and its first moment across P is a sum of 3-dimensional solid angles (Van
+    Oosterom-Strackee), so one rigorous one-dimensional integral of elementary functions remains:
+
+        P_5 = alpha/(2 pi) gamma_3(face) + 1/(2 pi) int_0^1 sqrt(d)/H(t) sum_m gamma_3(F_m(t)) u.n_m(t) dt
+
+    with alpha the angle between the projections of r_k and r_l off P, H(t) = |projection of w(t)|^2 (times
+    det V_FF), and u.n_m = A_4m / sqrt(det V_FF A_mm) (adjugate entries of Gram(face, w(t)); A_mm = N_m^2).  Faces are tried
+    smoothest first until a ball is as narrow as the quadrature allows; if none is, the odd-n identity over five
+    P_4 (`p5_identity`) decides.  The rays' Gram matrix is adj(G) up to positive factors on the rays (which do
+    not change the cone); when the caller has the rays, their own Gram matrix is used (far smaller integers)."""
+    V = _balanced([[dot(a, b) for b in rays] for a in rays] if rays is not None else _adjugate(G))
+    Vf = [[x / 2 ** 60 for x in row] for row in _float_gram(V)]  # entries below 1 in size
+    faces = sorted(itertools.combinations(range(5), 3), key=lambda f: -_p5_score(_p5_pencil_terms(Vf, f, _float_det, exact=False)))
+    best = None
+    for face in faces[:3]:
+        ball = _p5_face(_p5_pencil_terms(V, face), flint, prec, eval_limit=4000)
+        if best is None or (ball.is_finite() and (not best.is_finite() or ball.rad() < best.rad())):
+            best = ball
+        if best.is_finite() and best.rad() < flint.arb(2) ** (-(prec - 30)):
+            return best
+    fallback = p5_identity(G, flint, prec)
+    if best is None or (fallback.is_finite() and (not best.is_finite() or fallback.rad() < best.rad())):
+        best = fallback
+    return best
+
+
+def _p5_face(T, flint, prec, eval_limit=None):
+    """The pencil formula of `p5` for one face's exact data T (`_p5_pencil_terms`)."""
+    arb, acb = flint.arb, flint.acb
+    pi = arb.pi()
+    b0 = T["b0"]
+    pkk, pkl, pll = T["p"]
+    dp = pkk * pll - pkl * pkl
+    const = arb.atan2(arb(dp).sqrt(), arb(pkl)) / (2 * pi) * _vos3(flint, T["F"])
+    H = _Quad(flint, (Fraction(pkk), Fraction(2 * (pkl - pkk)), Fraction(pkk - 2 * pkl + pll)))
+    ww = _Quad(flint, T["ww"])
+    facets = []
+    for f in T["facets"]:
+        na, nb = arb(f["aa"]).sqrt(), arb(f["bb"]).sqrt()
+        facets.append((na * nb + f["ab"], na, nb, _Quad(flint, f["N2"]), _Quad(flint, f["aw"]), _Quad(flint, f["bw"]),
+                       _Quad(flint, f["A4m"])))
+    sd, sb0 = arb(dp).sqrt(), arb(b0).sqrt()
+    half_pi, I_ = pi / 2, acb(0, 1)
+    pending = []  # an exception raised in the integrand (Ctrl-C): acb.integral swallows it, so it is kept here
+
+    def f(t, analytic):
+        if pending:
+            return acb(0)
+        try:
+            return integrand(t, analytic)
+        except BaseException as exc:  # noqa: B036 - re-raised once acb.integral returns
+            pending.append(exc)
+            return acb(0)
+
+    def integrand(t, analytic):
+        if not analytic and t.imag.is_zero():  # a quadrature point on the segment: real arithmetic there
+            t = t.real
+        else:
+            analytic = True
+        sq = (lambda z: z.sqrt(analytic=True)) if analytic else (lambda z: z.sqrt())
+        w = sq(ww(t))
+        tot = 0
+        for nab, na, nb, N2, aw, bw, A4m in facets:
+            N = sq(N2(t))
+            D = w * nab + nb * aw(t) + na * bw(t)
+            if analytic:  # atan2(N, D) = pi/2 - atan(D/N) (N > 0 on the segment), atan by logarithms
+                z = D / N
+                ang = half_pi - I_ / 2 * ((1 - I_ * z).log(analytic=True) - (1 + I_ * z).log(analytic=True))
+            else:
+                ang = arb.atan2(N, D)
+            tot += ang * A4m(t) / N  # u . n_m = A_4m / sqrt(b A_mm), A_mm = N^2 (the 1/sqrt(b) is outside)
+        v = sd / (sb0 * H(t)) * tot
+        return v if analytic else acb(v)
+
+    tol = arb(2) ** (-(prec - 19))
+    value = acb.integral(f, 0, 1, rel_tol=tol, abs_tol=tol, eval_limit=eval_limit)
+    if pending:  # acb.integral returned a value computed without the callback: never use it
+        raise pending[0]
+    return const + value.real / (4 * pi * pi)
+
+
+def p5_identity(G, flint, prec):
+    """P_5 by the odd-n identity over the marginals: (1 - 5/2 + sum P_2 - sum P_3 + sum P_4) / 2 (five P_4)."""
     arb = flint.arb
     pi = arb.pi()
 
     def asin_r(i, j):
         return (arb(G[i][j]) / (arb(G[i][i]) * arb(G[j][j])).sqrt()).asin()
 
-    if n == 4:
-        return p4(G, flint, prec)
-    # n == 5 (the method rule admits no other n)
     s2 = sum((arb(1) / 4 + asin_r(i, j) / (2 * pi) for i, j in itertools.combinations(range(5), 2)), arb(0))
     s3 = sum((arb(1) / 8 + (asin_r(i, j) + asin_r(i, k) + asin_r(j, k)) / (4 * pi)
               for i, j, k in itertools.combinations(range(5), 3)), arb(0))
     s4 = sum((p4([[G[a][b] for b in c] for a in c], flint, prec) for c in itertools.combinations(range(5), 4)),
              arb(0))
     return (1 - arb(5) / 2 + s2 - s3 + s4) / 2
+
+
+def orthant(normals, flint, prec, rays=None):
+    """P(g_i . x >= 0 for all i) for n = 4 (the pencil formula through an edge, `p4`) or n = 5 (the pencil
+    formula through a 3-face, `p5`); `rays`, if given, are the cone's rays (g_i . r_j = 0 for i != j,
+    g_i . r_i > 0)."""
+    G = [[dot(a, b) for b in normals] for a in normals]
+    if len(normals) == 4:
+        return p4(G, flint, prec)
+    return p5(G, flint, prec, rays)  # n == 5 (the method rule admits no other n)
 
 
 def cone_bounds(rays, prec: int) -> tuple[Fraction, Fraction]:
@@ -347,7 +566,7 @@ def cone_bounds(rays, prec: int) -> tuple[Fraction, Fraction]:
     normals = simplex_normals(rays)
     for p in (prec, 2 * prec):
         with flint.ctx.workprec(p):
-            ball = orthant(normals, flint, p)
+            ball = orthant(normals, flint, p, rays)
             if ball.is_finite():
                 return bounds(ball)
     return Fraction(0), Fraction(1, 2)
