@@ -185,11 +185,11 @@ def test_a_thin_cone_gets_sound_bounds_in_generator_and_kernel(monkeypatch):
     assert khi - klo < Fraction(1, 10 ** 28)
     # a ball that is not finite at the precision asked for is retried, for that cone alone, at twice it
     real = KM.orthant
-    monkeypatch.setattr(KM, "orthant", lambda normals, flint, prec: flint.arb("nan") if prec == 80
-                        else real(normals, flint, prec))
+    monkeypatch.setattr(KM, "orthant", lambda normals, flint, prec, rays=None: flint.arb("nan") if prec == 80
+                        else real(normals, flint, prec, rays))
     assert KM.cone_bounds(THIN_CONE, 80) == (klo, khi)
     # not finite at either: [0, 1/2] (a pointed cone lies in a half-space)
-    monkeypatch.setattr(KM, "orthant", lambda normals, flint, prec: flint.arb("nan"))
+    monkeypatch.setattr(KM, "orthant", lambda normals, flint, prec, rays=None: flint.arb("nan"))
     assert KM.cone_bounds(THIN_CONE, 80) == (0, Fraction(1, 2))
 
 
