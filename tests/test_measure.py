@@ -224,7 +224,8 @@ def test_p5_pencil_agrees_with_the_odd_n_identity_through_every_face(seed):
     import flint
 
     from verifier.kernel.geometry import det, dot
-    from verifier.kernel.measure import _adjugate, _balanced, _p5_face, _p5_pencil_terms, p5, p5_identity, simplex_normals
+    from verifier.kernel.measure import (_adjugate, _balanced, _p5_face, _p5_pencil_terms, p5, p5_identity,
+                                         simplex_normals)
 
     rng = random.Random(200 + seed)
     while True:

@@ -1,7 +1,8 @@
 """Gaussian measures as arb balls (python-flint): wedge angles (n = 2), Van Oosterom-Strackee solid angles
-(n = 3), orthant probabilities of simplicial cones by a pencil of half-hyperplanes through an edge, which leaves one
-rigorous one-dimensional integral (n = 4), and the odd-n identity (n = 5).  Every function returns an arb ball computed at the
-precision of the caller's context; `bounds` turns a ball into exact rational bounds."""
+(n = 3), orthant probabilities of simplicial cones by a pencil of half-hyperplanes through an edge (n = 4) or
+through a 3-face (n = 5), each leaving one rigorous one-dimensional integral, with the odd-n identity as the n = 5
+fallback.  Every function returns an arb ball computed at the precision of the caller's context; `bounds` turns a
+ball into exact rational bounds."""
 
 from __future__ import annotations
 
@@ -380,7 +381,7 @@ def _ellipse_score(c) -> float:
     y = math.sqrt(abs(disc)) / (2 * abs(c2))
     if disc < 0:  # two real roots x +- y
         return min(abs(r) + abs(r - 1) for r in (x - y, x + y))
-    return math.hypot(x, y) + math.hypot(x - 1, y)
+    return math.sqrt(x * x + y * y) + math.sqrt((x - 1) ** 2 + y * y)  # (correctly rounded: same choice everywhere)
 
 
 def _p5_pencil_terms(V, face, det_=det, exact=True):
@@ -456,13 +457,15 @@ def p5(G, flint, prec, rays=None):
         P_5 = alpha/(2 pi) gamma_3(face) + 1/(2 pi) int_0^1 sqrt(d)/H(t) sum_m gamma_3(F_m(t)) u.n_m(t) dt
 
     with alpha the angle between the projections of r_k and r_l off P, H(t) = |projection of w(t)|^2 (times
-    det V_FF), and u.n_m = A_4m / sqrt(det V_FF A_mm) (adjugate entries of Gram(face, w(t)); A_mm = N_m^2).  Faces are tried
-    smoothest first until a ball is as narrow as the quadrature allows; if none is, the odd-n identity over five
-    P_4 (`p5_identity`) decides.  The rays' Gram matrix is adj(G) up to positive factors on the rays (which do
-    not change the cone); when the caller has the rays, their own Gram matrix is used (far smaller integers)."""
+    det V_FF), and u.n_m = A_4m / sqrt(det V_FF A_mm) (adjugate entries of Gram(face, w(t)); A_mm = N_m^2).
+    Faces are tried smoothest first until a ball is as narrow as the quadrature allows; if none is, the odd-n
+    identity over five P_4 (`p5_identity`) decides.  The rays' Gram matrix is adj(G) up to positive factors on
+    the rays (which do not change the cone); when the caller has the rays, their own Gram matrix is used (far
+    smaller integers)."""
     V = _balanced([[dot(a, b) for b in rays] for a in rays] if rays is not None else _adjugate(G))
     Vf = [[x / 2 ** 60 for x in row] for row in _float_gram(V)]  # entries below 1 in size
-    faces = sorted(itertools.combinations(range(5), 3), key=lambda f: -_p5_score(_p5_pencil_terms(Vf, f, _float_det, exact=False)))
+    faces = sorted(itertools.combinations(range(5), 3),
+                   key=lambda f: -_p5_score(_p5_pencil_terms(Vf, f, _float_det, exact=False)))
     best = None
     for face in faces[:3]:
         ball = _p5_face(_p5_pencil_terms(V, face), flint, prec, eval_limit=4000)
