@@ -230,15 +230,17 @@ def _edge_order(V):
     return sorted(itertools.combinations(range(4), 2), key=key)
 
 
-def p4(G, flint, prec, edge=None):
+def p4(G, flint, prec, edge=None, rays=None):
     """P(g_i . x >= 0, i = 1..4) for normals with the 4 x 4 integer Gram matrix G (positive definite): the
     Gaussian measure of the simplicial cone whose rays r_i have Gram matrix V = adj(G) (up to a positive
     factor), by the pencil formula of proofs/FORMAT.md: slice the cone by the half-hyperplanes through the
     plane P of an edge (r_i, r_j); the slices are 3-dimensional cones whose measure, under the Gaussian in P
     times the Rayleigh law across it, is elementary; one rigorous integral over the slices remains.  Every edge
     gives the same measure; unless `edge` names one, the edges are tried smoothest first until a ball is as
-    narrow as the quadrature's tolerance allows (the narrowest one found is returned)."""
-    V = _balanced(_adjugate4(G))
+    narrow as the quadrature's tolerance allows (the narrowest one found is returned).  Given the cone's `rays`,
+    their own Gram matrix is used instead of adj(G) (the same up to positive factors on the rays; smaller
+    integers)."""
+    V = _balanced([[dot(a, b) for b in rays] for a in rays] if rays is not None else _adjugate4(G))
     if edge is not None:
         return _p4_edge(V, edge, flint, prec)
     best = None
@@ -556,7 +558,7 @@ def orthant(normals, flint, prec, rays=None):
     g_i . r_i > 0)."""
     G = [[dot(a, b) for b in normals] for a in normals]
     if len(normals) == 4:
-        return p4(G, flint, prec)
+        return p4(G, flint, prec, rays=rays)
     return p5(G, flint, prec, rays)  # n == 5 (the method rule admits no other n)
 
 
