@@ -190,7 +190,8 @@ def orthant_closed_form(measured: str, count: int, n: int) -> str:
 
 
 ANYTIME_PREC = 53  # anytime (partial) certificates: per-integral tolerance 2^-34, ~2e-10 radius per P_5 cone, 2.2x
-# faster than 80 bits (/tmp-style timing on 40 cones of M(2,5): 27 vs 60 ms under load); their intervals are
+# faster than 80 bits with the odd-n identity (timing on 40 cones of M(2,5): 27 vs 60 ms under load), 1.4x with the
+# P_5 pencil (4.2 vs 5.8 ms, benchmarks/p5_pencil.py); their intervals are
 # rarely asked narrower than 1e-6. The kernel's partial rule starts at the same precision (kernel/cones.py), so
 # certify's self-check finds these cones in the per-process memo. Widths under 2^-30 use ORTHANT_PREC.
 
