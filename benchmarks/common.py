@@ -37,3 +37,20 @@ def best_of(fn, repeat=5):
         out = fn()
         best = min(best, time.perf_counter() - t0)
     return best, out
+
+
+def certificate_cones(path: str) -> list:
+    """The simplicial cones (lists of integer rays) that the kernel measures for a seq_len 4, 5 certificate: its
+    rules run up to the closed form, which is where the integrals start."""
+    from verifier.kernel import parse_json, read_certificate
+    from verifier.kernel.check import rules_for
+    from verifier.kernel.claim import Work
+
+    with open(path) as fh:
+        doc = parse_json(fh.read())
+    c, w = read_certificate(doc), Work()
+    for fn in rules_for(c):
+        if fn.rule == "closed-form":
+            break
+        fn(c, w)
+    return w.cones

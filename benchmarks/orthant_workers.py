@@ -20,9 +20,7 @@ ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..")
 sys.path.insert(0, ROOT)
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from verifier.kernel import parse_json, read_certificate  # noqa: E402
-from verifier.kernel.check import rules_for  # noqa: E402
-from verifier.kernel.claim import Work  # noqa: E402
+from common import certificate_cones  # noqa: E402
 from verifier.kernel.measure import orthant_bounds  # noqa: E402
 
 
@@ -32,13 +30,8 @@ def main() -> int:
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--skip-before", action="store_true", help="do not time Plackett's integrals (70+ ms per cone)")
     a = ap.parse_args()
-    doc = parse_json(open(os.path.join(ROOT, "proofs", "2nd_argmax_4_4.cert.json")).read())
-    c, w = read_certificate(doc), Work()
-    for fn in rules_for(c):
-        if fn.rule == "closed-form":
-            break
-        fn(c, w)
-    cones = w.cones[: a.cones]
+    every = certificate_cones(os.path.join(ROOT, "proofs", "2nd_argmax_4_4.cert.json"))
+    cones = every[: a.cones]
     import flint
 
     from verifier.kernel import measure as KM
@@ -105,7 +98,7 @@ def main() -> int:
     many = orthant_bounds(cones, False, workers=a.workers)(80)
     tn = time.perf_counter() - t0
     assert one == many, "bounds differ between worker counts"
-    print(f"{len(cones)} simplicial cones of M(4,4) (of {len(w.cones)}), 80 bits")
+    print(f"{len(cones)} simplicial cones of M(4,4) (of {len(every)}), 80 bits")
     print(f"1 worker          {1e3 * t1 / len(cones):8.1f} ms per cone")
     print(f"{a.workers} workers         {1e3 * tn / len(cones):8.1f} ms per cone   speed-up {t1 / tn:.2f}x "
           "(includes starting the processes)")
@@ -121,8 +114,8 @@ def main() -> int:
     lm = verifier.load(os.path.join(ROOT, "models", "2nd_argmax_4_4.pth"))
     rate = sampling_throughput(lm, dtype="float64")
     k = samples_for_relative_error(0.4067)
-    whole = len(w.cones) * tn / len(cones)
-    print(f"all {len(w.cones)} cones on {a.workers} workers: about {whole:.0f} s (a full enclosure, width ~1e-15)")
+    whole = len(every) * tn / len(cones)
+    print(f"all {len(every)} cones on {a.workers} workers: about {whole:.0f} s (a full enclosure, width ~1e-15)")
     print(f"sampling baseline: {rate:.3g} float64 samples/s; +-1% relative at 95% needs {k:.3g} samples = "
           f"{k / rate:.2f} s; ratio (measure / sampling) {whole / (k / rate):.1f}x")
     return 0

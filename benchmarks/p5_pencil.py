@@ -21,9 +21,7 @@ ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..")
 sys.path.insert(0, ROOT)
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from verifier.kernel import parse_json, read_certificate  # noqa: E402
-from verifier.kernel.check import rules_for  # noqa: E402
-from verifier.kernel.claim import Work  # noqa: E402
+from common import certificate_cones  # noqa: E402
 
 
 def main() -> int:
@@ -35,16 +33,11 @@ def main() -> int:
 
     from verifier.kernel import measure as KM
 
-    doc = parse_json(open(os.path.join(ROOT, "proofs", "n5", "2nd_argmax_2_5.cert.json")).read())
-    c, w = read_certificate(doc), Work()
-    for fn in rules_for(c):
-        if fn.rule == "closed-form":
-            break
-        fn(c, w)
-    cones = list(w.cones)
+    every = certificate_cones(os.path.join(ROOT, "proofs", "n5", "2nd_argmax_2_5.cert.json"))
+    cones = list(every)
     random.Random(a.seed).shuffle(cones)
     cones = cones[: a.cones]
-    print(f"{len(cones)} simplicial cones of M(2,5) (of {len(w.cones)}; seed {a.seed}), one process")
+    print(f"{len(cones)} simplicial cones of M(2,5) (of {len(every)}; seed {a.seed}), one process")
     per_cone = {}
     for prec in (53, 80):
         t_pen = t_id = 0.0
@@ -71,8 +64,8 @@ def main() -> int:
     lm = verifier.load(os.path.join(ROOT, "models", "2nd_argmax_2_5.pth"))
     rate = sampling_throughput(lm, dtype="float64")
     k = samples_for_relative_error(0.695)
-    whole = len(w.cones) * per_cone[80]
-    print(f"all {len(w.cones)} cones at 80 bits, one process: about {whole:.0f} s (a full enclosure)")
+    whole = len(every) * per_cone[80]
+    print(f"all {len(every)} cones at 80 bits, one process: about {whole:.0f} s (a full enclosure)")
     print(f"sampling baseline: {rate:.3g} float64 samples/s; +-1% relative at 95% needs {k:.3g} samples = "
           f"{k / rate:.2f} s; ratio (measure / sampling) {whole / (k / rate):.1f}x")
     return 0

@@ -193,20 +193,26 @@ def test_a_thin_cone_gets_sound_bounds_in_generator_and_kernel(monkeypatch):
     assert KM.cone_bounds(THIN_CONE, 80) == (0, Fraction(1, 2))
 
 
+def _random_simplex(rng, n):
+    """n random integer rays in general position (a simplicial cone)."""
+    from verifier.kernel.geometry import det
+
+    while True:
+        rays = [tuple(rng.randint(-12, 12) for _ in range(n)) for _ in range(n)]
+        if det([list(r) for r in rays]):
+            return rays
+
+
 @pytest.mark.parametrize("seed", range(4))
 def test_p4_is_the_same_through_every_edge(seed):
     """The pencil formula slices the cone through one of its six edges; each edge gives a different integrand
     and constant term but the same measure, so a slip in the formula would show as disagreeing balls."""
     import flint
 
-    from verifier.kernel.geometry import det, dot
+    from verifier.kernel.geometry import dot
     from verifier.kernel.measure import p4, simplex_normals
 
-    rng = random.Random(100 + seed)
-    while True:
-        rays = [tuple(rng.randint(-12, 12) for _ in range(4)) for _ in range(4)]
-        if det([list(r) for r in rays]):
-            break
+    rays = _random_simplex(random.Random(100 + seed), 4)
     normals = simplex_normals(rays)
     G = [[dot(a, b) for b in normals] for a in normals]
     with flint.ctx.workprec(80):
@@ -223,15 +229,11 @@ def test_p5_pencil_agrees_with_the_odd_n_identity_through_every_face(seed):
     odd-n identity over five P_4 (a different formula altogether) are the same measure: every ball overlaps."""
     import flint
 
-    from verifier.kernel.geometry import det, dot
+    from verifier.kernel.geometry import dot
     from verifier.kernel.measure import (_adjugate, _balanced, _p5_face, _p5_pencil_terms, p5, p5_identity,
                                          simplex_normals)
 
-    rng = random.Random(200 + seed)
-    while True:
-        rays = [tuple(rng.randint(-12, 12) for _ in range(5)) for _ in range(5)]
-        if det([list(r) for r in rays]):
-            break
+    rays = _random_simplex(random.Random(200 + seed), 5)
     normals = simplex_normals(rays)
     G = [[dot(a, b) for b in normals] for a in normals]
     V = _balanced(_adjugate(G))

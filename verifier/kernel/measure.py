@@ -230,6 +230,29 @@ def _edge_order(V):
     return sorted(itertools.combinations(range(4), 2), key=key)
 
 
+def _guarded_integral(integrand, flint, prec, eval_limit=None):
+    """int_0^1 integrand(t, analytic) dt by acb.integral, tolerance 2^-(prec - 19).  An exception raised in the
+    integrand (Ctrl-C) is kept and re-raised once acb.integral returns: acb.integral swallows it and returns a
+    value computed without the callback, which must never be used."""
+    acb = flint.acb
+    pending = []
+
+    def f(t, analytic):
+        if pending:
+            return acb(0)  # end the integration quickly; its value is discarded below
+        try:
+            return integrand(t, analytic)
+        except BaseException as exc:  # noqa: B036 - re-raised once acb.integral returns
+            pending.append(exc)
+            return acb(0)
+
+    tol = flint.arb(2) ** (-(prec - 19))
+    value = acb.integral(f, 0, 1, rel_tol=tol, abs_tol=tol, eval_limit=eval_limit)
+    if pending:
+        raise pending[0]
+    return value
+
+
 def p4(G, flint, prec, edge=None, rays=None):
     """P(g_i . x >= 0, i = 1..4) for normals with the 4 x 4 integer Gram matrix G (positive definite): the
     Gaussian measure of the simplicial cone whose rays r_i have Gram matrix V = adj(G) (up to a positive
@@ -281,17 +304,6 @@ def _p4_edge(V, edge, flint, prec, eval_limit=None):
     sb, sd = arb(b).sqrt(), arb(dp).sqrt()
     quarter, two_pi, I_ = arb(1) / 4, 2 * pi, acb(0, 1)
 
-    pending = []  # an exception raised in the integrand (Ctrl-C): acb.integral swallows it, so it is kept here
-
-    def f(t, analytic):
-        if pending:
-            return acb(0)  # end the integration quickly; its value is discarded below
-        try:
-            return integrand(t, analytic)
-        except BaseException as exc:  # noqa: B036 - re-raised once acb.integral returns
-            pending.append(exc)
-            return acb(0)
-
     def integrand(t, analytic):
         if not analytic and t.imag.is_zero():  # a quadrature point on the segment: real arithmetic there
             t = t.real
@@ -313,10 +325,7 @@ def _p4_edge(V, edge, flint, prec, eval_limit=None):
         v = sd / Hv * (e1v / s1 * (quarter + at1 / two_pi) + e2v / s2 * (quarter + at2 / two_pi))
         return v if analytic else acb(v)
 
-    tol = arb(2) ** (-(prec - 19))
-    value = acb.integral(f, 0, 1, rel_tol=tol, abs_tol=tol, eval_limit=eval_limit)
-    if pending:  # acb.integral returned a value computed without the callback: never use it
-        raise pending[0]
+    value = _guarded_integral(integrand, flint, prec, eval_limit)
     return const - value.real / (2 * pi)
 
 
@@ -498,16 +507,6 @@ def _p5_face(T, flint, prec, eval_limit=None):
                        _Quad(flint, f["A4m"])))
     sd, sb0 = arb(dp).sqrt(), arb(b0).sqrt()
     half_pi, I_ = pi / 2, acb(0, 1)
-    pending = []  # an exception raised in the integrand (Ctrl-C): acb.integral swallows it, so it is kept here
-
-    def f(t, analytic):
-        if pending:
-            return acb(0)
-        try:
-            return integrand(t, analytic)
-        except BaseException as exc:  # noqa: B036 - re-raised once acb.integral returns
-            pending.append(exc)
-            return acb(0)
 
     def integrand(t, analytic):
         if not analytic and t.imag.is_zero():  # a quadrature point on the segment: real arithmetic there
@@ -529,10 +528,7 @@ def _p5_face(T, flint, prec, eval_limit=None):
         v = sd / (sb0 * H(t)) * tot
         return v if analytic else acb(v)
 
-    tol = arb(2) ** (-(prec - 19))
-    value = acb.integral(f, 0, 1, rel_tol=tol, abs_tol=tol, eval_limit=eval_limit)
-    if pending:  # acb.integral returned a value computed without the callback: never use it
-        raise pending[0]
+    value = _guarded_integral(integrand, flint, prec, eval_limit)
     return const + value.real / (4 * pi * pi)
 
 
