@@ -167,7 +167,8 @@ def orthant_ball(normals, prec: int):
     """arb ball of P(g_i . x >= 0 for all i), x ~ N(0, I_n), for n = 4 or 5 independent integer normals.
 
     The generator uses the kernel's own enclosure (verifier/kernel/measure.py: the pencil formula, one
-    one-dimensional integral for P_4, and the odd-n identity for P_5): the kernel recomputes every cone's ball
+    one-dimensional integral per cone for P_4 and for P_5, the odd-n identity as P_5's fallback): the kernel
+    recomputes every cone's ball
     when it checks a certificate, so a second copy here would add no evidence, only a second place to mend."""
     from .kernel.measure import orthant
 
