@@ -168,8 +168,8 @@ def orthant_ball(normals, prec: int):
 
     The generator uses the kernel's own enclosure (verifier/kernel/measure.py: the pencil formula, one
     one-dimensional integral per cone for P_4 and for P_5, the odd-n identity as P_5's fallback): the kernel
-    recomputes every cone's ball
-    when it checks a certificate, so a second copy here would add no evidence, only a second place to mend."""
+    recomputes every cone's ball when it checks a certificate, so a second copy here would add no evidence,
+    only a second place to mend."""
     from .kernel.measure import orthant
 
     flint = _flint()
