@@ -139,16 +139,6 @@ def simplex_normals(rays):
     return out
 
 
-def _adjugate4(G):
-    """The adjugate of a 4 x 4 integer matrix (exact): G^-1 times det G."""
-    out = [[0] * 4 for _ in range(4)]
-    for i in range(4):
-        for j in range(4):
-            minor = [[G[r][c] for c in range(4) if c != i] for r in range(4) if r != j]
-            out[i][j] = (-1) ** (i + j) * det(minor)
-    return out
-
-
 def _balanced(V):
     """V_ij 2^(k_i + k_j) with the k_i >= 0 making the diagonal entries about the same size: the Gram matrix of
     the rays scaled by powers of two (exact), so that no quantity below cancels hundreds of bits."""
@@ -253,6 +243,13 @@ def _guarded_integral(integrand, flint, prec, eval_limit=None):
     return value
 
 
+def _narrower(best, ball):
+    """Of two balls of the same measure, the narrower finite one (`ball` when there is no `best` yet)."""
+    if best is None or (ball.is_finite() and (not best.is_finite() or ball.rad() < best.rad())):
+        return ball
+    return best
+
+
 def p4(G, flint, prec, edge=None, rays=None):
     """P(g_i . x >= 0, i = 1..4) for normals with the 4 x 4 integer Gram matrix G (positive definite): the
     Gaussian measure of the simplicial cone whose rays r_i have Gram matrix V = adj(G) (up to a positive
@@ -263,14 +260,13 @@ def p4(G, flint, prec, edge=None, rays=None):
     narrow as the quadrature's tolerance allows (the narrowest one found is returned).  Given the cone's `rays`,
     their own Gram matrix is used instead of adj(G) (the same up to positive factors on the rays; smaller
     integers)."""
-    V = _balanced([[dot(a, b) for b in rays] for a in rays] if rays is not None else _adjugate4(G))
+    V = _balanced([[dot(a, b) for b in rays] for a in rays] if rays is not None else _adjugate(G))
     if edge is not None:
         return _p4_edge(V, edge, flint, prec)
     best = None
     for tries, e in enumerate(_edge_order(V)):
         ball = _p4_edge(V, e, flint, prec, eval_limit=4000 if tries < 5 else None)
-        if best is None or (ball.is_finite() and (not best.is_finite() or ball.rad() < best.rad())):
-            best = ball
+        best = _narrower(best, ball)
         if best.is_finite() and best.rad() < flint.arb(2) ** (-(prec - 30)):
             break
     return best
@@ -398,10 +394,10 @@ def _ellipse_score(c) -> float:
 def _p5_pencil_terms(V, face, det_=det, exact=True):
     """The data of the pencil formula for P_5 through the 3-face `face` of the rays' Gram matrix V (5 x 5; exact
     integers, or floats to choose a face): b0 = det V_FF, the bordered determinants p_kk, p_kl, p_ll of the
-    opposite edge (k, l), and per ray f_m of the face the quadratics in t of the facet F_m(t) = cone(face - f_m,
-    w(t)), w(t) = (1 - t) r_k + t r_l: det Gram(a, b, w) (N_m^2), a.w, b.w, and the adjugate entries A_4m, A_mm of
-    Gram(face, w(t)) (from their values at t = 0, 1, 2; A_mm = N_m^2); floats and exact=False leave out
-    A_4m (the score does not need it)."""
+    opposite edge (k, l) and the quadratic H(t) from them, and per ray f_m of the face the quadratics in t of the
+    facet F_m(t) = cone(face - f_m, w(t)), w(t) = (1 - t) r_k + t r_l: det Gram(a, b, w) (N_m^2), a.w, b.w, and
+    the adjugate entries A_4m, A_mm of Gram(face, w(t)) (from their values at t = 0, 1, 2; A_mm = N_m^2);
+    floats and exact=False leave out A_4m (the score does not need it)."""
     F = list(face)
     k, l = (x for x in range(5) if x not in face)
 
@@ -426,9 +422,10 @@ def _p5_pencil_terms(V, face, det_=det, exact=True):
             "aw": _quadratic([g[i][3] for g in grams]), "bw": _quadratic([g[j][3] for g in grams]),
             "A4m": _quadratic([(-1) ** (3 + m) * minor(g, m, 3) for g in grams]) if exact else None,
         })  # (A_mm, the minor of Gram(face, w) without f_m, is det Gram(a, b, w) = N_m^2 itself)
+    pkk, pkl, pll = bordered(k, k), bordered(k, l), bordered(l, l)
     return {"b0": det_([[V[a][c] for c in F] for a in F]), "F": [[V[a][c] for c in F] for a in F],
-            "p": (bordered(k, k), bordered(k, l), bordered(l, l)), "ww": _quadratic([g[3][3] for g in grams]),
-            "facets": facets}
+            "p": (pkk, pkl, pll), "H": (pkk, 2 * (pkl - pkk), pkk - 2 * pkl + pll),
+            "ww": _quadratic([g[3][3] for g in grams]), "facets": facets}
 
 
 def _vos3(flint, W):
@@ -444,8 +441,7 @@ def _p5_score(T) -> float:
     """How far the pencil integrand's complex singularities stay from [0, 1]: the smallest ellipse score of the
     quadratics H, |w|^2, N_m^2 = A_mm and of atan2's branch points (floats, only to choose among equally valid
     formulas)."""
-    pkk, pkl, pll = T["p"]
-    quads = [(pkk, 2 * (pkl - pkk), pkk - 2 * pkl + pll), T["ww"]]
+    quads = [T["H"], T["ww"]]
     c0, c1, c2 = T["ww"]
     for f in T["facets"]:
         quads.append(f["N2"])
@@ -480,14 +476,10 @@ def p5(G, flint, prec, rays=None):
     best = None
     for face in faces[:3]:
         ball = _p5_face(_p5_pencil_terms(V, face), flint, prec, eval_limit=4000)
-        if best is None or (ball.is_finite() and (not best.is_finite() or ball.rad() < best.rad())):
-            best = ball
+        best = _narrower(best, ball)
         if best.is_finite() and best.rad() < flint.arb(2) ** (-(prec - 30)):
             return best
-    fallback = p5_identity(G, flint, prec)
-    if best is None or (fallback.is_finite() and (not best.is_finite() or fallback.rad() < best.rad())):
-        best = fallback
-    return best
+    return _narrower(best, p5_identity(G, flint, prec))
 
 
 def _p5_face(T, flint, prec, eval_limit=None):
@@ -498,7 +490,7 @@ def _p5_face(T, flint, prec, eval_limit=None):
     pkk, pkl, pll = T["p"]
     dp = pkk * pll - pkl * pkl
     const = arb.atan2(arb(dp).sqrt(), arb(pkl)) / (2 * pi) * _vos3(flint, T["F"])
-    H = _Quad(flint, (Fraction(pkk), Fraction(2 * (pkl - pkk)), Fraction(pkk - 2 * pkl + pll)))
+    H = _Quad(flint, tuple(map(Fraction, T["H"])))
     ww = _Quad(flint, T["ww"])
     facets = []
     for f in T["facets"]:
