@@ -292,6 +292,22 @@ def tiny_partial():
     return parse_json(json.dumps(verifier.certify(rnn, task="2nd_argmax", z3=False, width=Fraction(1, 4)).certificate))
 
 
+def tiny_partial_n6():
+    """An anytime certificate of a d = 1, seq_len-6 model, width 9/10 (a few cells): its cones are measured by P_6."""
+    from verifier.kernel import parse_json
+
+    rnn = verifier.RNN.make([[1]], [[Fraction(1, 2)]], [[1], [-1], [2], [0], [1], [-2]], seq_len=6)
+    return parse_json(json.dumps(verifier.certify(rnn, task="2nd_argmax", z3=False, width=Fraction(9, 10),
+                                                  workers=1, samples=0).certificate))
+
+
+def n6_mutants(p6):
+    d = copy.deepcopy(p6)
+    d["error"]["lower"] = d["error"]["upper"]
+    d["accuracy"]["upper"] = d["accuracy"]["lower"]
+    yield "enclosure", "seq_len_6_interval_narrower_than_measured", d
+
+
 def partial_mutants(p4, poly):
     def m(base, fn):
         d = copy.deepcopy(base)
@@ -402,6 +418,7 @@ def main() -> int:
 
     for rule, what, doc in itertools.chain(mutants(disc, zero, poly, n4), median_mutants(*tiny_median()),
                                            cycle_mutants(*tiny_cycles()), partial_mutants(tiny_partial(), poly),
+                                           n6_mutants(tiny_partial_n6()),
                                            box_mutants(tiny_boxes())):
         assert rule in RULES, rule
         path = os.path.join(OUT, f"{rule}__{what}.cert.json")

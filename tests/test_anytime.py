@@ -72,7 +72,7 @@ def test_width_is_refused_where_it_does_not_apply():
     from verifier.errors import UnsupportedError
 
     rnn = verifier.RNN.make([[1]], [[Fraction(-1, 2)]], [[1], [2], [-1]], seq_len=3)
-    with pytest.raises(UnsupportedError, match="seq_len 4 and 5"):
+    with pytest.raises(UnsupportedError, match="seq_len 4 to 7"):
         verifier.certify(rnn, task="2nd_argmax", z3=False, width=Fraction(1, 10))
 
 

@@ -101,7 +101,7 @@ def test_the_certificate_is_the_same_for_one_and_two_workers(tmp_path):
 
 
 def test_seq_len_six_gets_an_interval():
-    """n = 6 has no cell measure; boxes still give a certified interval (d = 1, hand weights)."""
+    """Boxes give a certified interval at any seq_len (here 6; d = 1, hand weights)."""
     rnn = verifier.RNN.make([[1]], [[Fraction(1, 2)]], [[1], [-1], [2], [0], [1], [-2]], seq_len=6)
     res = verifier.certify(rnn, task="2nd_argmax", method="boxes", max_boxes=20000, workers=1, samples=0)
     assert 0 <= res.error_lower < res.error_upper <= 1 and res.details["right"] + res.details["wrong"] > 0

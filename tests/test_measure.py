@@ -263,3 +263,97 @@ def test_p5_known_answers():
         for gram, expected in ((equi, Fraction(1, 6)), (G, Fraction(31, 32 * 120))):
             lo, hi = arb_to_bounds(p5(gram, flint, 80))
             assert lo <= expected <= hi and hi - lo < Fraction(1, 10 ** 15)
+
+
+@pytest.mark.parametrize("seed", range(2))
+def test_p6_is_the_same_through_every_face(seed):
+    """P_6 through a 4-face (fifteen faces: fifteen different integrands, end terms and constant terms) is one
+    measure: every finite ball overlaps every other, and the kernel's choice (`p6`) is among them."""
+    import flint
+
+    from verifier.kernel.geometry import dot
+    from verifier.kernel.measure import _balanced, _p6_face, _p6_terms, p6, simplex_normals
+
+    rays = _random_simplex(random.Random(300 + seed), 6)
+    normals = simplex_normals(rays)
+    G = [[dot(a, b) for b in normals] for a in normals]
+    V = _balanced([[dot(a, b) for b in rays] for a in rays])
+    with flint.ctx.workprec(80):
+        balls = [_p6_face(_p6_terms(V, f), flint, 80, eval_limit=20000) for f in itertools.combinations(range(6), 4)]
+        chosen = p6(G, flint, 80, rays)
+    finite = [b for b in balls if b.is_finite() and float(b.rad()) < 1e-12]
+    assert len(finite) >= 10 and chosen.is_finite() and float(chosen.rad()) < 1e-15
+    for ball in finite + [chosen]:
+        assert all(ball.overlaps(other) for other in finite)
+    assert 0 < float(chosen.mid()) < 0.5
+
+
+# Known answers for n = 6, derived by hand: the orthant (identity Gram) 1/64; equicorrelation 1/2: 1/(n + 1) = 1/7
+# (as for n = 5 above); the chamber x_1 > ... > x_6 with x_1 > 0: 1/720 minus (1/64)(1/720) (all six negative
+# and sorted); two independent blocks of three normals: the product of their closed-form P_3.
+def test_p6_known_answers():
+    import flint
+
+    from verifier.kernel.measure import p6
+
+    identity = [[int(i == j) for j in range(6)] for i in range(6)]
+    equi = [[2 if i == j else 1 for j in range(6)] for i in range(6)]
+    chamber = [tuple(1 if j == i else -1 if j == i + 1 else 0 for j in range(6)) for i in range(5)] + [(1, 0, 0, 0, 0, 0)]
+    gram = [[sum(a * b for a, b in zip(r, s)) for s in chamber] for r in chamber]
+    with flint.ctx.workprec(80):
+        for G, expected in ((identity, Fraction(1, 64)), (equi, Fraction(1, 7)), (gram, Fraction(63, 64 * 720))):
+            lo, hi = arb_to_bounds(p6(G, flint, 80))
+            assert lo <= expected <= hi and hi - lo < Fraction(1, 10 ** 15)
+
+
+def test_p6_blocks_factorise():
+    g = [(2, 1, 0, 0, 0, 0), (1, -1, 3, 0, 0, 0), (0, 1, 1, 0, 0, 0),
+         (0, 0, 0, 1, 1, 0), (0, 0, 0, 0, 1, 2), (0, 0, 0, 1, -1, 1)]
+    expected = (_p3(_rho(g[0], g[1]), _rho(g[0], g[2]), _rho(g[1], g[2]))
+                * _p3(_rho(g[3], g[4]), _rho(g[3], g[5]), _rho(g[4], g[5])))
+    lo, hi = arb_to_bounds(orthant_ball(g, 64))
+    assert abs(float((lo + hi) / 2) - expected) < 1e-12 and hi - lo < Fraction(1, 10 ** 12)
+
+
+def test_p6_against_monte_carlo_on_a_thin_cone():
+    """A thin six-dimensional cone (normals nearly opposite in pairs): compare with sampling (5 sigma)."""
+    import numpy as np
+
+    normals = [(100, 99, 3, 1, 0, 2), (-99, -100, 2, 3, 1, 0), (1, 2, 100, -7, 3, 1), (3, -1, 5, 90, 2, -4),
+               (0, 1, -2, 3, 50, 1), (2, 0, 1, -1, -3, 40)]
+    lo, hi = arb_to_bounds(orthant_ball(normals, 64))
+    assert hi - lo < Fraction(1, 10 ** 10)
+    p = float((lo + hi) / 2)
+    rng = np.random.default_rng(1)
+    N, hits = 2_000_000, 0
+    for _ in range(2):
+        x = rng.standard_normal((N, 6))
+        hits += int(np.all(x @ np.array(normals, dtype=float).T >= 0, axis=1).sum())
+    est = hits / (2 * N)
+    assert abs(est - p) <= 5 * math.sqrt(p * (1 - p) / (2 * N))
+
+
+def test_p7_by_the_odd_identity_known_answers_and_sampling():
+    """P_7 (the odd-n identity over P_2..P_6 marginals): the orthant 1/128, equicorrelation 1/2: 1/8, and a random
+    cone against sampling (5 sigma)."""
+    import flint
+    import numpy as np
+
+    from verifier.kernel.measure import odd_identity
+
+    identity = [[int(i == j) for j in range(7)] for i in range(7)]
+    equi = [[2 if i == j else 1 for j in range(7)] for i in range(7)]
+    with flint.ctx.workprec(80):
+        for G, expected in ((identity, Fraction(1, 128)), (equi, Fraction(1, 8))):
+            lo, hi = arb_to_bounds(odd_identity(G, flint, 80))
+            assert lo <= expected <= hi and hi - lo < Fraction(1, 10 ** 14)
+    rays = _random_simplex(random.Random(700), 7)
+    from verifier.kernel.measure import cone_bounds
+
+    lo, hi = cone_bounds(rays, 80)
+    assert hi - lo < Fraction(1, 10 ** 14)
+    p = float(lo)
+    N = 2_000_000
+    x = np.random.default_rng(7).standard_normal((7, N))
+    inside = np.all(np.linalg.solve(np.array(rays, dtype=float).T, x) >= 0, axis=0).mean()
+    assert abs(inside - p) <= 5 * math.sqrt(p * (1 - p) / N)

@@ -63,11 +63,11 @@ def test_human_output_lines_stay_short(tmp_path):
 
 
 def test_timeout_holds_in_the_measure_phase(tmp_path):
-    """M(5,4) on one worker: the traversal takes ~25 s, the orthant integrals ~50 s (8,758 cones); --timeout 40
-    stops in the measure phase, within 60 s."""
-    out = tmp_path / "m54.cert.json"
+    """M(8,4) on one worker: the traversal takes ~26 s, the orthant integrals ~100 s (31,855 cones); --timeout 40
+    stops in the measure phase, within 60 s.  (M(5,4), used before, now finishes in ~25 s.)"""
+    out = tmp_path / "m84.cert.json"
     t0 = time.monotonic()
-    code, so, se = run_cli(os.path.join(MODELS, "2nd_argmax_5_4.pth"), "--out", out, "--timeout", "40",
+    code, so, se = run_cli(os.path.join(MODELS, "2nd_argmax_8_4.pth"), "--out", out, "--timeout", "40",
                            "--workers", "1", "--samples", "0", "--quiet")
     assert code == 3, se
     assert time.monotonic() - t0 < 60
@@ -76,12 +76,12 @@ def test_timeout_holds_in_the_measure_phase(tmp_path):
 
 
 def test_ctrl_c_in_the_measure_phase_exits_130(tmp_path):
-    """SIGINT while arb integrates (inside acb.integral's callback), with and without a progress bar.  M(5,4) on one
-    worker (traversal ~25 s, integrals ~50 s): the quiet run, which has no bar to watch, is interrupted 8 s after
+    """SIGINT while arb integrates (inside acb.integral's callback), with and without a progress bar.  M(8,4) on one
+    worker (traversal ~26 s, integrals ~100 s): the quiet run, which has no bar to watch, is interrupted 8 s after
     the time the first run took to reach the integrals, well inside them even when the machine is busy."""
-    out = tmp_path / "m54.cert.json"
+    out = tmp_path / "m84.cert.json"
     env = dict(os.environ, PYTHONPATH=ROOT)
-    cmd = [sys.executable, "-m", "verifier", os.path.join(MODELS, "2nd_argmax_5_4.pth"), "--out", str(out),
+    cmd = [sys.executable, "-m", "verifier", os.path.join(MODELS, "2nd_argmax_8_4.pth"), "--out", str(out),
            "--samples", "0", "--no-z3", "--workers", "1"]
     t_measure = None
     for quiet in (False, True):
@@ -99,7 +99,7 @@ def test_ctrl_c_in_the_measure_phase_exits_130(tmp_path):
             t_measure = time.monotonic() - t0
             time.sleep(2)
         else:
-            time.sleep(t_measure + 8)  # same model, same machine: inside the ~50 s of integrals
+            time.sleep(t_measure + 8)  # same model, same machine: inside the ~100 s of integrals
         p.send_signal(signal.SIGINT)
         _, err = p.communicate(timeout=120)
         assert p.returncode == 130, err[-500:]

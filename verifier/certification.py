@@ -21,8 +21,8 @@ from .loader import LoadedModel, load
 from .model import RNN
 from .rational import dumps_canonical, dumps_compact, q, weights_doc, write_atomic
 
-# seq_len 2 is served by certificate version 1 (the disc), 3 to 5 by version 2 (cones); see ARCHITECTURE.md
-MAX_SEQ_LEN = 5
+# seq_len 2 is served by certificate version 1 (the disc), 3 to 7 by version 2 (cones); see ARCHITECTURE.md
+MAX_SEQ_LEN = 7
 # seq_lens whose certificates `check --models` requires (n = 4, 5 certificates are optional: slow to check)
 CERTIFIABLE_SEQ_LENS = (2, 3)
 
@@ -354,16 +354,17 @@ def certify(model, task: str | None = None, seq_len: int | None = None, *, z3: b
     deadline = None if timeout is None else time.monotonic() + timeout
     if lm.seq_len > MAX_SEQ_LEN:
         raise UnsupportedError(f"{lm.path}: seq_len {lm.seq_len}: cells can be traversed but a rigorous measure "
-                               f"for seq_len >= {MAX_SEQ_LEN + 1} is not implemented yet (no orthant rule); `--method boxes "
-                               "--timeout 600` certifies an interval at any seq_len")
+                               f"for seq_len >= {MAX_SEQ_LEN + 1} is not implemented yet (no orthant rule: P_8 would "
+                               "need the pencil reduction once more, e.g. through a 6-face with P_6 slices, or a rigorous "
+                               "2-dimensional quadrature); `--method boxes --timeout 600` certifies an interval at any seq_len")
     if lm.family != "position":
         res = _certify_moments(lm, bool(z3), digits, timings, progress=progress, max_regions=max_regions,
                                deadline=deadline, workers=workers)
     elif lm.seq_len == 2:
         res = _certify_disc(lm, True if z3 is None else z3, digits, timings)
     elif width is not None:
-        if lm.seq_len not in (4, 5):
-            raise UnsupportedError(f"{lm.path}: --width (an anytime interval) applies to seq_len 4 and 5; seq_len "
+        if not 4 <= lm.seq_len <= 7:
+            raise UnsupportedError(f"{lm.path}: --width (an anytime interval) applies to seq_len 4 to 7; seq_len "
                                    f"{lm.seq_len} gets its exact value without it")
         # with a timeout, measuring stops early enough for the kernel's re-check to fit too (it re-derives every
         # rule; the cones measured here are memoized in this process, so it does not integrate them again)

@@ -164,7 +164,7 @@ def simplex_normals(rays):
 
 
 def orthant_ball(normals, prec: int):
-    """arb ball of P(g_i . x >= 0 for all i), x ~ N(0, I_n), for n = 4 or 5 independent integer normals.
+    """arb ball of P(g_i . x >= 0 for all i), x ~ N(0, I_n), for n = 4 to 7 independent integer normals.
 
     The generator uses the kernel's own enclosure (verifier/kernel/measure.py: the pencil formula, one
     one-dimensional integral per cone for P_4 and for P_5, the odd-n identity as P_5's fallback): the kernel
@@ -173,7 +173,7 @@ def orthant_ball(normals, prec: int):
     from .kernel.measure import orthant
 
     flint = _flint()
-    if len(normals) not in (4, 5):
+    if not 4 <= len(normals) <= 7:
         raise ValueError(f"orthant probabilities for n = {len(normals)} are not implemented")
     with flint.ctx.workprec(prec):
         return orthant(normals, flint, prec)

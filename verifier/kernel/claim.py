@@ -55,7 +55,7 @@ class Work:
 @rule("method")
 def method(c: Certificate, w: Work):
     """Version 1 uses method 'disc' for seq_len 2; version 2 uses 'cones' for seq_len 3 (polygon evidence)
-    and 4, 5 (facets evidence); version 3 uses 'moments' for seq_len 2 (facets) and 3 (polygon); version 5 uses
+    and 4 to 7 (facets evidence); version 3 uses 'moments' for seq_len 2 (facets) and 3 (polygon); version 5 uses
     'boxes' (any seq_len)."""
     if c.version == 1:
         if c.method != "disc":
@@ -77,11 +77,11 @@ def method(c: Certificate, w: Work):
         return
     if c.method != "cones":
         raise Reject("method", f"version 2 certificates use method 'cones', not {c.method!r}")
-    if not 3 <= c.n <= 5:
-        raise Reject("method", f"method cones has a measure rule for seq_len 3 to 5, not {c.n}"
+    if not 3 <= c.n <= 7:
+        raise Reject("method", f"method cones has a measure rule for seq_len 3 to 7, not {c.n}"
                      + (" (seq_len 2 uses version 1, the disc)" if c.n == 2 else ""))
     if (c.evidence == "polygon") != (c.n == 3):
-        raise Reject("method", f"evidence {c.evidence!r} does not fit seq_len {c.n} (polygon for 3, facets for 4, 5)")
+        raise Reject("method", f"evidence {c.evidence!r} does not fit seq_len {c.n} (polygon for 3, facets for 4 to 7)")
 
 
 @rule("model")

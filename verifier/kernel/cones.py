@@ -1,6 +1,6 @@
-"""Version 2, cones (seq_len 3 to 5): R^n split into 2 n! roots (ordering chamber x sign of x_0), each
+"""Version 2, cones (seq_len 3 to 7): R^n split into 2 n! roots (ordering chamber x sign of x_0), each
 tiled by cells (root, pattern, decision signs) whose constraint lists the kernel recomputes; polygon
-evidence (n = 3) or extreme rays, facets and Farkas supports (n = 4, 5); neighbours across every facet;
+evidence (n = 3) or extreme rays, facets and Farkas supports (n = 4 to 7); neighbours across every facet;
 spherical-polygon or orthant-probability measures."""
 
 from __future__ import annotations
@@ -364,11 +364,11 @@ def triangulation(c: Certificate, w: Work):
 
 @rule("partial")
 def partial(c: Certificate, w: Work):
-    """coverage 'partial' (an anytime certificate): seq_len 4 or 5, no `measured`, no cell listed twice, no
+    """coverage 'partial' (an anytime certificate): seq_len 4 to 7, no `measured`, no cell listed twice, no
     neighbours (no coverage is claimed), and every listed cell carries simplicial cones that tile it: the wrong
     cells' cones bound the error from below, the right cells' cones the accuracy."""
-    if c.n not in (4, 5):
-        raise Reject("partial", f"a partial certificate is for seq_len 4 or 5, not {c.n}")
+    if not 4 <= c.n <= 7:
+        raise Reject("partial", f"a partial certificate is for seq_len 4 to 7, not {c.n}")
     if c.measured is not None:
         raise Reject("partial", "a partial certificate measures every listed cell: it has no 'measured'")
     if (ci := _repeated_cell(c)) is not None:
@@ -421,7 +421,7 @@ GEOMETRY_FACETS = (rays, witness, facet, redundant)
 
 
 def rules_v2(n: int, coverage: str = "full") -> tuple:
-    """The ordered rules of a version-2 certificate of seq_len n (the method rule has checked 3 <= n <= 5); a
+    """The ordered rules of a version-2 certificate of seq_len n (the method rule has checked 3 <= n <= 7); a
     partial one (coverage 'partial') replaces cover, triangulation and the closed form by its own rules."""
     geometry = GEOMETRY_N3 if n == 3 else GEOMETRY_FACETS
     if coverage == "partial":

@@ -110,7 +110,7 @@ def vos_ball(terms, deadline=None):
     return ball_sum(terms, _vos_term, over_two_pi, deadline=deadline)
 
 
-# ---- n = 4, 5: orthant probabilities -------------------------------------------------------------------
+# ---- n = 4 to 7: orthant probabilities -------------------------------------------------------------------
 
 
 def orthant_form(measured: str, count: int, n: int) -> str:
@@ -263,6 +263,11 @@ def p4(G, flint, prec, edge=None, rays=None):
     V = _balanced([[dot(a, b) for b in rays] for a in rays] if rays is not None else _adjugate(G))
     if edge is not None:
         return _p4_edge(V, edge, flint, prec)
+    return _p4_gram(V, flint, prec)
+
+
+def _p4_gram(V, flint, prec):
+    """P_4 of the cone whose rays have the (balanced) Gram matrix V: the edges smoothest first (see p4)."""
     best = None
     for tries, e in enumerate(_edge_order(V)):
         ball = _p4_edge(V, e, flint, prec, eval_limit=4000 if tries < 5 else None)
@@ -526,28 +531,277 @@ def _p5_face(T, flint, prec, eval_limit=None):
 
 def p5_identity(G, flint, prec):
     """P_5 by the odd-n identity over the marginals: (1 - 5/2 + sum P_2 - sum P_3 + sum P_4) / 2 (five P_4)."""
+    return odd_identity(G, flint, prec)
+
+
+def odd_identity(G, flint, prec):
+    """P_n for odd n (5 or 7) by the odd-n identity: P(all X_i > 0) = P(all X_i < 0) (symmetry) = sum over the
+    subsets S of (-1)^|S| P(X_S > 0) (inclusion-exclusion), whose S = all term is -P_n, so
+    P_n = (1 - n/2 + sum P_2 - sum P_3 + sum P_4 - sum P_5 + ...) / 2 over the marginals (sub-Gram matrices) of
+    each size below n: P_2, P_3 in closed form (asin), P_4, P_5, P_6 by the pencil formulas."""
     arb = flint.arb
     pi = arb.pi()
+    n = len(G)
 
     def asin_r(i, j):
         return (arb(G[i][j]) / (arb(G[i][i]) * arb(G[j][j])).sqrt()).asin()
 
-    s2 = sum((arb(1) / 4 + asin_r(i, j) / (2 * pi) for i, j in itertools.combinations(range(5), 2)), arb(0))
-    s3 = sum((arb(1) / 8 + (asin_r(i, j) + asin_r(i, k) + asin_r(j, k)) / (4 * pi)
-              for i, j, k in itertools.combinations(range(5), 3)), arb(0))
-    s4 = sum((p4([[G[a][b] for b in c] for a in c], flint, prec) for c in itertools.combinations(range(5), 4)),
-             arb(0))
-    return (1 - arb(5) / 2 + s2 - s3 + s4) / 2
+    def marginal(c):
+        if len(c) == 2:
+            return arb(1) / 4 + asin_r(*c) / (2 * pi)
+        if len(c) == 3:
+            i, j, k = c
+            return arb(1) / 8 + (asin_r(i, j) + asin_r(i, k) + asin_r(j, k)) / (4 * pi)
+        sub = [[G[a][b] for b in c] for a in c]
+        return {4: p4, 5: p5, 6: p6}[len(c)](sub, flint, prec)
+
+    total = 1 - arb(n) / 2
+    for size in range(2, n):
+        part = sum((marginal(c) for c in itertools.combinations(range(n), size)), arb(0))
+        total = total + part if size % 2 == 0 else total - part
+    return total / 2
+
+
+def _p6_gram(V, order, t):
+    """Gram matrix of (r_order[0..4], w(t)), w(t) = (1 - t) r_k + t r_l with k, l = order[4], order[5]: the four
+    face rays, r_k and w(t) (indices 0..3, 4, 5)."""
+    rows = [[V[a][c] for c in order] for a in order]
+    col = [(1 - t) * rows[i][4] + t * rows[i][5] for i in range(6)]
+    return [rows[i][:5] + [col[i]] for i in range(5)] + [col[:5] + [(1 - t) * col[4] + t * col[5]]]
+
+
+def _sub(g, rows, cols=None):
+    return [[g[r][c] for c in (rows if cols is None else cols)] for r in rows]
+
+
+def _p6_terms(V, face):
+    """The exact data of the P_6 formula through the 4-face `face` of the (balanced) 6 x 6 rays' Gram matrix V
+    (see p6): per face ray f_m, the quadratics in t of the facet cone F_m(t) = cone(face - f_m, w(t)) (its Gram
+    determinant N_m^2, its adjugate C, and per pair of its normals the complementary 2 x 2 minor and entry), the
+    Van Oosterom-Strackee data of the triangle (f_m, r_k, w(t)) projected off span(face - f_m), and the Gram
+    matrix of the end facet cone(face - f_m, r_l); every quadratic from its values at t = 0, 1, 2."""
+    order = list(face) + [x for x in range(6) if x not in face]
+    gs = [_p6_gram(V, order, t) for t in (0, 1, 2)]
+
+    def quad(f):
+        return _quadratic([f(g) for g in gs])
+
+    facets = []
+    for m in range(4):
+        L = [x for x in range(4) if x != m]
+        idx = L + [5]
+        d = {"N2": quad(lambda g: det(_sub(g, idx))), "C": {}, "pairs": {}}
+        for i, j in itertools.combinations_with_replacement(range(4), 2):
+            rr, cc = [idx[x] for x in range(4) if x != j], [idx[x] for x in range(4) if x != i]
+            d["C"][i, j] = quad(lambda g: (-1) ** (i + j) * det(_sub(g, rr, cc)))
+        for i, j in itertools.combinations(range(4), 2):
+            k, l = (idx[x] for x in range(4) if x not in (i, j))
+            if l == 5:  # the other pair is (f_k, w(t)): its minor and entry are the face ray's, shared by the facets
+                d["pairs"][i, j] = ("ray", k)
+            else:  # the other pair is two face rays: a constant minor and entry
+                g = gs[0]
+                d["pairs"][i, j] = ("const", g[k][k] * g[l][l] - g[k][l] ** 2, g[k][l])
+
+        def bordered(x, y):
+            return lambda g: det(_sub(g, L + [x], L + [y]))
+
+        d["vos"] = (bordered(m, m)(gs[0]), bordered(4, 4)(gs[0]), bordered(m, 4)(gs[0]), quad(bordered(5, 5)),
+                    quad(bordered(m, 5)), quad(bordered(4, 5)), det(_sub(gs[0], L)))
+        d["end"] = _sub(gs[1], idx)  # w(1) = r_l
+        facets.append(d)
+    g0, g1 = gs[0], gs[1]
+    return {"rays": [(quad(lambda g: g[f][f] * g[5][5] - g[f][5] ** 2), quad(lambda g: g[f][5])) for f in range(4)],
+            "F": _sub(g0, range(4)), "b0": det(_sub(g0, range(4))), "detV": det(V),
+            "p": (det(_sub(g0, range(5))), det(_sub(g1, [0, 1, 2, 3, 4], [0, 1, 2, 3, 5])), det(_sub(g1, [0, 1, 2, 3, 5]))),
+            "facets": facets}
+
+
+def _float_det_n(rows) -> float:
+    """Determinant of a small float matrix by elimination with partial pivoting (to choose a face only)."""
+    m = [list(r) for r in rows]
+    n, out = len(m), 1.0
+    for k in range(n):
+        p = max(range(k, n), key=lambda i: abs(m[i][k]))
+        if m[p][k] == 0:
+            return 0.0
+        if p != k:
+            m[k], m[p], out = m[p], m[k], -out
+        out *= m[k][k]
+        for i in range(k + 1, n):
+            f = m[i][k] / m[k][k]
+            for j in range(k + 1, n):
+                m[i][j] -= f * m[k][j]
+    return out
+
+
+def _p6_scores(Vf) -> dict:
+    """Per 4-face, how far the P_6 integrand's complex singularities stay from [0, 1] (floats, only to choose
+    among equally valid formulas): the smallest ellipse score of the quadratics det Gram(S, w(t)) for the
+    nonempty subsets S of the face (S = the face: H(t); |S| = 3: N_m^2; smaller: the C_ii and the pairs'
+    minors), each (1 - t)^2 det Gram(S + k) + 2 t (1 - t) det Gram(S + k, S + l) + t^2 det Gram(S + l)."""
+    principal: dict = {}
+
+    def pdet(T):
+        if T not in principal:
+            principal[T] = _float_det_n(_sub(Vf, T))
+        return principal[T]
+
+    out = {}
+    for face in itertools.combinations(range(6), 4):
+        k, l = (x for x in range(6) if x not in face)
+        quads = []
+        for size in range(1, 5):
+            for S in itertools.combinations(face, size):
+                a, c = pdet(tuple(sorted(S + (k,)))), pdet(tuple(sorted(S + (l,))))
+                b = _float_det_n(_sub(Vf, list(S) + [k], list(S) + [l]))
+                quads.append((a, 2 * (b - a), a - 2 * b + c))
+        try:
+            out[face] = min(_ellipse_score(q) for q in quads)
+        except (ArithmeticError, ValueError):
+            out[face] = 0.0
+    return out
+
+
+def p6(G, flint, prec, rays=None):
+    """P(g_i . x >= 0, i = 1..6) for normals with the 6 x 6 integer Gram matrix G (positive definite), by the
+    pencil through a 4-face F (proofs/FORMAT.md, n = 6): as for n = 5 the slice through w(t) is the cone on F
+    and w(t), whose first moment across F's span is a sum over its facets F_m(t) = cone(F - f_m, w(t)) of
+    gamma_4(F_m(t)) u.n_m, now four P_4 that depend on t.  Integrating by parts against the closed-form
+    antiderivative U_m of (1/2 pi) u.n_m d beta (a spherical-triangle area minus the azimuth:
+    U_m(t) = (Omega_m(t) - beta(t)) / (2 pi)) leaves
+
+        P_6 = theta/(2 pi) P_4(F) + sum_m [U_m(1) P_4(F_m(1)) - int_0^1 U_m(t) dP_4(F_m(t))/dt dt]
+
+    where dP_4/dt is elementary by Plackett's identity (the derivative of an orthant probability in a
+    correlation is phi_2 times a 2-dimensional orthant probability): five P_4 and one integral of elementary
+    functions.  Faces are tried smoothest first; the narrowest ball found is returned."""
+    if len(G) != 6:
+        raise ValueError(f"p6 measures a 6-dimensional cone, not {len(G)}")
+    V = _balanced([[dot(a, b) for b in rays] for a in rays] if rays is not None else _adjugate(G))
+    scores = _p6_scores([[x / 2 ** 60 for x in row] for row in _float_gram(V)])
+    faces = sorted(scores, key=lambda f: -scores[f])
+    best = None
+    for tries, face in enumerate(faces[:4]):
+        ball = _p6_face(_p6_terms(V, face), flint, prec, eval_limit=3000 if tries < 3 else None)
+        best = _narrower(best, ball)
+        if best.is_finite() and best.rad() < flint.arb(2) ** (-(prec - 30)):
+            break
+    return best
+
+
+
+def _atan_logs(z, I_):
+    """atan(z) = (i/2)(log(1 - iz) - log(1 + iz)), analyticity checked (for complex boxes)."""
+    return I_ / 2 * ((1 - I_ * z).log(analytic=True) - (1 + I_ * z).log(analytic=True))
+
+
+def _p6_face(T, flint, prec, eval_limit=None):
+    """The formula of `p6` for one face's exact data T (`_p6_terms`)."""
+    arb, acb = flint.arb, flint.acb
+    pi = arb.pi()
+    two_pi, half_pi, quarter, I_ = 2 * pi, pi / 2, arb(1) / 4, acb(0, 1)
+    pkk, pkl, pll = T["p"]
+    sd = arb(pkk * pll - pkl * pkl).sqrt()
+    theta = arb.atan2(sd, arb(pkl))  # the angle between the projections of r_k and r_l off the face's span
+    value = theta / two_pi * _p4_gram(_balanced(T["F"]), flint, prec)
+    cvol = arb(T["detV"]).sqrt()
+
+    def q(c):
+        return _Quad(flint, tuple(map(Fraction, c)))
+
+    def atan2_(N, D, analytic):
+        """atan2(N, D) for N = (positive) * t: real, or on a box the analytic continuation from the segment."""
+        if not analytic:
+            return arb.atan2(N, D)
+        if D.real.lower() > 0:
+            return _atan_logs(N / D, I_)
+        return half_pi - _atan_logs(D / N, I_)  # N > 0 on the box's part of the segment (not t = 0)
+
+    facets = []
+    for d in T["facets"]:
+        keys = sorted(d["C"])  # the adjugate's entries (i <= j), in a fixed order
+        pos = {key: x for x, key in enumerate(keys)}
+        C = ([(q(d["C"][key]), _ball_of(flint, Fraction(d["C"][key][1])), _ball_of(flint, 2 * Fraction(d["C"][key][2])))
+              for key in keys], [pos[i, i] for i in range(4)])
+        pairs = []
+        for (i, j), other in d["pairs"].items():
+            if other[0] == "ray":  # P_2 / sqrt(M_kl) of the pair (f, w(t)): computed once per point for all facets
+                pairs.append((pos[i, j], i, j, other[1], None))
+            else:
+                sm = arb(other[1]).sqrt()
+                pairs.append((pos[i, j], i, j, None, (quarter - (arb(other[2]) / sm).atan() / two_pi) / sm))
+        baa, bbb, bab, bcc, bac, bbc, bl = d["vos"]
+        vos = (arb(baa).sqrt(), arb(bbb).sqrt(), arb(bab), q(bcc), q(bac), q(bbc), cvol * bl)
+        facets.append((C, q(d["N2"]), pairs, vos))
+
+    def U(vos, t, beta, analytic):
+        """(Omega_m(t) - beta(t)) / (2 pi): Omega_m the area of the spherical triangle (f_m, r_k, w(t)) off
+        span(face - f_m) by Van Oosterom-Strackee, 2 atan2(t sqrt(det V) b_L, den)."""
+        sa, sb, bab, bcc, bac, bbc, c = vos
+        scc = bcc(t).sqrt(analytic=True) if analytic else bcc(t).sqrt()
+        den = sa * sb * scc + bab * scc + bac(t) * sb + bbc(t) * sa
+        return (2 * atan2_(c * t, den, analytic) - beta) / two_pi
+
+    rays = [(q(mq), q(vq)) for mq, vq in T["rays"]]
+
+    def ray_weights(t, analytic):
+        """P_2(rho_kl.ij) / sqrt(M_kl) for the pairs whose other pair is (f, w(t)), per face ray f."""
+        out = []
+        for mq, vq in rays:
+            mk = mq(t)
+            sm = mk.sqrt(analytic=True) if analytic else mk.sqrt()
+            at = _atan_logs(vq(t) / sm, I_) if analytic else (vq(t) / sm).atan()
+            out.append((quarter - at / two_pi) / sm)
+        return out
+
+    def dP(C, N2, pairs, t, analytic, weights):
+        """dP_4(F_m(t))/dt = sum over pairs (i, j) of its normals of R_ij' phi_2(R_ij) P_2(rho_kl.ij), with
+        R_ij = C_ij / sqrt(C_ii C_jj), 1 - R_ij^2 = N^2 M_kl / (C_ii C_jj) (Jacobi) and the partial correlation
+        -V_kl / sqrt(V_kk V_ll), whose asin is atan(V_kl / sqrt(M_kl)); sqrt(N^2 M_kl) = N sqrt(M_kl) (on a box
+        both factors continue the positive roots)."""
+        quads, diag = C
+        val = [c(t) for c, _, _ in quads]
+        der = [c1 + c2 * t for _, c1, c2 in quads]
+        ratio = [der[x] / val[x] for x in diag]  # C_ii' / C_ii
+        tot = 0
+        for x, i, j, f, const in pairs:
+            tot += (der[x] - val[x] * (ratio[i] + ratio[j]) / 2) * (const if f is None else weights[f])
+        n2 = N2(t)
+        return tot / (two_pi * (n2.sqrt(analytic=True) if analytic else n2.sqrt()))
+
+    def integrand(t, analytic):
+        if not analytic and t.imag.is_zero():  # a quadrature point on the segment: real arithmetic there
+            t = t.real
+        else:
+            analytic = True
+        beta = atan2_(t * sd, (1 - t) * pkk + t * pkl, analytic)
+        weights = ray_weights(t, analytic)
+        tot = 0
+        for C, N2, pairs, vos in facets:
+            tot += U(vos, t, beta, analytic) * dP(C, N2, pairs, t, analytic, weights)
+        return tot if analytic else acb(tot)
+
+    one = arb(1)
+    for (C, N2, pairs, vos), d in zip(facets, T["facets"]):
+        value += U(vos, one, theta, False) * _p4_gram(_balanced(d["end"]), flint, prec)
+    return value - _guarded_integral(integrand, flint, prec, eval_limit).real
 
 
 def orthant(normals, flint, prec, rays=None):
-    """P(g_i . x >= 0 for all i) for n = 4 (the pencil formula through an edge, `p4`) or n = 5 (the pencil
-    formula through a 3-face, `p5`); `rays`, if given, are the cone's rays (g_i . r_j = 0 for i != j,
+    """P(g_i . x >= 0 for all i) for n = 4 (the pencil formula through an edge, `p4`), n = 5 (the pencil
+    formula through a 3-face, `p5`), n = 6 (through a 4-face, integrated by parts, `p6`) or n = 7 (the odd-n
+    identity over the marginals, `odd_identity`); `rays`, if given, are the cone's rays (g_i . r_j = 0 for i != j,
     g_i . r_i > 0)."""
     G = [[dot(a, b) for b in normals] for a in normals]
     if len(normals) == 4:
         return p4(G, flint, prec, rays=rays)
-    return p5(G, flint, prec, rays)  # n == 5 (the method rule admits no other n)
+    if len(normals) == 5:
+        return p5(G, flint, prec, rays)
+    if len(normals) == 6:
+        return p6(G, flint, prec, rays)
+    if len(normals) == 7:
+        return odd_identity(G, flint, prec)
+    raise ValueError(f"no orthant measure for n = {len(normals)}")  # the method rule admits n = 4 to 7 only
 
 
 def cone_bounds(rays, prec: int) -> tuple[Fraction, Fraction]:

@@ -20,7 +20,7 @@ RULES: dict[str, str] = {
     "version": "version is one this kernel knows: 1 (disc), 2 (cones), 3 (moments), 4 (enumeration) or 5 (boxes).",
     # the claim's subject (verifier/kernel/check.py)
     "method": "method is the version's own ('disc' for 1, 'cones' for 2, 'moments' for 3, 'enumeration' for 4, "
-              "'boxes' for 5) and covers the model's seq_len (disc: 2; cones: 3 with polygon evidence, 4 or 5 with "
+              "'boxes' for 5) and covers the model's seq_len (disc: 2; cones: 3 with polygon evidence, 4 to 7 with "
               "facets evidence; moments: 2 with facets evidence, 3 with polygon evidence; enumeration: 2 to 8; "
               "boxes: any).",
     "model": "The model is a bias-free ReLU RNN: of the position family with one output per position "
@@ -60,7 +60,7 @@ RULES: dict[str, str] = {
     "wedges": "The wrong sectors are grouped into runs of consecutive wrong sectors, each at most pi wide, "
               "every wrong sector in exactly one run.",
     "triangulation": "The measured cells, and only they, carry simplicial cones that tile each cell.",
-    "partial": "A partial (anytime) certificate is of seq_len 4 or 5 and lists each cell at most once, with no "
+    "partial": "A partial (anytime) certificate is of seq_len 4 to 7 and lists each cell at most once, with no "
                "neighbours and no 'measured'; every listed cell carries simplicial cones that tile it, so the error "
                "lies in [measure of the listed wrong cells, 1 - measure of the listed right cells].",
     "closed-form": "The closed form is exactly the canonical expression the kernel rebuilds from the regions "
