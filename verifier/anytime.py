@@ -1,4 +1,4 @@
-"""Anytime certificates (seq_len 4 and 5): a certified interval for the error from a subset of the cells.
+"""Anytime certificates (seq_len 4 to 7): a certified interval for the error from a subset of the cells.
 
 Distinct cells are disjoint (root, pattern and decision signs are functions of the point), so the wrong cells
 measured so far have total measure at most the error and the right ones at most the accuracy:

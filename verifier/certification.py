@@ -262,7 +262,7 @@ def _certify_moments(lm: LoadedModel, z3: bool, digits: int, timings: dict, prog
 
 def _certify_partial(lm: LoadedModel, z3: bool, digits: int, timings: dict, width: Fraction, progress: bool = False,
                      max_regions=None, deadline=None, workers: int = 1, measure_deadline=None) -> CertifyResult:
-    """An anytime certificate (version 2, coverage "partial", seq_len 4 and 5): cells measured by estimated mass per cost
+    """An anytime certificate (version 2, coverage "partial", seq_len 4 to 7): cells measured by estimated mass per cost
     until error in [W, 1 - R] is at most `width` wide, or until measure_deadline (verifier/anytime.py)."""
     from .anytime import ESTIMATE_SAMPLES, measure_until, sampled_masses
     from .cones import cell_document
@@ -314,7 +314,7 @@ def certify(model, task: str | None = None, seq_len: int | None = None, *, z3: b
             checkpoint_every: float | None = None) -> CertifyResult:
     """Certify the exact error of a position-task RNN; optionally write the certificate and sample beside it.
 
-    width (seq_len 4, 5): an anytime certificate instead, an interval at most that wide (or, when `timeout`
+    width (seq_len 4 to 7): an anytime certificate instead, an interval at most that wide (or, when `timeout`
     comes first, the interval reached: details["width_reached"] is then False, and the certificate is written).
 
     method "boxes" (any seq_len of the position family): an anytime interval from a tree of boxes (version 5,

@@ -94,17 +94,17 @@ def _build_parser() -> argparse.ArgumentParser:
     c.add_argument("--timeout", type=float, default=None, help="stop cleanly (exit 3) after this many seconds")
     c.add_argument("--workers", type=_positive, default=None,
                    help="processes for the cone traversal and the orthant integrals (default: all cores for seq_len "
-                   "4 and 5, where the integrals dominate; 1 below); the certificate is the same for any number")
+                   "4 to 7, where the integrals dominate; 1 below); the certificate is the same for any number")
     c.add_argument("--ray", metavar="ADDRESS", default=None,
                    help="spread the traversal and the orthant integrals over Ray: 'local' starts a Ray instance here, "
                    "an address (e.g. auto, host:6379, ray://head:10001) joins a cluster; the certificate is the same "
                    "(needs the [ray] extra)")
     c.add_argument("--width", type=_width, default=None,
-                   help="seq_len 4, 5: an anytime certificate, measuring cells (most estimated mass per cost first) until the certified "
+                   help="seq_len 4 to 7: an anytime certificate, measuring cells (most estimated mass per cost first) until the certified "
                    "interval is at most this wide (e.g. 1e-3); with --timeout the interval reached is written and "
                    "the exit code is 3 if the width was not reached; with --method boxes: any seq_len")
     c.add_argument("--method", choices=("auto", "cells", "boxes"), default="auto",
-                   help="auto/cells: exact cells (seq_len 2-5); boxes: an anytime certified interval for any seq_len "
+                   help="auto/cells: exact cells (seq_len 2-7); boxes: an anytime certified interval for any seq_len "
                    "from a tree of boxes (certificate version 5), stopped by --width, --timeout (the search gets half of "
                    "it, the kernel's re-check the rest) or --max-boxes; the interval is written when a stop comes "
                    "first, with exit code 3 if --width was not reached")
@@ -127,7 +127,7 @@ def _build_parser() -> argparse.ArgumentParser:
                    "the recorded SHA-256 (stale-proof check), and every certifiable model must have a certificate")
     k.add_argument("--z3", action="store_true", help="also ask Z3 to re-confirm every cell (second opinion)")
     k.add_argument("--workers", type=_positive, default=os.cpu_count() or 1,
-                   help="processes for the orthant integrals of seq_len 4, 5 certificates (default: all cores; "
+                   help="processes for the orthant integrals of seq_len 4 to 7 certificates (default: all cores; "
                    "the verdict does not depend on it)")
     k.add_argument("--ray", metavar="ADDRESS", default=None,
                    help="spread the orthant integrals over Ray ('local' or a cluster address); same verdict")

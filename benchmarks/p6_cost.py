@@ -1,0 +1,101 @@
+"""Per-cone cost of the kernel's P_6 (the pencil through a 4-face integrated by parts: five P_4 and one
+integral of elementary functions, since 2026-11-29) on the cones of a seq_len-6 certificate.
+
+Usage: python benchmarks/p6_cost.py CERT [--cones 200] [--seed 0] [--checkpoint CKPT]
+Takes a seeded random sample of the certificate's simplicial cones (a full or an anytime certificate) and
+encloses each cone's orthant probability at 80 bits, one process: the kernel's choice of face (`p6`), and for
+comparison the face its score ranks last (the same measure by another integrand: every pair of balls must
+overlap). Prints ms per cone and the widest ball. Baseline in the same run: float64 sampling of the model to
++-1% relative at 95%, against measuring all of the certificate's cones on one process.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import sys
+import time
+from fractions import Fraction
+
+ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..")
+sys.path.insert(0, ROOT)
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+
+def cones_of(path: str) -> list:
+    """The simplicial cones a seq_len 4..7 certificate lists (full: the measured side; partial: both sides)."""
+    from verifier.kernel import parse_json, read_certificate
+    from verifier.kernel.check import rules_for
+    from verifier.kernel.claim import Work
+
+    with open(path) as fh:
+        doc = parse_json(fh.read())
+    c, w = read_certificate(doc), Work()
+    for fn in rules_for(c):
+        if fn.rule == "closed-form":
+            break
+        fn(c, w)
+    return list(w.cones or []) + list(getattr(w, "cones_wrong", None) or []) + list(getattr(w, "cones_right", None) or [])
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("certificate")
+    ap.add_argument("--cones", type=int, default=200)
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--checkpoint", help="the model, for the sampling baseline (default: models/<checkpoint.name>)")
+    a = ap.parse_args()
+    import flint
+
+    from verifier.kernel import measure as KM
+
+    every = cones_of(a.certificate)
+    if not every or len(every[0]) != 6:
+        raise SystemExit(f"{a.certificate}: not a seq_len-6 certificate with simplicial cones")
+    cones = list(every)
+    random.Random(a.seed).shuffle(cones)
+    cones = cones[: a.cones]
+    print(f"{len(cones)} simplicial cones (of {len(every)}; seed {a.seed}), one process, 80 bits")
+    t_best = t_last = 0.0
+    rad_best = rad_last = 0.0
+    with flint.ctx.workprec(80):
+        for rays in cones:
+            normals = KM.simplex_normals(rays)
+            G = [[KM.dot(x, y) for y in normals] for x in normals]
+            t0 = time.perf_counter()
+            best = KM.p6(G, flint, 80, rays)
+            t1 = time.perf_counter()
+            V = KM._balanced([[KM.dot(x, y) for y in rays] for x in rays])
+            scores = KM._p6_scores([[x / 2 ** 60 for x in row] for row in KM._float_gram(V)])
+            last = min(scores, key=lambda f: scores[f])
+            other = KM._p6_face(KM._p6_terms(V, last), flint, 80, eval_limit=20000)
+            t2 = time.perf_counter()
+            if other.is_finite():
+                assert best.overlaps(other), f"two faces disagree: {best} vs {other}"
+            t_best, t_last = t_best + t1 - t0, t_last + t2 - t1
+            rad_best = max(rad_best, float(best.rad()))
+            rad_last = max(rad_last, float(other.rad()) if other.is_finite() else float("inf"))
+    n = len(cones)
+    print(f"kernel's face: {1e3 * t_best / n:6.1f} ms per cone (widest radius {rad_best:.1e}); the face ranked "
+          f"last: {1e3 * t_last / n:6.1f} ms (widest {rad_last:.1e}); last / chosen {t_last / t_best:.2f}x")
+    import verifier
+    from common import samples_for_relative_error, sampling_throughput
+
+    with open(a.certificate) as fh:
+        doc = json.load(fh)
+    ckpt = a.checkpoint or os.path.join(ROOT, "models", doc["checkpoint"]["name"])
+    lm = verifier.load(ckpt, task=doc["task"])
+    rate = sampling_throughput(lm, dtype="float64")
+    p = float(Fraction(doc["error"]["lower"]))
+    k = samples_for_relative_error(max(p, 1e-3))
+    whole = len(every) * t_best / n
+    print(f"all {len(every)} cones at 80 bits, one process: about {whole:.0f} s")
+    print(f"sampling baseline: {rate:.3g} float64 samples/s; +-1% relative at 95% needs {k:.3g} samples = "
+          f"{k / rate:.2f} s; ratio (measure / sampling) {whole / (k / rate):.1f}x")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
