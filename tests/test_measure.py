@@ -272,14 +272,14 @@ def test_p6_is_the_same_through_every_face(seed):
     import flint
 
     from verifier.kernel.geometry import dot
-    from verifier.kernel.measure import _balanced, _p6_face, _p6_terms, p6, simplex_normals
+    from verifier.kernel.measure import _balanced, _pencil_face, _pencil_terms, p6, simplex_normals
 
     rays = _random_simplex(random.Random(300 + seed), 6)
     normals = simplex_normals(rays)
     G = [[dot(a, b) for b in normals] for a in normals]
     V = _balanced([[dot(a, b) for b in rays] for a in rays])
     with flint.ctx.workprec(80):
-        balls = [_p6_face(_p6_terms(V, f), flint, 80, eval_limit=20000) for f in itertools.combinations(range(6), 4)]
+        balls = [_pencil_face(_pencil_terms(V, f), flint, 80, eval_limit=20000) for f in itertools.combinations(range(6), 4)]
         chosen = p6(G, flint, 80, rays)
     finite = [b for b in balls if b.is_finite() and float(b.rad()) < 1e-12]
     assert len(finite) >= 10 and chosen.is_finite() and float(chosen.rad()) < 1e-15
@@ -333,20 +333,21 @@ def test_p6_against_monte_carlo_on_a_thin_cone():
     assert abs(est - p) <= 5 * math.sqrt(p * (1 - p) / (2 * N))
 
 
-def test_p7_by_the_odd_identity_known_answers_and_sampling():
-    """P_7 (the odd-n identity over P_2..P_6 marginals): the orthant 1/128, equicorrelation 1/2: 1/8, and a random
-    cone against sampling (5 sigma)."""
+def test_p7_known_answers_and_sampling():
+    """P_7 (the pencil through a 5-face, and the odd-n identity over P_2..P_6 marginals): the orthant 1/128,
+    equicorrelation 1/2: 1/8, and a random cone against sampling (5 sigma)."""
     import flint
     import numpy as np
 
-    from verifier.kernel.measure import odd_identity
+    from verifier.kernel.measure import odd_identity, p7
 
     identity = [[int(i == j) for j in range(7)] for i in range(7)]
     equi = [[2 if i == j else 1 for j in range(7)] for i in range(7)]
     with flint.ctx.workprec(80):
         for G, expected in ((identity, Fraction(1, 128)), (equi, Fraction(1, 8))):
-            lo, hi = arb_to_bounds(odd_identity(G, flint, 80))
-            assert lo <= expected <= hi and hi - lo < Fraction(1, 10 ** 14)
+            for method in (odd_identity, p7):
+                lo, hi = arb_to_bounds(method(G, flint, 80))
+                assert lo <= expected <= hi and hi - lo < Fraction(1, 10 ** 14)
     rays = _random_simplex(random.Random(700), 7)
     from verifier.kernel.measure import cone_bounds
 
@@ -357,3 +358,27 @@ def test_p7_by_the_odd_identity_known_answers_and_sampling():
     x = np.random.default_rng(7).standard_normal((7, N))
     inside = np.all(np.linalg.solve(np.array(rays, dtype=float).T, x) >= 0, axis=0).mean()
     assert abs(inside - p) <= 5 * math.sqrt(p * (1 - p) / N)
+
+
+@pytest.mark.parametrize("seed", range(2))
+def test_p7_pencil_through_every_face_agrees_with_the_odd_identity(seed):
+    """P_7 through a 5-face (twenty-one faces: twenty-one integrands, each with six P_5) and by the odd-n identity
+    over the marginals (P_2..P_6: a different formula altogether) are the same measure."""
+    import flint
+
+    from verifier.kernel.geometry import dot
+    from verifier.kernel.measure import _balanced, _pencil_face, _pencil_terms, odd_identity, p7, simplex_normals
+
+    rays = _random_simplex(random.Random(800 + seed), 7)
+    normals = simplex_normals(rays)
+    G = [[dot(a, b) for b in normals] for a in normals]
+    V = _balanced([[dot(a, b) for b in rays] for a in rays])
+    with flint.ctx.workprec(80):
+        balls = [_pencil_face(_pencil_terms(V, f), flint, 80, eval_limit=20000)
+                 for f in itertools.combinations(range(7), 5)]
+        reference = odd_identity(G, flint, 80)
+        chosen = p7(G, flint, 80, rays)
+    finite = [b for b in balls if b.is_finite() and float(b.rad()) < 1e-12]
+    assert len(finite) >= 14 and reference.is_finite() and chosen.is_finite() and float(chosen.rad()) < 1e-15
+    for ball in finite + [chosen]:
+        assert ball.overlaps(reference) and all(ball.overlaps(other) for other in finite)

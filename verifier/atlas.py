@@ -1,7 +1,7 @@
 """The error atlas: a certificate's error broken down by (true label, predicted label).
 
-Works from a certificate (version 1, the disc, seq_len 2; version 2, cones, seq_len 3 to 6).  The kernel
-first runs the certificate's rules (every one for seq_len 2 and 3; for seq_len 4 to 6 all but the measure
+Works from a certificate (version 1, the disc, seq_len 2; version 2, cones, seq_len 3 to 7).  The kernel
+first runs the certificate's rules (every one for seq_len 2 and 3; for seq_len 4 to 7 all but the measure
 rules, which take minutes to hours), so every cell, pattern, label and decision used here is one the
 kernel derived itself.  Then:
 
@@ -13,7 +13,7 @@ kernel derived itself.  Then:
   logit difference keeps one sign, so torch's argmax (first index on ties) is one label, computed exactly
   at the piece's interior point (the sum of its vertices).  The pieces' measures are Van Oosterom-Strackee
   fan sums (verifier/measure.py), enclosed in arb balls and rounded outward to rationals.
-- seq_len 4 to 6: cells are counted per pair where the prediction is constant on the cell (checked at its
+- seq_len 4 to 7: cells are counted per pair where the prediction is constant on the cell (checked at its
   extreme rays); masses are not given (their certificates measure one side only, often the right cells).
 
 Every pair's [lower, upper] is a rigorous enclosure of its exact mass.  The pairs' enclosures are checked

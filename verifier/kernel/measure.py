@@ -475,6 +475,12 @@ def p5(G, flint, prec, rays=None):
     the rays (which do not change the cone); when the caller has the rays, their own Gram matrix is used (far
     smaller integers)."""
     V = _balanced([[dot(a, b) for b in rays] for a in rays] if rays is not None else _adjugate(G))
+    return _p5_gram(V, flint, prec, G)
+
+
+def _p5_gram(V, flint, prec, G=None):
+    """P_5 of the cone whose rays have the (balanced) Gram matrix V (see p5); the identity's fallback uses the
+    normals' Gram matrix G, adj(V) when not given (the same up to positive factors on the normals)."""
     Vf = [[x / 2 ** 60 for x in row] for row in _float_gram(V)]  # entries below 1 in size
     faces = sorted(itertools.combinations(range(5), 3),
                    key=lambda f: -_p5_score(_p5_pencil_terms(Vf, f, _float_det, exact=False)))
@@ -484,7 +490,7 @@ def p5(G, flint, prec, rays=None):
         best = _narrower(best, ball)
         if best.is_finite() and best.rad() < flint.arb(2) ** (-(prec - 30)):
             return best
-    return _narrower(best, p5_identity(G, flint, prec))
+    return _narrower(best, p5_identity(G if G is not None else _adjugate(V), flint, prec))
 
 
 def _p5_face(T, flint, prec, eval_limit=None):
@@ -562,58 +568,78 @@ def odd_identity(G, flint, prec):
     return total / 2
 
 
-def _p6_gram(V, order, t):
-    """Gram matrix of (r_order[0..4], w(t)), w(t) = (1 - t) r_k + t r_l with k, l = order[4], order[5]: the four
-    face rays, r_k and w(t) (indices 0..3, 4, 5)."""
+def _pencil_gram(V, order, t):
+    """Gram matrix of (the n - 2 face rays, r_k, w(t)) with w(t) = (1 - t) r_k + t r_l, `order` = face + [k, l]
+    (indices 0..n-3 the face, n-2 r_k, n-1 w(t))."""
+    n = len(order)
     rows = [[V[a][c] for c in order] for a in order]
-    col = [(1 - t) * rows[i][4] + t * rows[i][5] for i in range(6)]
-    return [rows[i][:5] + [col[i]] for i in range(5)] + [col[:5] + [(1 - t) * col[4] + t * col[5]]]
+    col = [(1 - t) * rows[i][n - 2] + t * rows[i][n - 1] for i in range(n)]
+    return [rows[i][:n - 1] + [col[i]] for i in range(n - 1)] + [col[:n - 1] + [(1 - t) * col[n - 2] + t * col[n - 1]]]
 
 
 def _sub(g, rows, cols=None):
     return [[g[r][c] for c in (rows if cols is None else cols)] for r in rows]
 
 
-def _p6_terms(V, face):
-    """The exact data of the P_6 formula through the 4-face `face` of the (balanced) 6 x 6 rays' Gram matrix V
-    (see p6): per face ray f_m, the quadratics in t of the facet cone F_m(t) = cone(face - f_m, w(t)) (its Gram
-    determinant N_m^2, its adjugate C, and per pair of its normals the complementary 2 x 2 minor and entry), the
-    Van Oosterom-Strackee data of the triangle (f_m, r_k, w(t)) projected off span(face - f_m), and the Gram
-    matrix of the end facet cone(face - f_m, r_l); every quadratic from its values at t = 0, 1, 2."""
-    order = list(face) + [x for x in range(6) if x not in face]
-    gs = [_p6_gram(V, order, t) for t in (0, 1, 2)]
+def _rest_weight_data(rest, quad):
+    """The exact data of P_{|rest|}(rho_rest.ij) / sqrt(det V_rest) for the rays `rest` (2 or 3 indices into the
+    pencil Gram matrix; quadratics in t via `quad`): the conditional orthant probability of
+    the other normals given the pair's, whose correlations are those of adj(V_rest) (the rest's normals given the
+    pair have precision matrix proportional to V_rest)."""
+    if len(rest) == 2:
+        x, y = rest
+        return ("2", quad(lambda g: g[x][x] * g[y][y] - g[x][y] ** 2), quad(lambda g: g[x][y]))
+    x, y, z = rest  # B_ab = V_ab V_cc - V_ac V_bc = -adj(V_rest)_ab; asin(rho_ab) = -atan(B_ab / sqrt(det V_cc))
+    return ("3", quad(lambda g: det(_sub(g, rest))),
+            [(quad(lambda g, a=a, b=b, c=c: g[a][b] * g[c][c] - g[a][c] * g[b][c]), quad(lambda g, c=c: g[c][c]))
+             for a, b, c in ((x, y, z), (x, z, y), (y, z, x))])
+
+
+def _pencil_terms(V, face):
+    """The exact data of the pencil formula for P_n (n = 6, 7) through the (n - 2)-face `face` of the (balanced)
+    n x n rays' Gram matrix V (see p6): per face ray f_m, the quadratics in t of the facet cone
+    F_m(t) = cone(face - f_m, w(t)) (its Gram determinant N_m^2 and adjugate C; per pair of its normals the data
+    of the other normals' conditional P_{n-4}, constant when w(t) is in the pair, else shared by the facets and
+    keyed by the face rays involved), the Van Oosterom-Strackee data of the triangle (f_m, r_k, w(t)) projected
+    off span(face - f_m), and the Gram matrix of the end facet cone(face - f_m, r_l); every quadratic from its
+    values at t = 0, 1, 2."""
+    n = len(V)
+    s, kk, ww = n - 2, n - 2, n - 1  # the face's size; r_k's and w's indices in the pencil Gram matrix
+    order = list(face) + [x for x in range(n) if x not in face]
+    gs = [_pencil_gram(V, order, t) for t in (0, 1, 2)]
 
     def quad(f):
         return _quadratic([f(g) for g in gs])
 
-    facets = []
-    for m in range(4):
-        L = [x for x in range(4) if x != m]
-        idx = L + [5]
+    facets, shared = [], {}
+    for m in range(s):
+        L = [x for x in range(s) if x != m]
+        idx = L + [ww]
         d = {"N2": quad(lambda g: det(_sub(g, idx))), "C": {}, "pairs": {}}
-        for i, j in itertools.combinations_with_replacement(range(4), 2):
-            rr, cc = [idx[x] for x in range(4) if x != j], [idx[x] for x in range(4) if x != i]
+        for i, j in itertools.combinations_with_replacement(range(s), 2):
+            rr, cc = [idx[x] for x in range(s) if x != j], [idx[x] for x in range(s) if x != i]
             d["C"][i, j] = quad(lambda g: (-1) ** (i + j) * det(_sub(g, rr, cc)))
-        for i, j in itertools.combinations(range(4), 2):
-            k, l = (idx[x] for x in range(4) if x not in (i, j))
-            if l == 5:  # the other pair is (f_k, w(t)): its minor and entry are the face ray's, shared by the facets
-                d["pairs"][i, j] = ("ray", k)
-            else:  # the other pair is two face rays: a constant minor and entry
-                g = gs[0]
-                d["pairs"][i, j] = ("const", g[k][k] * g[l][l] - g[k][l] ** 2, g[k][l])
+        for i, j in itertools.combinations(range(s), 2):
+            rest = [idx[x] for x in range(s) if x not in (i, j)]
+            if ww in rest:  # shared by every facet whose pair leaves these face rays and w(t)
+                key = tuple(x for x in rest if x != ww)
+                if key not in shared:
+                    shared[key] = _rest_weight_data(rest, quad)
+                d["pairs"][i, j] = ("shared", key)
+            else:  # the other normals' rays are face rays: a constant
+                d["pairs"][i, j] = ("const", _sub(gs[0], rest))
 
         def bordered(x, y):
             return lambda g: det(_sub(g, L + [x], L + [y]))
 
-        d["vos"] = (bordered(m, m)(gs[0]), bordered(4, 4)(gs[0]), bordered(m, 4)(gs[0]), quad(bordered(5, 5)),
-                    quad(bordered(m, 5)), quad(bordered(4, 5)), det(_sub(gs[0], L)))
+        d["vos"] = (bordered(m, m)(gs[0]), bordered(kk, kk)(gs[0]), bordered(m, kk)(gs[0]), quad(bordered(ww, ww)),
+                    quad(bordered(m, ww)), quad(bordered(kk, ww)), det(_sub(gs[0], L)))
         d["end"] = _sub(gs[1], idx)  # w(1) = r_l
         facets.append(d)
     g0, g1 = gs[0], gs[1]
-    return {"rays": [(quad(lambda g: g[f][f] * g[5][5] - g[f][5] ** 2), quad(lambda g: g[f][5])) for f in range(4)],
-            "F": _sub(g0, range(4)), "b0": det(_sub(g0, range(4))), "detV": det(V),
-            "p": (det(_sub(g0, range(5))), det(_sub(g1, [0, 1, 2, 3, 4], [0, 1, 2, 3, 5])), det(_sub(g1, [0, 1, 2, 3, 5]))),
-            "facets": facets}
+    face_idx, fk, fl = list(range(s)), list(range(s)) + [kk], list(range(s)) + [ww]
+    return {"shared": shared, "F": _sub(g0, face_idx), "detV": det(V),
+            "p": (det(_sub(g0, fk)), det(_sub(g1, fk, fl)), det(_sub(g1, fl))), "facets": facets}
 
 
 def _float_det_n(rows) -> float:
@@ -634,11 +660,13 @@ def _float_det_n(rows) -> float:
     return out
 
 
-def _p6_scores(Vf) -> dict:
-    """Per 4-face, how far the P_6 integrand's complex singularities stay from [0, 1] (floats, only to choose
-    among equally valid formulas): the smallest ellipse score of the quadratics det Gram(S, w(t)) for the
-    nonempty subsets S of the face (S = the face: H(t); |S| = 3: N_m^2; smaller: the C_ii and the pairs'
-    minors), each (1 - t)^2 det Gram(S + k) + 2 t (1 - t) det Gram(S + k, S + l) + t^2 det Gram(S + l)."""
+def _pencil_scores(Vf) -> dict:
+    """Per (n - 2)-face, how far the pencil integrand's complex singularities stay from [0, 1] (floats, only to
+    choose among equally valid formulas): the smallest ellipse score of the quadratics det Gram(S, w(t)) for
+    the subsets S of the face with n - 5 to n - 2 rays (S = the face: H(t); n - 3: N_m^2; smaller: the C_ii and
+    the pairs' conditional minors), each (1 - t)^2 det Gram(S + k) + 2 t (1 - t) det Gram(S + k, S + l) +
+    t^2 det Gram(S + l)."""
+    n = len(Vf)
     principal: dict = {}
 
     def pdet(T):
@@ -647,10 +675,10 @@ def _p6_scores(Vf) -> dict:
         return principal[T]
 
     out = {}
-    for face in itertools.combinations(range(6), 4):
-        k, l = (x for x in range(6) if x not in face)
+    for face in itertools.combinations(range(n), n - 2):
+        k, l = (x for x in range(n) if x not in face)
         quads = []
-        for size in range(1, 5):
+        for size in range(max(1, n - 5), n - 1):
             for S in itertools.combinations(face, size):
                 a, c = pdet(tuple(sorted(S + (k,)))), pdet(tuple(sorted(S + (l,))))
                 b = _float_det_n(_sub(Vf, list(S) + [k], list(S) + [l]))
@@ -677,17 +705,35 @@ def p6(G, flint, prec, rays=None):
     functions.  Faces are tried smoothest first; the narrowest ball found is returned."""
     if len(G) != 6:
         raise ValueError(f"p6 measures a 6-dimensional cone, not {len(G)}")
+    return _pencil(G, flint, prec, rays)
+
+
+def p7(G, flint, prec, rays=None):
+    """P_7 by the same pencil through a 5-face (proofs/FORMAT.md, n = 7): six P_5 and one integral whose
+    integrand is elementary because dP_5/dt is, by Plackett's identity, a sum of phi_2 times conditional P_3
+    (closed form).  If no face gives a narrow ball, the odd-n identity over the marginals (`odd_identity`)
+    decides; the narrowest ball is returned."""
+    if len(G) != 7:
+        raise ValueError(f"p7 measures a 7-dimensional cone, not {len(G)}")
+    best = _pencil(G, flint, prec, rays)
+    if best.is_finite() and best.rad() < flint.arb(2) ** (-(prec - 30)):
+        return best
+    return _narrower(best, odd_identity(G, flint, prec))
+
+
+def _pencil(G, flint, prec, rays=None):
+    """P_n (n = 6, 7) by the pencil through an (n - 2)-face: the four faces that score best, smoothest first,
+    until a ball is narrower than 2^-(prec - 30); the narrowest ball found."""
     V = _balanced([[dot(a, b) for b in rays] for a in rays] if rays is not None else _adjugate(G))
-    scores = _p6_scores([[x / 2 ** 60 for x in row] for row in _float_gram(V)])
+    scores = _pencil_scores([[x / 2 ** 60 for x in row] for row in _float_gram(V)])
     faces = sorted(scores, key=lambda f: -scores[f])
     best = None
     for tries, face in enumerate(faces[:4]):
-        ball = _p6_face(_p6_terms(V, face), flint, prec, eval_limit=3000 if tries < 3 else None)
+        ball = _pencil_face(_pencil_terms(V, face), flint, prec, eval_limit=3000 if tries < 3 else None)
         best = _narrower(best, ball)
         if best.is_finite() and best.rad() < flint.arb(2) ** (-(prec - 30)):
             break
     return best
-
 
 
 def _atan_logs(z, I_):
@@ -695,15 +741,21 @@ def _atan_logs(z, I_):
     return I_ / 2 * ((1 - I_ * z).log(analytic=True) - (1 + I_ * z).log(analytic=True))
 
 
-def _p6_face(T, flint, prec, eval_limit=None):
-    """The formula of `p6` for one face's exact data T (`_p6_terms`)."""
+def _orthant_gram(V, flint, prec):
+    """P_4 or P_5 of the cone whose rays have the Gram matrix V (the face and end facets of the pencil)."""
+    return (_p4_gram if len(V) == 4 else _p5_gram)(_balanced(V), flint, prec)
+
+
+def _pencil_face(T, flint, prec, eval_limit=None):
+    """The pencil formula of `p6` / `p7` for one face's exact data T (`_pencil_terms`)."""
     arb, acb = flint.arb, flint.acb
     pi = arb.pi()
-    two_pi, half_pi, quarter, I_ = 2 * pi, pi / 2, arb(1) / 4, acb(0, 1)
+    two_pi, half_pi, I_ = 2 * pi, pi / 2, acb(0, 1)
+    quarter, eighth, four_pi = arb(1) / 4, arb(1) / 8, 4 * pi
     pkk, pkl, pll = T["p"]
     sd = arb(pkk * pll - pkl * pkl).sqrt()
     theta = arb.atan2(sd, arb(pkl))  # the angle between the projections of r_k and r_l off the face's span
-    value = theta / two_pi * _p4_gram(_balanced(T["F"]), flint, prec)
+    value = theta / two_pi * _orthant_gram(T["F"], flint, prec)
     cvol = arb(T["detV"]).sqrt()
 
     def q(c):
@@ -717,19 +769,53 @@ def _p6_face(T, flint, prec, eval_limit=None):
             return _atan_logs(N / D, I_)
         return half_pi - _atan_logs(D / N, I_)  # N > 0 on the box's part of the segment (not t = 0)
 
+    def sqrt_(z, analytic):
+        return z.sqrt(analytic=True) if analytic else z.sqrt()
+
+    def atan_(z, analytic):
+        return _atan_logs(z, I_) if analytic else z.atan()
+
+    def weight(data, t, analytic):
+        """P_{|rest|}(the other normals given the pair) / sqrt(det V_rest), from exact quadratics."""
+        if data[0] == "2":  # P_2 = 1/4 - atan(V_xy / sqrt(M)) / (2 pi)
+            _, mq, vq = data
+            sm = sqrt_(mq(t), analytic)
+            return (quarter - atan_(vq(t) / sm, analytic) / two_pi) / sm
+        _, dq, parts = data  # P_3 = 1/8 - sum atan(B_ab / sqrt(det V_cc)) / (4 pi)
+        sdet = sqrt_(dq(t), analytic)
+        tot = 0
+        for bq, cq in parts:
+            tot += atan_(bq(t) / (sdet * sqrt_(cq(t), analytic)), analytic)
+        return (eighth - tot / four_pi) / sdet
+
+    def const_data(g):
+        """The same data with constant entries (the other normals' rays are face rays)."""
+        if len(g) == 2:
+            return ("2", q((g[0][0] * g[1][1] - g[0][1] ** 2, 0, 0)), q((g[0][1], 0, 0)))
+        return ("3", q((det(g), 0, 0)), [(q((g[a][b] * g[c][c] - g[a][c] * g[b][c], 0, 0)), q((g[c][c], 0, 0)))
+                                         for a, b, c in ((0, 1, 2), (0, 2, 1), (1, 2, 0))])
+
+    def shared_data(data):
+        if data[0] == "2":
+            return ("2", q(data[1]), q(data[2]))
+        return ("3", q(data[1]), [(q(b), q(c)) for b, c in data[2]])
+
+    shared_keys = sorted(T["shared"])
+    shared = [shared_data(T["shared"][key]) for key in shared_keys]
+    slot = {key: x for x, key in enumerate(shared_keys)}
     facets = []
     for d in T["facets"]:
         keys = sorted(d["C"])  # the adjugate's entries (i <= j), in a fixed order
         pos = {key: x for x, key in enumerate(keys)}
+        size = max(i for i, _ in keys) + 1
         C = ([(q(d["C"][key]), _ball_of(flint, Fraction(d["C"][key][1])), _ball_of(flint, 2 * Fraction(d["C"][key][2])))
-              for key in keys], [pos[i, i] for i in range(4)])
+              for key in keys], [pos[i, i] for i in range(size)])
         pairs = []
         for (i, j), other in d["pairs"].items():
-            if other[0] == "ray":  # P_2 / sqrt(M_kl) of the pair (f, w(t)): computed once per point for all facets
-                pairs.append((pos[i, j], i, j, other[1], None))
+            if other[0] == "shared":  # computed once per point for all facets
+                pairs.append((pos[i, j], i, j, slot[other[1]], None))
             else:
-                sm = arb(other[1]).sqrt()
-                pairs.append((pos[i, j], i, j, None, (quarter - (arb(other[2]) / sm).atan() / two_pi) / sm))
+                pairs.append((pos[i, j], i, j, None, weight(const_data(other[1]), arb(0), False)))
         baa, bbb, bab, bcc, bac, bbc, bl = d["vos"]
         vos = (arb(baa).sqrt(), arb(bbb).sqrt(), arb(bab), q(bcc), q(bac), q(bbc), cvol * bl)
         facets.append((C, q(d["N2"]), pairs, vos))
@@ -738,27 +824,14 @@ def _p6_face(T, flint, prec, eval_limit=None):
         """(Omega_m(t) - beta(t)) / (2 pi): Omega_m the area of the spherical triangle (f_m, r_k, w(t)) off
         span(face - f_m) by Van Oosterom-Strackee, 2 atan2(t sqrt(det V) b_L, den)."""
         sa, sb, bab, bcc, bac, bbc, c = vos
-        scc = bcc(t).sqrt(analytic=True) if analytic else bcc(t).sqrt()
+        scc = sqrt_(bcc(t), analytic)
         den = sa * sb * scc + bab * scc + bac(t) * sb + bbc(t) * sa
         return (2 * atan2_(c * t, den, analytic) - beta) / two_pi
 
-    rays = [(q(mq), q(vq)) for mq, vq in T["rays"]]
-
-    def ray_weights(t, analytic):
-        """P_2(rho_kl.ij) / sqrt(M_kl) for the pairs whose other pair is (f, w(t)), per face ray f."""
-        out = []
-        for mq, vq in rays:
-            mk = mq(t)
-            sm = mk.sqrt(analytic=True) if analytic else mk.sqrt()
-            at = _atan_logs(vq(t) / sm, I_) if analytic else (vq(t) / sm).atan()
-            out.append((quarter - at / two_pi) / sm)
-        return out
-
     def dP(C, N2, pairs, t, analytic, weights):
-        """dP_4(F_m(t))/dt = sum over pairs (i, j) of its normals of R_ij' phi_2(R_ij) P_2(rho_kl.ij), with
-        R_ij = C_ij / sqrt(C_ii C_jj), 1 - R_ij^2 = N^2 M_kl / (C_ii C_jj) (Jacobi) and the partial correlation
-        -V_kl / sqrt(V_kk V_ll), whose asin is atan(V_kl / sqrt(M_kl)); sqrt(N^2 M_kl) = N sqrt(M_kl) (on a box
-        both factors continue the positive roots)."""
+        """dP(F_m(t))/dt = sum over pairs (i, j) of its normals of R_ij' phi_2(R_ij) P(others | pair), with
+        R_ij = C_ij / sqrt(C_ii C_jj), 1 - R_ij^2 = N^2 det V_rest / (C_ii C_jj) (Jacobi); sqrt(N^2 det V_rest)
+        = N sqrt(det V_rest) (on a box both factors continue the positive roots)."""
         quads, diag = C
         val = [c(t) for c, _, _ in quads]
         der = [c1 + c2 * t for _, c1, c2 in quads]
@@ -766,8 +839,7 @@ def _p6_face(T, flint, prec, eval_limit=None):
         tot = 0
         for x, i, j, f, const in pairs:
             tot += (der[x] - val[x] * (ratio[i] + ratio[j]) / 2) * (const if f is None else weights[f])
-        n2 = N2(t)
-        return tot / (two_pi * (n2.sqrt(analytic=True) if analytic else n2.sqrt()))
+        return tot / (two_pi * sqrt_(N2(t), analytic))
 
     def integrand(t, analytic):
         if not analytic and t.imag.is_zero():  # a quadrature point on the segment: real arithmetic there
@@ -775,7 +847,7 @@ def _p6_face(T, flint, prec, eval_limit=None):
         else:
             analytic = True
         beta = atan2_(t * sd, (1 - t) * pkk + t * pkl, analytic)
-        weights = ray_weights(t, analytic)
+        weights = [weight(data, t, analytic) for data in shared]
         tot = 0
         for C, N2, pairs, vos in facets:
             tot += U(vos, t, beta, analytic) * dP(C, N2, pairs, t, analytic, weights)
@@ -783,7 +855,7 @@ def _p6_face(T, flint, prec, eval_limit=None):
 
     one = arb(1)
     for (C, N2, pairs, vos), d in zip(facets, T["facets"]):
-        value += U(vos, one, theta, False) * _p4_gram(_balanced(d["end"]), flint, prec)
+        value += U(vos, one, theta, False) * _orthant_gram(d["end"], flint, prec)
     return value - _guarded_integral(integrand, flint, prec, eval_limit).real
 
 
@@ -800,7 +872,7 @@ def orthant(normals, flint, prec, rays=None):
     if len(normals) == 6:
         return p6(G, flint, prec, rays)
     if len(normals) == 7:
-        return odd_identity(G, flint, prec)
+        return p7(G, flint, prec, rays)
     raise ValueError(f"no orthant measure for n = {len(normals)}")  # the method rule admits n = 4 to 7 only
 
 

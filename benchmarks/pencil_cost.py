@@ -1,12 +1,14 @@
-"""Per-cone cost of the kernel's P_6 (the pencil through a 4-face integrated by parts: five P_4 and one
-integral of elementary functions, since 2026-11-29) on the cones of a seq_len-6 certificate.
+"""Per-cone cost of the kernel's P_6 and P_7 (the pencil through an (n - 2)-face integrated by parts: n - 1
+P_{n-2} and one integral of elementary functions, since 2026-11-29) on the cones of a seq_len-6 or -7
+certificate.
 
-Usage: python benchmarks/p6_cost.py CERT [--cones 200] [--seed 0] [--checkpoint CKPT]
+Usage: python benchmarks/pencil_cost.py CERT [--cones 200] [--seed 0] [--checkpoint CKPT]
 Takes a seeded random sample of the certificate's simplicial cones (a full or an anytime certificate) and
-encloses each cone's orthant probability at 80 bits, one process: the kernel's choice of face (`p6`), and for
-comparison the face its score ranks last (the same measure by another integrand: every pair of balls must
-overlap). Prints ms per cone and the widest ball. Baseline in the same run: float64 sampling of the model to
-+-1% relative at 95%, against measuring all of the certificate's cones on one process.
+encloses each cone's orthant probability at 80 bits, one process: the kernel's choice (`p6`, `p7`), and for
+comparison at n = 6 the face its score ranks last (the same measure by another integrand), at n = 7 the odd-n
+identity over the marginals (the method before): every pair of balls must overlap. Prints ms per cone and the
+widest ball. Baseline in the same run: float64 sampling of the model to +-1% relative at 95%, against
+measuring all of the certificate's cones on one process.
 """
 
 from __future__ import annotations
@@ -52,8 +54,9 @@ def main() -> int:
     from verifier.kernel import measure as KM
 
     every = cones_of(a.certificate)
-    if not every or len(every[0]) != 6:
-        raise SystemExit(f"{a.certificate}: not a seq_len-6 certificate with simplicial cones")
+    if not every or len(every[0]) not in (6, 7):
+        raise SystemExit(f"{a.certificate}: not a seq_len-6 or -7 certificate with simplicial cones")
+    n_dim = len(every[0])
     cones = list(every)
     random.Random(a.seed).shuffle(cones)
     cones = cones[: a.cones]
@@ -65,21 +68,25 @@ def main() -> int:
             normals = KM.simplex_normals(rays)
             G = [[KM.dot(x, y) for y in normals] for x in normals]
             t0 = time.perf_counter()
-            best = KM.p6(G, flint, 80, rays)
+            best = (KM.p6 if n_dim == 6 else KM.p7)(G, flint, 80, rays)
             t1 = time.perf_counter()
-            V = KM._balanced([[KM.dot(x, y) for y in rays] for x in rays])
-            scores = KM._p6_scores([[x / 2 ** 60 for x in row] for row in KM._float_gram(V)])
-            last = min(scores, key=lambda f: scores[f])
-            other = KM._p6_face(KM._p6_terms(V, last), flint, 80, eval_limit=20000)
+            if n_dim == 6:
+                V = KM._balanced([[KM.dot(x, y) for y in rays] for x in rays])
+                scores = KM._pencil_scores([[x / 2 ** 60 for x in row] for row in KM._float_gram(V)])
+                last = min(scores, key=lambda f: scores[f])
+                other = KM._pencil_face(KM._pencil_terms(V, last), flint, 80, eval_limit=20000)
+            else:
+                other = KM.odd_identity(G, flint, 80)
             t2 = time.perf_counter()
             if other.is_finite():
-                assert best.overlaps(other), f"two faces disagree: {best} vs {other}"
+                assert best.overlaps(other), f"two enclosures disagree: {best} vs {other}"
             t_best, t_last = t_best + t1 - t0, t_last + t2 - t1
             rad_best = max(rad_best, float(best.rad()))
             rad_last = max(rad_last, float(other.rad()) if other.is_finite() else float("inf"))
     n = len(cones)
-    print(f"kernel's face: {1e3 * t_best / n:6.1f} ms per cone (widest radius {rad_best:.1e}); the face ranked "
-          f"last: {1e3 * t_last / n:6.1f} ms (widest {rad_last:.1e}); last / chosen {t_last / t_best:.2f}x")
+    what = "the face ranked last" if n_dim == 6 else "the odd-n identity"
+    print(f"P_{n_dim}, the kernel's choice: {1e3 * t_best / n:6.1f} ms per cone (widest radius {rad_best:.1e}); "
+          f"{what}: {1e3 * t_last / n:6.1f} ms (widest {rad_last:.1e}); ratio {t_last / t_best:.2f}x")
     import verifier
     from common import samples_for_relative_error, sampling_throughput
 
