@@ -728,10 +728,12 @@ def _pencil(G, flint, prec, rays=None):
     scores = _pencil_scores([[x / 2 ** 60 for x in row] for row in _float_gram(V)])
     faces = sorted(scores, key=lambda f: -scores[f])
     best = None
-    for tries, face in enumerate(faces[:4]):
-        ball = _pencil_face(_pencil_terms(V, face), flint, prec, eval_limit=3000 if tries < 3 else None)
+    for tries, face in enumerate(faces):  # four faces, then (a very thin cone) the others with an evaluation limit
+        ball = _pencil_face(_pencil_terms(V, face), flint, prec, eval_limit=None if tries == 3 else 3000)
         best = _narrower(best, ball)
         if best.is_finite() and best.rad() < flint.arb(2) ** (-(prec - 30)):
+            break
+        if tries >= 3 and best.is_finite() and best.rad() < flint.arb(2) ** (-(prec - 40)):
             break
     return best
 
@@ -877,18 +879,44 @@ def orthant(normals, flint, prec, rays=None):
 
 
 def cone_bounds(rays, prec: int) -> tuple[Fraction, Fraction]:
-    """Exact rational bounds of one simplicial cone's Gaussian measure, from its arb ball at prec bits, or at
-    2 prec when the ball at prec is not finite (a very thin cone defeats the quadrature at prec: retrying
-    that one cone is far cheaper than re-integrating every cone at the next precision); when neither gives a
-    finite ball, [0, 1/2]: a pointed cone lies in an open half-space, so its measure is at most 1/2."""
+    """Exact rational bounds of one simplicial cone's Gaussian measure, from its arb ball at prec bits, or also at
+    2 prec when the ball at prec is not finite or wider than 2^-(prec - 40) (a very thin cone can defeat the
+    quadrature at prec: retrying that one cone is far cheaper than re-integrating every cone at the next
+    precision; the two enclosures are intersected).  When even that is wide, the bounds are also intersected
+    with [0, the smallest P_3 of three of its normals] (closed form: the cone lies inside any three of its
+    half-spaces), which is the whole answer when neither ball is finite."""
     flint = arb_module()
     normals = simplex_normals(rays)
+    lo, hi = Fraction(0), Fraction(1, 2)  # a pointed cone lies in an open half-space
     for p in (prec, 2 * prec):
         with flint.ctx.workprec(p):
             ball = orthant(normals, flint, p, rays)
             if ball.is_finite():
-                return bounds(ball)
-    return Fraction(0), Fraction(1, 2)
+                a, b = bounds(ball)
+                if ball.rad() < flint.arb(2) ** (-(p - 40)):
+                    return (a, b) if p == prec else (max(lo, a), min(hi, b))
+                lo, hi = max(lo, a), min(hi, b)
+    with flint.ctx.workprec(prec):
+        cap = _three_normals_cap(normals, flint)
+    return lo, max(lo, min(hi, cap))
+
+
+def _three_normals_cap(normals, flint) -> Fraction:
+    """An exact upper bound of the cone's measure: the smallest orthant probability of three of its normals,
+    P_3 = 1/8 + (asin r_ij + asin r_ik + asin r_jk) / (4 pi) (the cone lies in those three half-spaces)."""
+    arb = flint.arb
+    G = [[dot(a, b) for b in normals] for a in normals]
+    pi = arb.pi()
+
+    def asin_r(i, j):
+        return (arb(G[i][j]) / (arb(G[i][i]) * arb(G[j][j])).sqrt()).asin()
+
+    best = Fraction(1, 2)
+    for i, j, k in itertools.combinations(range(len(normals)), 3):
+        ball = arb(1) / 8 + (asin_r(i, j) + asin_r(i, k) + asin_r(j, k)) / (4 * pi)
+        if ball.is_finite():
+            best = min(best, bounds(ball)[1])
+    return best
 
 
 def _quiet_worker():
