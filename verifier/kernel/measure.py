@@ -883,8 +883,8 @@ def cone_bounds(rays, prec: int) -> tuple[Fraction, Fraction]:
     2 prec when the ball at prec is not finite or wider than 2^-(prec - 40) (a very thin cone can defeat the
     quadrature at prec: retrying that one cone is far cheaper than re-integrating every cone at the next
     precision; the two enclosures are intersected).  When even that is wide, the bounds are also intersected
-    with [0, the smallest P_3 of three of its normals] (closed form: the cone lies inside any three of its
-    half-spaces), which is the whole answer when neither ball is finite."""
+    with [0, the smallest orthant probability of three or of n - 1 of its normals] (the cone lies inside the
+    half-spaces of any subset of its normals), which is the whole answer when neither ball is finite."""
     flint = arb_module()
     normals = simplex_normals(rays)
     lo, hi = Fraction(0), Fraction(1, 2)  # a pointed cone lies in an open half-space
@@ -897,13 +897,15 @@ def cone_bounds(rays, prec: int) -> tuple[Fraction, Fraction]:
                     return (a, b) if p == prec else (max(lo, a), min(hi, b))
                 lo, hi = max(lo, a), min(hi, b)
     with flint.ctx.workprec(prec):
-        cap = _three_normals_cap(normals, flint)
+        cap = _marginal_cap(normals, flint, prec)
     return lo, max(lo, min(hi, cap))
 
 
-def _three_normals_cap(normals, flint) -> Fraction:
-    """An exact upper bound of the cone's measure: the smallest orthant probability of three of its normals,
-    P_3 = 1/8 + (asin r_ij + asin r_ik + asin r_jk) / (4 pi) (the cone lies in those three half-spaces)."""
+def _marginal_cap(normals, flint, prec) -> Fraction:
+    """An exact upper bound of the cone's measure from its marginals: the cone lies inside the half-spaces of
+    any subset of its normals, so its measure is at most the smallest orthant probability of three of them
+    (P_3 = 1/8 + (asin r_ij + asin r_ik + asin r_jk) / (4 pi), closed form) or of n - 1 of them (P_{n-1} by the
+    formulas above, n >= 5)."""
     arb = flint.arb
     G = [[dot(a, b) for b in normals] for a in normals]
     pi = arb.pi()
@@ -912,10 +914,16 @@ def _three_normals_cap(normals, flint) -> Fraction:
         return (arb(G[i][j]) / (arb(G[i][i]) * arb(G[j][j])).sqrt()).asin()
 
     best = Fraction(1, 2)
-    for i, j, k in itertools.combinations(range(len(normals)), 3):
+    n = len(normals)
+    for i, j, k in itertools.combinations(range(n), 3):
         ball = arb(1) / 8 + (asin_r(i, j) + asin_r(i, k) + asin_r(j, k)) / (4 * pi)
         if ball.is_finite():
             best = min(best, bounds(ball)[1])
+    if n >= 5:
+        for S in itertools.combinations(range(n), n - 1):
+            ball = orthant([normals[i] for i in S], flint, prec)
+            if ball.is_finite():
+                best = min(best, bounds(ball)[1])
     return best
 
 
