@@ -40,8 +40,8 @@ def best_of(fn, repeat=5):
 
 
 def certificate_cones(path: str) -> list:
-    """The simplicial cones (lists of integer rays) that the kernel measures for a seq_len 4, 5 certificate: its
-    rules run up to the closed form, which is where the integrals start."""
+    """The simplicial cones (lists of integer rays) that the kernel measures for a seq_len 4 to 7 certificate (a
+    partial one: both sides' cones): its rules run up to the closed form, which is where the integrals start."""
     from verifier.kernel import parse_json, read_certificate
     from verifier.kernel.check import rules_for
     from verifier.kernel.claim import Work
@@ -53,4 +53,4 @@ def certificate_cones(path: str) -> list:
         if fn.rule == "closed-form":
             break
         fn(c, w)
-    return w.cones
+    return list(w.cones or []) + list(getattr(w, "cones_wrong", None) or []) + list(getattr(w, "cones_right", None) or [])

@@ -25,21 +25,7 @@ ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..")
 sys.path.insert(0, ROOT)
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-
-def cones_of(path: str) -> list:
-    """The simplicial cones a seq_len 4..7 certificate lists (full: the measured side; partial: both sides)."""
-    from verifier.kernel import parse_json, read_certificate
-    from verifier.kernel.check import rules_for
-    from verifier.kernel.claim import Work
-
-    with open(path) as fh:
-        doc = parse_json(fh.read())
-    c, w = read_certificate(doc), Work()
-    for fn in rules_for(c):
-        if fn.rule == "closed-form":
-            break
-        fn(c, w)
-    return list(w.cones or []) + list(getattr(w, "cones_wrong", None) or []) + list(getattr(w, "cones_right", None) or [])
+from common import certificate_cones  # noqa: E402
 
 
 def main() -> int:
@@ -53,7 +39,7 @@ def main() -> int:
 
     from verifier.kernel import measure as KM
 
-    every = cones_of(a.certificate)
+    every = certificate_cones(a.certificate)
     if not every or len(every[0]) not in (6, 7):
         raise SystemExit(f"{a.certificate}: not a seq_len-6 or -7 certificate with simplicial cones")
     n_dim = len(every[0])

@@ -540,24 +540,32 @@ def p5_identity(G, flint, prec):
     return odd_identity(G, flint, prec)
 
 
+def _asin_r(G, i, j, flint):
+    """asin of the correlation of normals i and j (Gram matrix G)."""
+    arb = flint.arb
+    return (arb(G[i][j]) / (arb(G[i][i]) * arb(G[j][j])).sqrt()).asin()
+
+
+def _p3_closed(G, c, flint):
+    """The orthant probability of the three normals c: 1/8 + (asin r_ij + asin r_ik + asin r_jk) / (4 pi)."""
+    i, j, k = c
+    return flint.arb(1) / 8 + (_asin_r(G, i, j, flint) + _asin_r(G, i, k, flint) + _asin_r(G, j, k, flint)) / (
+        4 * flint.arb.pi())
+
+
 def odd_identity(G, flint, prec):
     """P_n for odd n (5 or 7) by the odd-n identity: P(all X_i > 0) = P(all X_i < 0) (symmetry) = sum over the
     subsets S of (-1)^|S| P(X_S > 0) (inclusion-exclusion), whose S = all term is -P_n, so
     P_n = (1 - n/2 + sum P_2 - sum P_3 + sum P_4 - sum P_5 + ...) / 2 over the marginals (sub-Gram matrices) of
     each size below n: P_2, P_3 in closed form (asin), P_4, P_5, P_6 by the pencil formulas."""
     arb = flint.arb
-    pi = arb.pi()
     n = len(G)
-
-    def asin_r(i, j):
-        return (arb(G[i][j]) / (arb(G[i][i]) * arb(G[j][j])).sqrt()).asin()
 
     def marginal(c):
         if len(c) == 2:
-            return arb(1) / 4 + asin_r(*c) / (2 * pi)
+            return arb(1) / 4 + _asin_r(G, *c, flint) / (2 * arb.pi())
         if len(c) == 3:
-            i, j, k = c
-            return arb(1) / 8 + (asin_r(i, j) + asin_r(i, k) + asin_r(j, k)) / (4 * pi)
+            return _p3_closed(G, c, flint)
         sub = [[G[a][b] for b in c] for a in c]
         return {4: p4, 5: p5, 6: p6}[len(c)](sub, flint, prec)
 
@@ -906,17 +914,11 @@ def _marginal_cap(normals, flint, prec) -> Fraction:
     any subset of its normals, so its measure is at most the smallest orthant probability of three of them
     (P_3 = 1/8 + (asin r_ij + asin r_ik + asin r_jk) / (4 pi), closed form) or of n - 1 of them (P_{n-1} by the
     formulas above, n >= 5)."""
-    arb = flint.arb
     G = [[dot(a, b) for b in normals] for a in normals]
-    pi = arb.pi()
-
-    def asin_r(i, j):
-        return (arb(G[i][j]) / (arb(G[i][i]) * arb(G[j][j])).sqrt()).asin()
-
     best = Fraction(1, 2)
     n = len(normals)
-    for i, j, k in itertools.combinations(range(n), 3):
-        ball = arb(1) / 8 + (asin_r(i, j) + asin_r(i, k) + asin_r(j, k)) / (4 * pi)
+    for c in itertools.combinations(range(n), 3):
+        ball = _p3_closed(G, c, flint)
         if ball.is_finite():
             best = min(best, bounds(ball)[1])
     if n >= 5:
