@@ -243,6 +243,11 @@ def _guarded_integral(integrand, flint, prec, eval_limit=None):
     return value
 
 
+def _atan_logs(z, I_):
+    """atan(z) = (i/2)(log(1 - iz) - log(1 + iz)), analyticity checked (for complex boxes)."""
+    return I_ / 2 * ((1 - I_ * z).log(analytic=True) - (1 + I_ * z).log(analytic=True))
+
+
 def _narrower(best, ball):
     """Of two balls of the same measure, the narrower finite one (`ball` when there is no `best` yet)."""
     if best is None or (ball.is_finite() and (not best.is_finite() or ball.rad() < best.rad())):
@@ -319,8 +324,7 @@ def _p4_edge(V, edge, flint, prec, eval_limit=None):
         m1 = -(k0 + k1 * t) / (sb * s1)
         m2 = -(l0 + l1 * t) / (sb * s2)
         if analytic:  # on a box acb.integral needs analyticity checked: atan(m) = (i/2)(log(1 - im) - log(1 + im))
-            at1 = I_ / 2 * ((1 - I_ * m1).log(analytic=True) - (1 + I_ * m1).log(analytic=True))
-            at2 = I_ / 2 * ((1 - I_ * m2).log(analytic=True) - (1 + I_ * m2).log(analytic=True))
+            at1, at2 = _atan_logs(m1, I_), _atan_logs(m2, I_)
         else:
             at1, at2 = m1.atan(), m2.atan()
         v = sd / Hv * (e1v / s1 * (quarter + at1 / two_pi) + e2v / s2 * (quarter + at2 / two_pi))
@@ -524,7 +528,7 @@ def _p5_face(T, flint, prec, eval_limit=None):
             D = w * nab + nb * aw(t) + na * bw(t)
             if analytic:  # atan2(N, D) = pi/2 - atan(D/N) (N > 0 on the segment), atan by logarithms
                 z = D / N
-                ang = half_pi - I_ / 2 * ((1 - I_ * z).log(analytic=True) - (1 + I_ * z).log(analytic=True))
+                ang = half_pi - _atan_logs(z, I_)
             else:
                 ang = arb.atan2(N, D)
             tot += ang * A4m(t) / N  # u . n_m = A_4m / sqrt(b A_mm), A_mm = N^2 (the 1/sqrt(b) is outside)
@@ -744,11 +748,6 @@ def _pencil(G, flint, prec, rays=None):
         if tries >= 3 and best.is_finite() and best.rad() < flint.arb(2) ** (-(prec - 40)):
             break
     return best
-
-
-def _atan_logs(z, I_):
-    """atan(z) = (i/2)(log(1 - iz) - log(1 + iz)), analyticity checked (for complex boxes)."""
-    return I_ / 2 * ((1 - I_ * z).log(analytic=True) - (1 + I_ * z).log(analytic=True))
 
 
 def _orthant_gram(V, flint, prec):
