@@ -39,7 +39,7 @@ def test_the_partial_interval_contains_the_exact_error_and_meets_the_width(full,
     assert partial.error_lower <= full.error_lower and full.error_upper <= partial.error_upper
     assert partial.error_upper - partial.error_lower <= Fraction(1, 10)
     assert partial.details["width_reached"]
-    assert 0 < partial.details["cell_count"] < partial.details["cells_total"] == full.details["cell_count"]
+    assert 0 < partial.details["cell_count"] <= partial.details["cells_total"] <= full.details["cell_count"]
 
 
 def test_a_narrower_width_measures_more_cells(partial):
@@ -103,39 +103,58 @@ def test_cli_width_and_timeout(tmp_path):
     assert _cli("check", str(out2), cwd=tmp_path).returncode == 0
 
 
-def test_a_stopped_traversal_returns_a_subset_of_the_cells(monkeypatch):
-    """stop_at ends the traversal without an error; the cells found are cells of the full traversal, whole."""
-    import itertools
-    import time
-
-    from verifier.cones import traverse
-
-    rnn = tiny_n4()
-    tr_full, every = traverse(rnn, "2nd_argmax")
-    assert tr_full.complete
-    full = {(c.root, c.sigma, c.tau): c for c in every}
-    clock = itertools.count()  # a clock that ticks once per look: the stop comes after a fixed number of looks
-    monkeypatch.setattr(time, "monotonic", lambda: float(next(clock)))
-    tr, some = traverse(rnn, "2nd_argmax", stop_at=6.0)
-    monkeypatch.undo()
-    assert not tr.complete and 0 < len(some) < len(every)
+def test_the_cells_measured_are_cells_of_the_full_certificate(full, partial):
+    """Cells found from samples (exact keys of integer points) are cells of the full traversal, whole: the same
+    constraints, rays and verdict, listed in the full certificate's canonical order."""
+    every = {(c.root, c.sigma, c.tau): c for c in full.details["cells"]}
+    some = partial.details["cells"]
+    assert 0 < len(some) < len(every)
     for c in some:
-        twin = full[(c.root, c.sigma, c.tau)]
+        twin = every[(c.root, c.sigma, c.tau)]
         assert (c.constraints, c.rays, c.wrong) == (twin.constraints, twin.rays, twin.wrong)
-    tr, none = traverse(rnn, "2nd_argmax", stop_at=time.monotonic() - 1, workers=2)
-    assert not tr.complete and none == []
+    order = [(c.root, c.sigma, c.tau) for c in some]
+    assert order == [k for k in ((c.root, c.sigma, c.tau) for c in full.details["cells"]) if k in set(order)]
+
+
+def test_width_zero_finds_and_measures_every_cell(full):
+    """After the sampled keys the cells' neighbours follow breadth-first: every cell is found and measured (the
+    interval is then the full certificate's, to the precision of the enclosures)."""
+    res = verifier.certify(tiny_n4(), task="2nd_argmax", z3=False, width=Fraction(0), samples=0)
+    d = res.details
+    assert d["traversal_complete"] and d["cell_count"] == d["cells_total"] == full.details["cell_count"]
+    assert not d["width_reached"]
+    # both enclose the exact error (the full one by its cover): they overlap, and this one is as narrow
+    assert res.error_lower <= full.error_upper and full.error_lower <= res.error_upper
+    assert res.error_upper - res.error_lower < Fraction(1, 10**15)
+
+
+def test_discovery_starts_with_the_sampled_cells_most_hit_first():
+    """The keys of the samples, re-derived exactly, are cells; the most hit come first."""
+    from verifier.anytime import exact_key, sampled_keys
+    from verifier.cones import Traversal
+    from verifier.loader import load
+
+    lm = load(os.path.join(ROOT, "models", "2nd_argmax_4_4.pth"))
+    tr = Traversal(lm.rnn, lm.task)
+    x, hits = sampled_keys(lm, tr, samples=1 << 14)
+    counts = [c for c, _ in hits]
+    assert counts == sorted(counts, reverse=True) and sum(counts) == 1 << 14
+    for count, i in hits[:20]:
+        root, sigma, tau = exact_key(tr, x[i])
+        cell = tr.process(tr.roots[root], sigma, tau)
+        assert cell.rays and (root, sigma, tau) == (cell.root, cell.sigma, cell.tau)
 
 
 @pytest.mark.parametrize("workers", [1, 2])
 def test_a_timeout_before_the_traversal_ends_still_gives_a_certificate(workers):
-    """M(8,4) (9,682 cells with top-two roots, about 10 s of traversal): a 4-second budget stops the traversal at
-    1.5 s (on 2 workers each stops its root itself); the cells found are measured and the interval, re-checked by
-    the kernel, contains the full certificate's value."""
+    """M(8,4) (9,682 cells with top-two roots): a 4-second budget stops the discovery and the measure at 3 s;
+    the cells measured by then give an interval that, re-checked by the kernel, contains the full certificate's
+    value."""
     path = os.path.join(ROOT, "models", "2nd_argmax_8_4.pth")
     res = verifier.certify(path, z3=False, width=Fraction(1, 1000), timeout=4, workers=workers, samples=0)
     d = res.details
-    assert d["traversal_complete"] is False and d["roots_reached"] < len(d["roots"])
-    assert d["cells_total"] < 9682 and not d["width_reached"]
+    assert d["traversal_complete"] is False and 0 < d["cell_count"] <= d["cells_total"] < 9682
+    assert not d["width_reached"]
     exact = Fraction("0.0461323884520579")  # proofs/n4/2nd_argmax_8_4.cert.json (the cover's argument)
     assert res.error_lower <= exact <= res.error_upper
     assert check(parse_json(json.dumps(res.certificate))).accepted

@@ -5,121 +5,258 @@ measured so far have total measure at most the error and the right ones at most 
 
     error in [sum of measured wrong cells, 1 - sum of measured right cells]
 
-with no coverage argument at all.  We measure cells by estimated mass per unit of cost, most first (the mass
-comes from a seeded float64 sample, an estimate used only to choose the order), each as the sum of its simplicial cones' orthant
-probabilities, until the interval is at most `width` wide or the deadline passes.  The certificate lists the
-measured cells only, each with its full evidence and triangulation; the kernel re-checks every listed cell
-and recomputes both sums (proofs/FORMAT.md, "Partial certificates").
+with no coverage argument at all.  So the cells need not be found by a traversal of everything first (M(16,5)
+has about two million; the largest ten thousand hold ~80% of the mass): we *discover* them.  Seeded float64
+Gaussian samples are run through the network; their distinct (root, pattern, decisions) keys, most hit first,
+are the cells to process (each key re-derived exactly from the sample scaled to an integer point,
+`Traversal.signs_at`; a sample on a boundary is skipped).  When the sampled keys run out, the cells' facet
+neighbours and every root's start cell follow breadth-first, so that in the end every cell is found, as the
+full traversal would (every root's cells are connected through their facets).  The sample counts are an
+estimate that only chooses the order: a cell processed comes with its triangulation, and among the next
+LOOKAHEAD processed cells the one of most hits per simplicial cone is measured first.  Measuring stops when the
+interval is at most `width` wide, when every cell is measured, or at the deadline (looked at after every cone:
+a P_7 cone can take a second).  The certificate lists the measured cells only, each with its full evidence and
+triangulation; the kernel re-checks every listed cell and recomputes both sums (proofs/FORMAT.md, "Partial
+certificates").
 
-The order, and so the certificate, is the same for any number of worker processes when `width` stops the
-run; a deadline stops it wherever the clock says (the interval written is then still certified).
+Every batch size here is fixed (not a function of the number of workers), so the order, and so the
+certificate, is the same for any number of worker processes or a Ray cluster when `width` (or the end of the
+cells) stops the run; a deadline stops it wherever the clock says (the interval written is then still
+certified).
 """
 
 from __future__ import annotations
 
 import contextlib
+import heapq
 import time
+from collections import deque
 from fractions import Fraction
 
-ESTIMATE_SAMPLES = 1 << 16
+DISCOVERY_SAMPLES = 1 << 19  # ~2.5 s of float64 at d = 16, n = 5; the unhit cells then hold ~3% of the mass there
+SCALE_BITS = 40  # a sample x becomes the integer point round(x * 2^40): its exact cell is the key
+PROCESS_CHUNK = 32  # cells processed per round (on the workers)
+LOOKAHEAD = 128  # processed cells held back to choose the most hits per cone among
+BATCH_CONES = 256  # simplicial cones per measuring round (at least one cell)
 
 
-def sampled_masses(lm, tr, cells, samples: int = ESTIMATE_SAMPLES, seed: int = 0) -> list[int]:
-    """Per cell, how many of `samples` seeded float64 Gaussian inputs fall in it (an estimate for the order
-    only: a point on the wrong side of a near-boundary in float64 merely moves a cell in the queue)."""
+def sampled_keys(lm, tr, samples: int = DISCOVERY_SAMPLES, seed: int = 0):
+    """(x, hits): `samples` seeded float64 Gaussian inputs and, per distinct float64 key (root, pattern,
+    decision signs), (count, index of its first sample), most hit first, ties by first sample.  An estimate:
+    a sample near a boundary may get a key its exact point does not have (`exact_key` decides)."""
     import numpy as np
 
     n = lm.seq_len
     W_hi, W_hh, W_oh = lm.float_arrays()
     x = np.random.default_rng(seed).standard_normal((samples, n))
-    h = np.zeros((samples, W_hh.shape[0]))
-    bits = []
-    for t in range(n):
-        pre = h @ W_hh.T + x[:, t:t + 1] @ W_hi.T
-        bits.append(pre > 0)
-        h = np.maximum(pre, 0)
-    logits = h @ W_oh.T
-    order = np.argsort(-x, axis=1, kind="stable")
-    root_of = {(r.ranking, r.sign): r.index for r in tr.roots}
-    prefix = len(tr.roots[0].ranking)
-    where = {(c.root, c.sigma, c.tau): i for i, c in enumerate(cells)}
-    counts = [0] * len(cells)
-    for s in range(samples):
-        ranking = tuple(int(v) for v in order[s, :prefix])  # a root's ranking may be a prefix (top-two roots)
-        root = root_of.get((ranking, 1 if x[s, 0] > 0 else -1))
-        if root is None:
-            continue
-        k = tr.roots[root].label
-        sigma = tuple(tuple(int(b) for b in bits[t][s]) for t in range(n))
-        tau = "".join("." if j == k else ("+" if logits[s, k] > logits[s, j] else "-" if logits[s, k] < logits[s, j]
-                                           else "0") for j in range(logits.shape[1]))
-        i = where.get((root, sigma, tau))
-        if i is not None:
-            counts[i] += 1
-    return counts
+    prefix = len(tr.roots[0].ranking)  # a root's ranking may be a prefix (top-two roots)
+    root_code = {}
+    for r in tr.roots:
+        code = 0
+        for i in r.ranking:
+            code = code * n + i
+        root_code[2 * code + (r.sign > 0)] = r.index
+    labels = np.array([-1 if r.label is None else r.label for r in tr.roots] + [-1])
+    parts = []
+    for lo in range(0, samples, 1 << 16):
+        xs = x[lo:lo + (1 << 16)]
+        m = len(xs)
+        h = np.zeros((m, W_hh.shape[0]))
+        bits = []
+        for t in range(n):
+            pre = h @ W_hh.T + xs[:, t:t + 1] @ W_hi.T
+            bits.append(pre > 0)
+            h = np.maximum(pre, 0)
+        logits = h @ W_oh.T
+        order = np.argsort(-xs, axis=1, kind="stable")[:, :prefix]
+        code = np.zeros(m, dtype=np.int64)
+        for i in range(prefix):
+            code = code * n + order[:, i]
+        code = 2 * code + (xs[:, 0] > 0)
+        root = np.array([root_code.get(int(c), len(tr.roots)) for c in code])
+        k = labels[root]
+        lk = logits[np.arange(m), np.maximum(k, 0)][:, None]
+        dec = np.where(k[:, None] >= 0, np.sign(lk - logits), 0).astype(np.int8)
+        flat = np.concatenate(bits + [dec > 0, dec < 0], axis=1)
+        parts.append(np.concatenate([np.packbits(flat, axis=1),
+                                     root.astype(">u2").view(np.uint8).reshape(m, 2)], axis=1))
+    keys = np.concatenate(parts)
+    _, first, counts = np.unique(keys, axis=0, return_index=True, return_counts=True)
+    ranked = sorted(zip((-counts).tolist(), first.tolist()))
+    return x, [(-c, i) for c, i in ranked]
 
 
-def measure_until(cells, n: int, width: Fraction, deadline: float | None = None, workers: int = 1,
-                  order: list[int] | None = None, progress: bool = False, mass: list | None = None):
-    """Triangulate and measure cells in `order` until 1 - (measured wrong + measured right) <= width, i.e. the
-    interval [W, 1 - R] is at most `width` wide (lower ends of the exact dyadic bounds). With `mass` (an
-    estimate per cell), the order is instead most estimated mass per unit of cost first, ties by index: a cell
-    costs about one integral per simplicial cone, and it has at least (rays - n + 1) of them (the largest cells
-    of top-two roots have a hundred or more).
+def exact_key(tr, x_float):
+    """(root index, sigma, tau) of the integer point round(x * 2^SCALE_BITS), exactly; None when that point
+    ties two coordinates, has x_0 = 0 or lies on a neuron or decision hyperplane."""
+    n = tr.n
+    xi = tuple(int(round(float(v) * (1 << SCALE_BITS))) for v in x_float)
+    if len(set(xi)) < n or xi[0] == 0:
+        return None
+    ranking = tuple(sorted(range(n), key=lambda i: -xi[i])[:len(tr.roots[0].ranking)])
+    root = tr.root_of.get((ranking, 1 if xi[0] > 0 else -1))
+    if root is None:
+        return None
+    key = tr.signs_at(root, xi)
+    return None if key is None else (root.index, *key)
 
-    Cells are triangulated as they come up, in batches of about 32 cones per worker measured on one process
-    pool for the whole run (triangulating every cell first took the whole budget when there are tens of
-    thousands: M(8,5) measured 51 of 48,008 cells in 225 s); the deadline is looked at between batches.
 
-    Returns (measured cell indices in measurement order, W lower bound, R lower bound, reached).
+_TRAVERSALS: dict = {}  # per worker process: token -> Traversal (its caches of forms are reused across chunks)
+
+
+def _process_chunk(args):
+    """Process and triangulate a chunk of cells on a worker: [(root, sigma, tau)] -> [Cell]."""
+    from .cones import Traversal, triangulate
+
+    token, rnn, task, keys = args
+    tr = _TRAVERSALS.get(token)
+    if tr is None:
+        _TRAVERSALS.clear()
+        tr = _TRAVERSALS[token] = Traversal(rnn, task)
+    out = []
+    for root, sigma, tau in keys:
+        c = tr.process(tr.roots[root], sigma, tau)
+        c.simplices = triangulate(c.rays, c.masks, tr.n, len(c.constraints))
+        out.append(c)
+    return out
+
+
+class _Lazy:
+    """A process pool as an ordered map whose results arrive one by one (the deadline is looked at per cone)."""
+
+    def __init__(self, pool):
+        self.pool = pool
+
+    def map(self, fn, items):
+        return self.pool.imap(fn, items, chunksize=1)
+
+
+def discover_and_measure(lm, width: Fraction, deadline: float | None = None, workers=1, progress: bool = False,
+                         samples: int = DISCOVERY_SAMPLES, seed: int = 0, max_cells: int | None = None):
+    """Discover cells by samples (then breadth-first) and measure them until error in [W, 1 - R] is at most
+    `width` wide (lower ends of the exact dyadic bounds), every cell is measured, or `deadline` passes.
+
+    Returns (tr, measured cells in measuring order, W lower bound, R lower bound, reached, stats) where stats
+    has "found" (cells processed), "complete" (every cell of every root found), "samples".
     """
-    from .cones import triangulate
+    import hashlib
+    import itertools
+
+    from .cones import Traversal
+    from .errors import LimitReached
     from .kernel.measure import _quiet_worker
     from .measure import ANYTIME_PREC, ORTHANT_PREC, each_cone_bounds
 
-    order = list(range(len(cells))) if order is None else order
+    n = lm.seq_len
+    tr = Traversal(lm.rnn, lm.task)
     prec = ANYTIME_PREC if width >= Fraction(1, 1 << 30) else ORTHANT_PREC
-    if mass is not None:
-        order = sorted(order, key=lambda i: (-Fraction(mass[i], max(1, len(cells[i].rays) - n + 1)), i))
+    x, hits = sampled_keys(lm, tr, samples, seed)
+    token = hashlib.sha256(repr((lm.task, lm.rnn.W_hi, lm.rnn.W_hh, lm.rnn.W_oh, n)).encode()).hexdigest()
+
+    seen: set = set()
+    frontier: deque = deque()  # (root, sigma, tau) of cells to find after the sampled ones
+    sampled = iter(hits)
+    state = {"sampled_done": False}
+
+    def next_key():
+        """(hits, key) of the next cell to process, or None when every cell has been found."""
+        if not state["sampled_done"]:
+            for count, i in sampled:
+                key = exact_key(tr, x[i])
+                if key is not None and key not in seen:
+                    seen.add(key)
+                    return count, key
+            state["sampled_done"] = True
+            for root in tr.roots:  # every root seeded: its cells are connected through their facets
+                _, (sigma, tau) = tr.start_point(root)
+                frontier.append((root.index, sigma, tau))
+        while frontier:
+            key = frontier.popleft()
+            if key not in seen:
+                seen.add(key)
+                return 0, key
+        return None
+
     wrong_lo = right_lo = Fraction(0)
-    done: list[int] = []
+    done: list = []
+    found = 0
     reached = 1 <= width
+    exhausted = False
+    heap: list = []
+    seq = itertools.count()
     local = isinstance(workers, int)
-    batch_cones = 32 * (workers if local else 8)
+
+    def past():
+        return deadline is not None and time.monotonic() > deadline
+
     with contextlib.ExitStack() as stack:
         mapper = workers
-        if local and workers > 1:  # one pool for every batch (an object with .map: kernel each_cone_bounds uses it)
+        if local and workers > 1:  # one pool for every round: processing and measuring
             import multiprocessing
 
-            mapper = stack.enter_context(multiprocessing.get_context("spawn").Pool(workers, initializer=_quiet_worker))
+            pool = stack.enter_context(multiprocessing.get_context("spawn").Pool(workers, initializer=_quiet_worker))
+            mapper = _Lazy(pool)
         bar = None
         if progress:
             from tqdm import tqdm
 
-            bar = stack.enter_context(tqdm(total=len(order), desc="measuring cells (anytime)", unit="cell",
-                                           leave=False))
-        pos = 0
-        while not reached and pos < len(order) and not (deadline is not None and time.monotonic() > deadline):
-            batch, cones = [], 0
-            while pos < len(order) and cones < batch_cones:
-                c = cells[order[pos]]
-                if not c.simplices:
-                    c.simplices = triangulate(c.rays, c.masks, n, len(c.constraints))
-                batch.append(order[pos])
-                cones += len(c.simplices)
-                pos += 1
-            tasks = [[cells[i].rays[r] for r in sx] for i in batch for sx in cells[i].simplices]
-            results = iter(each_cone_bounds(tasks, mapper, stack, prec))
-            for i in batch:
-                lo = sum((next(results)[0] for _ in cells[i].simplices), Fraction(0))
-                done.append(i)
-                if cells[i].wrong:
-                    wrong_lo += lo
-                else:
-                    right_lo += lo
-                reached = 1 - wrong_lo - right_lo <= width
-                if reached:
+            bar = stack.enter_context(tqdm(desc="measuring cells (anytime)", unit="cell", leave=False,
+                                           mininterval=0.5))
+        while not reached and not past():
+            while len(heap) < LOOKAHEAD and not exhausted and not past():  # find and process more cells
+                chunk = []
+                while len(chunk) < PROCESS_CHUNK:
+                    got = next_key()
+                    if got is None:
+                        break
+                    chunk.append(got)
+                if not chunk:
+                    exhausted = True
                     break
-            if bar is not None:
-                bar.update(len(batch))
-    return done, wrong_lo, right_lo, reached
+                keys = [k for _, k in chunk]
+                if mapper == 1 or len(keys) == 1:
+                    cells = _process_chunk((token, lm.rnn, lm.task, keys))
+                else:
+                    parts = [keys[i::2 * (workers if local else 4)] for i in range(2 * (workers if local else 4))]
+                    parts = [p for p in parts if p]
+                    res = list(mapper.map(_process_chunk, [(token, lm.rnn, lm.task, p) for p in parts]))
+                    by_key = {(c.root, c.sigma, c.tau): c for cs in res for c in cs}
+                    cells = [by_key[k] for k in keys]
+                for (count, _), c in zip(chunk, cells):
+                    heapq.heappush(heap, (-Fraction(count, len(c.simplices)), next(seq), c))
+                    for e in c.evidence:
+                        if e[0] == "facet" and e[2] is not None:
+                            frontier.append((c.root, *e[2]))
+                found += len(cells)
+                if max_cells is not None and found > max_cells:
+                    raise LimitReached(f"more than {max_cells} cells (--max-regions); stopped, nothing written")
+            if not heap or past():
+                break
+            batch, cones = [], 0
+            while heap and (not batch or cones < BATCH_CONES):
+                c = heapq.heappop(heap)[2]
+                batch.append(c)
+                cones += len(c.simplices)
+            tasks = [[c.rays[r] for r in sx] for c in batch for sx in c.simplices]
+            results = each_cone_bounds(tasks, mapper, stack, prec)
+            for c in batch:
+                lo = Fraction(0)
+                for _ in c.simplices:
+                    lo += next(results)[0]
+                    if past():
+                        break
+                else:
+                    done.append(c)
+                    if c.wrong:
+                        wrong_lo += lo
+                    else:
+                        right_lo += lo
+                    reached = 1 - wrong_lo - right_lo <= width
+                    if bar is not None:
+                        bar.update(1)
+                        bar.set_postfix(width=f"{float(1 - wrong_lo - right_lo):.3g}", found=found, refresh=False)
+                    if not reached:
+                        continue
+                break
+    return tr, done, wrong_lo, right_lo, reached, {"found": found, "complete": exhausted and not heap
+                                                   and len(done) == found, "samples": samples}

@@ -143,16 +143,14 @@ def _certify_disc(lm: LoadedModel, z3: bool, digits: int, timings: dict) -> Cert
                          timings=timings, details={"sectors": secs, "wedges": wedges})
 
 
-def _traverse_cells(lm: LoadedModel, z3: bool, timings: dict, progress: bool, max_regions, deadline, workers: int,
-                    stop_at=None):
-    """The cells of a seq_len >= 3 RNN (verifier/cones.py), each optionally confirmed by Z3; timings recorded.
-    `stop_at` ends the traversal early with the cells found (anytime certificates only; `tr.complete` says)."""
+def _traverse_cells(lm: LoadedModel, z3: bool, timings: dict, progress: bool, max_regions, deadline, workers: int):
+    """The cells of a seq_len >= 3 RNN (verifier/cones.py), each optionally confirmed by Z3; timings recorded."""
     from .cones import traverse
 
     t0 = time.perf_counter()
     tr, cells = traverse(lm.rnn, lm.task, progress=progress, max_regions=max_regions,
                          timeout=None if deadline is None else max(0.0, deadline - time.monotonic()),
-                         workers=workers, stop_at=stop_at)
+                         workers=workers)
     timings["traverse"] = time.perf_counter() - t0
     if z3:
         from .smt import confirm_cells
@@ -261,49 +259,50 @@ def _certify_moments(lm: LoadedModel, z3: bool, digits: int, timings: dict, prog
 
 
 def _certify_partial(lm: LoadedModel, z3: bool, digits: int, timings: dict, width: Fraction, progress: bool = False,
-                     max_regions=None, deadline=None, workers: int = 1, measure_deadline=None) -> CertifyResult:
-    """An anytime certificate (version 2, coverage "partial", seq_len 4 to 7): cells measured by estimated mass per cost
-    until error in [W, 1 - R] is at most `width` wide, or until measure_deadline (verifier/anytime.py)."""
-    from .anytime import ESTIMATE_SAMPLES, measure_until, sampled_masses
+                     max_regions=None, workers: int = 1, measure_deadline=None) -> CertifyResult:
+    """An anytime certificate (version 2, coverage "partial", seq_len 4 to 7): cells discovered by samples (then
+    breadth-first) and measured, most hits per cone first, until error in [W, 1 - R] is at most `width` wide,
+    every cell is measured, or measure_deadline passes (verifier/anytime.py)."""
+    from .anytime import discover_and_measure
     from .cones import cell_document
     from .kernel.measure import partial_form  # the kernel's sentence: one spelling
     from .measure import correct_digits, round_outward
 
     n = lm.seq_len
-    # with a deadline the traversal may take at most half of the time to it and stops without an error: the
-    # cells found by then are measured by estimated mass per cost (no coverage is claimed, so any set of cells will do)
-    stop_at = None if measure_deadline is None else time.monotonic() + 0.5 * max(0.0, measure_deadline - time.monotonic())
-    tr, cells = _traverse_cells(lm, z3, timings, progress, max_regions, None if stop_at else deadline, workers,
-                                stop_at=stop_at)
     t0 = time.perf_counter()
-    # enough samples to rank many cells (a few per cell), within seconds: 2^16 .. 2^19
-    mass = sampled_masses(lm, tr, cells, samples=min(1 << 19, max(ESTIMATE_SAMPLES, 4 * len(cells))))
-    done, wrong_lo, right_lo, reached = measure_until(cells, n, width, measure_deadline, workers, None, progress,
-                                                      mass=mass)
+    tr, done, wrong_lo, right_lo, reached, stats = discover_and_measure(
+        lm, width, measure_deadline, workers, progress, max_cells=max_regions)
     timings["measure"] = time.perf_counter() - t0
-    listed = sorted(done)
+    # the certificate lists the cells in the canonical order of a full one: root, pattern, decisions
+    listed = sorted(done, key=lambda c: (c.root, "".join("".join(map(str, s)) for s in c.sigma), c.tau))
+    if z3:
+        from .smt import confirm_cells
+
+        t0 = time.perf_counter()
+        confirm_cells(lm.rnn, lm.task, listed, tr.roots, progress=progress)
+        timings["z3"] = time.perf_counter() - t0
     lo, hi = round_outward(wrong_lo, 1 - right_lo, digits + 3)
     lo, hi = max(lo, Fraction(0)), min(hi, Fraction(1))
-    wrong_cells = [cells[i] for i in listed if cells[i].wrong]
-    right_cells = [cells[i] for i in listed if not cells[i].wrong]
+    wrong_cells = [c for c in listed if c.wrong]
+    right_cells = [c for c in listed if not c.wrong]
     form = partial_form(len(wrong_cells), sum(len(c.simplices) for c in wrong_cells),
                         len(right_cells), sum(len(c.simplices) for c in right_cells), n)
     doc = header(lm, 2, "cones")
     doc["claim"] = PARTIAL_CLAIM
     _roots_document(doc, tr, n)
     doc["coverage"] = "partial"
-    doc["cells"] = [cell_document(cells[i], None, n) for i in listed]  # no neighbours: no adjacency claimed
+    doc["cells"] = [cell_document(c, None, n) for c in listed]  # no neighbours: no adjacency claimed
     doc["error"] = {"lower": q(lo), "upper": q(hi), "closed_form": form, "rigorous": True,
                     "digits": max(0, int(correct_digits(lo, hi))) if lo != hi else digits}
     doc["accuracy"] = {"lower": q(1 - hi), "upper": q(1 - lo)}
-    regions = doc["regions"] = len({cells[i].sigma for i in listed})
+    regions = doc["regions"] = len({c.sigma for c in listed})
     doc["cell_count"] = len(listed)
     return CertifyResult(lo, hi, form, True, regions, len(wrong_cells), doc, lm, timings=timings,
-                         details={"cells": cells, "roots": tr.roots, "cell_count": len(listed), "partial": True,
-                                  "cells_total": len(cells), "width": width, "width_reached": reached,
-                                  "traversal_complete": tr.complete,
-                                  "roots_reached": len({c.root for c in cells}),
-                                  "order_estimate_samples": sum(mass)})
+                         details={"cells": listed, "roots": tr.roots, "cell_count": len(listed), "partial": True,
+                                  "cells_total": stats["found"], "width": width, "width_reached": reached,
+                                  "traversal_complete": stats["complete"],
+                                  "roots_reached": len({c.root for c in done}),
+                                  "order_estimate_samples": stats["samples"]})
 
 
 def certify(model, task: str | None = None, seq_len: int | None = None, *, z3: bool | None = None,
@@ -370,7 +369,7 @@ def certify(model, task: str | None = None, seq_len: int | None = None, *, z3: b
         # rule; the cones measured here are memoized in this process, so it does not integrate them again)
         mdl = None if timeout is None else time.monotonic() + (0.75 * timeout if self_check else timeout)
         res = _certify_partial(lm, bool(z3), digits, timings, width, progress=progress, max_regions=max_regions,
-                               deadline=deadline, workers=workers, measure_deadline=mdl)
+                               workers=workers, measure_deadline=mdl)
         deadline = None  # the interval reached is certified whatever the clock says: the re-check runs to the end
     else:
         res = _certify_cones(lm, bool(z3), digits, timings, progress=progress, max_regions=max_regions,

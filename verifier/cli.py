@@ -443,10 +443,10 @@ def _print_partial(a, res, warnings, code: int) -> int:
                   f"{100 * u['argmax_open_no_unstable_unit']:.1f}%; unstable units per step "
                   f"{u['unstable_units_per_step']})")
     else:
-        found = ("" if d["traversal_complete"] else
-                 f" (the traversal was stopped at half of the time to find cells: {d['roots_reached']} of "
-                 f"{len(d['roots'])} roots reached; the cells found are measured, no coverage is claimed)")
-        print(f"  {d['cell_count']} of {d['cells_total']} cells measured{found}, most estimated mass per cost first (at least the listed "
+        found = ("every cell found" if d["traversal_complete"] else
+                 f"cells found from {d['order_estimate_samples']} samples, then their neighbours; no coverage is claimed")
+        print(f"  {d['cell_count']} cells measured of {d['cells_total']} processed ({found}; {d['roots_reached']} of "
+              f"{len(d['roots'])} roots), most sampled hits per cone first (at least the listed "
               f"wrong cells, at most 1 minus the listed right cells); certificate {res.certificate_path} "
               f"(checked: accepted)")
     _print_sampled_and_time(res)

@@ -171,6 +171,7 @@ class Traversal:
         self.n = rnn.seq_len
         self.im = IntRNN.of(rnn)
         self.roots = make_roots(self.n, task)
+        self.root_of = {(r.ranking, r.sign): r for r in self.roots}
         self._cache: dict = {}
 
     # ---- forms -------------------------------------------------------------------------------
@@ -434,17 +435,14 @@ class Traversal:
                 return x, s
         raise InternalError(f"root {root.index}: no generic start point found")
 
-    def traverse_root(self, root: Root, limit=None, on_cell=None, stop=None) -> list[Cell]:
-        """All cells of one root (breadth-first from the start point); when `stop()` turns true, the cells
-        processed so far (each complete: a subset serves an anytime certificate, which claims no coverage)."""
+    def traverse_root(self, root: Root, limit=None, on_cell=None) -> list[Cell]:
+        """All cells of one root (breadth-first from the start point)."""
         _, start = self.start_point(root)
         seen = {start: None}
         queue = [start]
         cells = []
         head = 0
         while head < len(queue):
-            if stop is not None and stop():
-                break
             key = queue[head]
             head += 1
             cell = self.process(root, *key)
@@ -458,7 +456,6 @@ class Traversal:
                     queue.append(nb)
             if limit is not None:
                 limit(len(cells))
-        self.last_root_complete = head == len(queue)
         return cells
 
 
@@ -500,33 +497,16 @@ def triangulate(rays, masks, n: int, ncons: int) -> list[tuple[int, ...]]:
 
 
 def _root_worker(args):
-    """One root's cells on a worker: (index, cells, whether the root is complete). `stop_wall` (time.time(), a
-    clock the processes of a machine -- and, roughly, a cluster's machines -- share) ends it early."""
-    rnn, task, root_index, stop_wall = args
+    """One root's cells on a worker: (index, cells)."""
+    rnn, task, root_index = args
     tr = Traversal(rnn, task)
-    stop = None if stop_wall is None else (lambda: time.time() > stop_wall)
-    cells = tr.traverse_root(tr.roots[root_index], stop=stop)
-    return root_index, cells, tr.last_root_complete
+    return root_index, tr.traverse_root(tr.roots[root_index])
 
 
 def traverse(rnn, task: str, progress: bool = False, max_regions: int | None = None,
-             timeout: float | None = None, workers: int = 1, stop_at: float | None = None
-             ) -> tuple[Traversal, list[Cell]]:
-    """Traverse every root; cells sorted canonically (root, pattern, decisions). Limits raise LimitReached.
-
-    `stop_at` (a time.monotonic() deadline) ends the traversal early *without* an error: the cells found by then
-    are returned (every root's cells so far: on worker processes each worker stops its root itself, and roots
-    not started by then return none) and `tr.complete` is False. Only an anytime certificate, which claims no
-    coverage, may use them.
-    """
+             timeout: float | None = None, workers: int = 1) -> tuple[Traversal, list[Cell]]:
+    """Traverse every root; cells sorted canonically (root, pattern, decisions). Limits raise LimitReached."""
     tr = Traversal(rnn, task)
-    tr.complete = True
-
-    def stopped() -> bool:
-        if stop_at is not None and time.monotonic() > stop_at:
-            tr.complete = False
-        return not tr.complete
-
     t0 = time.perf_counter()
     bar = None
     if progress:
@@ -549,18 +529,13 @@ def traverse(rnn, task: str, progress: bool = False, max_regions: int | None = N
             import multiprocessing as mp
 
             with contextlib.ExitStack() as stack:
-                # the workers stop themselves at stop_at (each returns the cells of its root found by then;
-                # roots not started by then return none), so every result comes back soon after it
-                stop_wall = None if stop_at is None else time.time() + (stop_at - time.monotonic())
-                units = [(rnn, task, r.index, stop_wall) for r in tr.roots]
+                units = [(rnn, task, r.index) for r in tr.roots]
                 if hasattr(workers, "map"):  # a cluster (verifier/scale.py)
                     results = workers.map(_root_worker, units)
                 else:
                     results = stack.enter_context(mp.get_context("spawn").Pool(workers)).imap_unordered(
                         _root_worker, units)
-                for idx, cells, complete in results:
-                    if not complete:
-                        tr.complete = False
+                for idx, cells in results:
                     by_root[idx] = cells
                     done_before[0] += len(cells)
                     check_limits(0)
@@ -569,15 +544,12 @@ def traverse(rnn, task: str, progress: bool = False, max_regions: int | None = N
                         bar.set_postfix(roots=f"{len(by_root)}/{len(tr.roots)}", refresh=False)
         else:
             for root in tr.roots:
-                if stopped():
-                    break
-
                 def on_cell(queue_len, root=root):
                     if bar is not None:
                         bar.update(1)
                         bar.set_postfix(root=f"{root.index + 1}/{len(tr.roots)}", queue=queue_len, refresh=False)
 
-                by_root[root.index] = tr.traverse_root(root, limit=check_limits, on_cell=on_cell, stop=stopped)
+                by_root[root.index] = tr.traverse_root(root, limit=check_limits, on_cell=on_cell)
                 done_before[0] += len(by_root[root.index])
     finally:
         if bar is not None:
