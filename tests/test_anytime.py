@@ -158,3 +158,24 @@ def test_a_timeout_before_the_traversal_ends_still_gives_a_certificate(workers):
     exact = Fraction("0.0461323884520579")  # proofs/n4/2nd_argmax_8_4.cert.json (the cover's argument)
     assert res.error_lower <= exact <= res.error_upper
     assert check(parse_json(json.dumps(res.certificate))).accepted
+
+
+def test_the_deadline_is_looked_at_per_cone(monkeypatch):
+    """A deadline that passes inside the first batch of cones stops the measure there: the cells whose cones all
+    came back are counted, the rest are not (a P_7 cone can take a second; batches are 256 cones)."""
+    import itertools
+    import time
+
+    from verifier.anytime import BATCH_CONES, discover_and_measure
+    from verifier.loader import load
+
+    lm = load(os.path.join(ROOT, "models", "2nd_argmax_4_4.pth"))
+    clock = itertools.count()  # one tick per look at the clock
+    monkeypatch.setattr(time, "monotonic", lambda: float(next(clock)))
+    tr, done, w, r, reached, stats = discover_and_measure(lm, Fraction(0), deadline=60.0, samples=1 << 12)
+    monkeypatch.undo()
+    cones = sum(len(c.simplices) for c in done)
+    assert 0 < cones < BATCH_CONES and stats["found"] > len(done) and not reached
+    assert 0 < w + r < 1
+    _, none, *_ = discover_and_measure(lm, Fraction(0), deadline=time.monotonic() - 1, samples=1 << 12)
+    assert none == []
