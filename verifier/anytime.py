@@ -156,17 +156,18 @@ def discover_and_measure(lm, width: Fraction, deadline: float | None = None, wor
     seen: set = set()
     frontier: deque = deque()  # (root, sigma, tau) of cells to find after the sampled ones
     sampled = iter(hits)
-    state = {"sampled_done": False}
+    sampled_done = False
 
     def next_key():
         """(hits, key) of the next cell to process, or None when every cell has been found."""
-        if not state["sampled_done"]:
+        nonlocal sampled_done
+        if not sampled_done:
             for count, i in sampled:
                 key = exact_key(tr, x[i])
                 if key is not None and key not in seen:
                     seen.add(key)
                     return count, key
-            state["sampled_done"] = True
+            sampled_done = True
             for root in tr.roots:  # every root seeded: its cells are connected through their facets
                 _, (sigma, tau) = tr.start_point(root)
                 frontier.append((root.index, sigma, tau))
@@ -216,12 +217,10 @@ def discover_and_measure(lm, width: Fraction, deadline: float | None = None, wor
                 keys = [k for _, k in chunk]
                 if mapper == 1 or len(keys) == 1:
                     cells = _process_chunk((token, lm.rnn, lm.task, keys))
-                else:
-                    parts = [keys[i::2 * (workers if local else 4)] for i in range(2 * (workers if local else 4))]
-                    parts = [p for p in parts if p]
-                    res = list(mapper.map(_process_chunk, [(token, lm.rnn, lm.task, p) for p in parts]))
-                    by_key = {(c.root, c.sigma, c.tau): c for cs in res for c in cs}
-                    cells = [by_key[k] for k in keys]
+                else:  # consecutive parts, two per worker; the ordered map gives them back in order
+                    size = -(-len(keys) // (2 * (workers if local else 4)))
+                    parts = [(token, lm.rnn, lm.task, keys[i:i + size]) for i in range(0, len(keys), size)]
+                    cells = [c for cs in mapper.map(_process_chunk, parts) for c in cs]
                 for (count, _), c in zip(chunk, cells):
                     heapq.heappush(heap, (-Fraction(count, len(c.simplices)), next(seq), c))
                     for e in c.evidence:
