@@ -109,6 +109,43 @@ def test_ctrl_c_in_the_measure_phase_exits_130(tmp_path):
         assert not out.exists()
 
 
+def test_a_long_full_run_says_so_first_and_sigterm_stops_it_cleanly(tmp_path):
+    """M(16,5) (about two million cells): before the traversal a first look of 2^16 samples hits ~20,000 distinct
+    cells and a note suggests an anytime certificate; SIGTERM (a scheduler's stop, `timeout`) during the
+    traversal exits 143 with one line, the worker pool shut down, nothing written."""
+    out = tmp_path / "m165.cert.json"
+    env = dict(os.environ, PYTHONPATH=ROOT)
+    p = subprocess.Popen([sys.executable, "-m", "verifier", os.path.join(MODELS, "2nd_argmax_16_5.pth"), "--out",
+                          str(out), "--samples", "0", "--workers", "2"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                         env=env, cwd=ROOT)
+    seen = b""
+    while b"cells:" not in seen:  # the traversal's bar: the first look is over
+        chunk = os.read(p.stderr.fileno(), 4096)
+        assert chunk, "the process ended before traversing"
+        seen += chunk
+    time.sleep(1)
+    p.send_signal(signal.SIGTERM)
+    _, err = p.communicate(timeout=60)
+    err = seen + err
+    assert p.returncode == 143, err[-500:]
+    assert b"verifier: note: " in err and b"--width 0.01 --timeout 600" in err
+    hit = int(err.split(b"verifier: note: ")[1].split(b" distinct")[0].replace(b",", b""))
+    assert hit >= 10000  # the first look's count; the model has ~2 million cells (docs/STATUS.md)
+    assert b"terminated (SIGTERM); nothing partial was written" in err
+    assert b"internal error" not in err and b"Traceback" not in err
+    assert not out.exists()
+
+
+def test_a_short_full_run_has_no_long_run_note(tmp_path):
+    """M(2,4): the first look hits a few hundred cells; no note, and the certificate is written."""
+    out = tmp_path / "m24.cert.json"
+    p = subprocess.run([sys.executable, "-m", "verifier", os.path.join(MODELS, "2nd_argmax_2_4.pth"), "--out",
+                        str(out), "--samples", "0", "--workers", "1"], capture_output=True, text=True,
+                       env=dict(os.environ, PYTHONPATH=ROOT), cwd=ROOT, timeout=600)
+    assert p.returncode == 0, p.stderr[-500:]
+    assert "note:" not in p.stderr and out.exists()
+
+
 def test_check_models_finds_missing_certificates_without_an_index(tmp_path):
     models, proofs = tmp_path / "m", tmp_path / "p"
     models.mkdir()

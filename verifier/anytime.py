@@ -86,6 +86,29 @@ def sampled_keys(lm, tr, samples: int = DISCOVERY_SAMPLES, seed: int = 0):
     return x, [(-c, i) for c, i in ranked]
 
 
+FIRST_LOOK_SAMPLES = 1 << 16  # ~0.2-0.5 s at d <= 32, n <= 7
+LONG_RUN_CELLS = 4000  # cells hit by the first look beyond which a full certificate is long (M(16,4): 6,208 hit,
+# 56,558 cells, 9 minutes on 2 cores; M(2,6): 4,037 hit, 28.7 minutes; M(16,5): 19,737 hit, ~2 million cells)
+
+
+def cells_hit(lm, samples: int = FIRST_LOOK_SAMPLES, seed: int = 0) -> int:
+    """How many distinct cells (float64 keys: root, pattern, decisions) `samples` seeded Gaussian inputs hit:
+    an estimate, and a floor on the cell count in all but name (most cells are tiny and never hit), used only
+    to warn that a full certificate will be long."""
+    from .cones import Traversal
+
+    return len(sampled_keys(lm, Traversal(lm.rnn, lm.task), samples, seed)[1])
+
+
+def long_run_note(lm, hit: int) -> str | None:
+    """The note printed before a full certificate whose first look hit at least LONG_RUN_CELLS cells."""
+    if hit < LONG_RUN_CELLS:
+        return None
+    return (f"{hit:,} distinct cells hit by {FIRST_LOOK_SAMPLES:,} samples (an estimate; a full certificate "
+            f"measures every cell, usually several times as many): this can take an hour or more at seq_len "
+            f"{lm.seq_len}; `--width 0.01 --timeout 600` writes a certified interval sooner (README: anytime certificate)")
+
+
 def exact_key(tr, x_float):
     """(root index, sigma, tau) of the integer point round(x * 2^SCALE_BITS), exactly; None when that point
     ties two coordinates, has x_0 = 0 or lies on a neuron or decision hyperplane."""

@@ -176,6 +176,12 @@ def _certify_cones(lm: LoadedModel, z3: bool, digits: int, timings: dict, progre
                           spherical_terms)
 
     n = lm.seq_len
+    if progress and n >= 4 and deadline is None and max_regions is None:  # no limit asked for: say if it is long
+        from .anytime import cells_hit, long_run_note
+
+        note = long_run_note(lm, cells_hit(lm))
+        if note:
+            sys.stderr.write(f"verifier: note: {note}\n")
     tr, cells = _traverse_cells(lm, z3, timings, progress, max_regions, deadline, workers)
     t0 = time.perf_counter()
     index = {(c.root, c.key): i for i, c in enumerate(cells)}

@@ -18,12 +18,13 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import signal
 import sys
 import time
 from fractions import Fraction
 
-from .errors import (EXIT_INPUT, EXIT_INTERNAL, EXIT_INTERRUPTED, EXIT_LIMIT, EXIT_REJECTED, InputError,
-                     UnsupportedError, VerifierError)
+from .errors import (EXIT_INPUT, EXIT_INTERNAL, EXIT_INTERRUPTED, EXIT_LIMIT, EXIT_REJECTED, EXIT_TERMINATED,
+                     InputError, Terminated, UnsupportedError, VerifierError)
 from .tasks import POSITION_TASKS, TASKS
 
 COMMANDS = ("certify", "check", "inspect", "sample", "explain", "train", "export", "crosscheck")
@@ -954,6 +955,7 @@ def main(argv=None) -> int:
                 "explain": cmd_explain, "train": cmd_train, "export": cmd_export, "crosscheck": cmd_crosscheck}
     from .kernel.rules import Unreadable
 
+    previous = _on_sigterm()
     try:
         return handlers[a.command](a)
     except VerifierError as exc:
@@ -962,9 +964,8 @@ def main(argv=None) -> int:
     except Unreadable as exc:  # the kernel could not read a file (a limit, a file of another kind): exit 2
         sys.stderr.write(f"verifier: error: {_line(str(exc))}\n")
         return EXIT_INPUT
-    except KeyboardInterrupt:
-        sys.stderr.write("verifier: interrupted; nothing partial was written\n")
-        return EXIT_INTERRUPTED
+    except KeyboardInterrupt as exc:
+        return _interrupted(exc)
     except BrokenPipeError:
         return 0
     except SystemError as exc:
@@ -972,14 +973,37 @@ def main(argv=None) -> int:
         # callback's exception as the cause of a SystemError: an interrupt or a limit, not a bug.
         cause = _root_cause(exc)
         if isinstance(cause, KeyboardInterrupt):
-            sys.stderr.write("verifier: interrupted; nothing partial was written\n")
-            return EXIT_INTERRUPTED
+            return _interrupted(cause)
         if isinstance(cause, VerifierError):
             sys.stderr.write(f"verifier: error: {_line(str(cause))}\n")
             return cause.exit_code
         return _internal(exc)
     except Exception as exc:  # a bug, not a verdict: one line, and the traceback on request
         return _internal(exc)
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
+
+
+def _on_sigterm():
+    """SIGTERM (a scheduler's or `timeout`'s stop) raises Terminated, a KeyboardInterrupt, so the work stops as
+    for Ctrl-C: worker pools are shut down and nothing partial is written.  Returns the handler it replaced
+    (None off the main thread, where no handler can be set)."""
+    def stop(signum, frame):
+        raise Terminated()
+
+    try:
+        return signal.signal(signal.SIGTERM, stop)
+    except ValueError:  # not the main thread
+        return None
+
+
+def _interrupted(exc: BaseException) -> int:
+    if isinstance(exc, Terminated):
+        sys.stderr.write("verifier: terminated (SIGTERM); nothing partial was written\n")
+        return EXIT_TERMINATED
+    sys.stderr.write("verifier: interrupted; nothing partial was written\n")
+    return EXIT_INTERRUPTED
 
 
 def _root_cause(exc: BaseException) -> BaseException:

@@ -9,6 +9,12 @@ EXIT_INPUT = 2  # usage error or unreadable / unsupported input
 EXIT_LIMIT = 3  # a resource limit (--max-regions, --timeout) stopped the work cleanly
 EXIT_INTERNAL = 4  # a bug: the generator's own claim failed the kernel, or an unexpected exception
 EXIT_INTERRUPTED = 130  # Ctrl-C
+EXIT_TERMINATED = 143  # SIGTERM (a job scheduler, `timeout`): 128 + 15, handled like Ctrl-C
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, raised in the main thread by the CLI's handler: the work stops as for Ctrl-C (worker pools are
+    shut down, nothing partial is written) and the exit code is 143."""
 
 
 class VerifierError(Exception):
