@@ -265,6 +265,10 @@ def mutants(disc, zero, poly, n4):
         c["simplices"].pop()
     yield "triangulation", "simplex_dropped", m(n4, simplex_dropped)
 
+    def measured_named_in_full(d):
+        next(c for c in d["cells"] if c.get("simplices"))["measured_simplices"] = [0]
+    yield "triangulation", "measured_simplices_in_a_full_certificate", m(n4, measured_named_in_full)
+
     # top-two roots (2nd argmax, n >= 4): the family must be whole, for 2nd argmax only, at n >= 4 only
     assert len(n4["roots"][0]["ranking"]) == 2, "tiny_n4 is expected to have top-two roots"
 
@@ -285,7 +289,8 @@ def mutants(disc, zero, poly, n4):
 
 
 def tiny_partial():
-    """An anytime (coverage 'partial') certificate of the tiny seq_len-4 model: width 1/4, 49 of 142 cells."""
+    """An anytime (coverage 'partial') certificate of the tiny seq_len-4 model: width 1/4 (some of its cells, some of
+    their cones)."""
     from verifier.kernel import parse_json
 
     rnn = verifier.RNN.make([[1]], [[Fraction(-1, 2)]], [[1], [2], [-1], [0]], seq_len=4)
@@ -345,6 +350,26 @@ def partial_mutants(p4, poly):
         c = next(c for c in d["cells"] if not c["wrong"])
         c["wrong"] = True
     yield "wrong", "partial_right_cell_called_wrong", m(p4, flipped)
+
+    def not_increasing(d):
+        next(c for c in d["cells"] if len(c["simplices"]) >= 2)["measured_simplices"] = [1, 0]
+    yield "partial", "measured_simplices_not_increasing", m(p4, not_increasing)
+
+    def fewer_measured(d):
+        """A wrong cell's cones left out of the sum (the sentence's count follows) while the interval is kept."""
+        import re
+
+        def measured(c):
+            return c.get("measured_simplices", list(range(len(c["simplices"]))))
+
+        c = next(c for c in d["cells"] if c["wrong"] and len(measured(c)) >= 2)
+        had = len(measured(c))
+        c["measured_simplices"] = measured(c)[-1:]
+        form = d["error"]["closed_form"]
+        total = int(re.search(r"P_4 of the (\d+) simplicial cones of", form).group(1))
+        d["error"]["closed_form"] = form.replace(f"P_4 of the {total} simplicial cones of",
+                                                 f"P_4 of the {total - had + 1} simplicial cones of", 1)
+    yield "enclosure", "partial_cones_left_out_interval_kept", m(p4, fewer_measured)
 
 
 def tiny_boxes():

@@ -161,8 +161,8 @@ def test_a_timeout_before_the_traversal_ends_still_gives_a_certificate(workers):
 
 
 def test_the_deadline_is_looked_at_per_cone(monkeypatch):
-    """A deadline that passes inside the first batch of cones stops the measure there: the cells whose cones all
-    came back are counted, the rest are not (a P_7 cone can take a second; batches are 256 cones)."""
+    """A deadline that passes inside the first batch of cones stops the measure there: the cones that came back
+    are counted, in the cells they belong to (a P_7 cone can take a second; batches are 256 cones)."""
     import itertools
     import time
 
@@ -174,8 +174,32 @@ def test_the_deadline_is_looked_at_per_cone(monkeypatch):
     monkeypatch.setattr(time, "monotonic", lambda: float(next(clock)))
     tr, done, w, r, reached, stats = discover_and_measure(lm, Fraction(0), deadline=60.0, samples=1 << 12)
     monkeypatch.undo()
-    cones = sum(len(c.simplices) for c in done)
-    assert 0 < cones < BATCH_CONES and stats["found"] > len(done) and not reached
+    cones = sum(len(c.simplices if c.measured_simplices is None else c.measured_simplices) for c in done)
+    assert 0 < cones == stats["cones"] < BATCH_CONES and stats["found"] > len(done) and not reached
     assert 0 < w + r < 1
     _, none, *_ = discover_and_measure(lm, Fraction(0), deadline=time.monotonic() - 1, samples=1 << 12)
     assert none == []
+
+
+def test_the_largest_cones_of_a_cell_are_measured_first():
+    """The unit measured is a simplicial cone, largest float estimate first across cells: stopped by the width,
+    some cell has only some of its cones measured, and those are its largest by the estimate; the certificate
+    names them (`measured_simplices`) and the kernel, summing only those, accepts it."""
+    from verifier.anytime import discover_and_measure
+    from verifier.loader import load
+
+    lm = load(os.path.join(ROOT, "models", "2nd_argmax_4_4.pth"))
+    tr, done, w, r, reached, stats = discover_and_measure(lm, Fraction(1, 4), samples=1 << 14)
+    assert reached and 0 < stats["cones"] < stats["cones_total"]
+    partly = [c for c in done if c.measured_simplices is not None]
+    assert partly
+    for c in partly:
+        ms = set(c.measured_simplices)
+        assert 0 < len(ms) < len(c.simplices)
+        assert min(c.estimates[i] for i in ms) >= max(c.estimates[i] for i in range(len(c.simplices)) if i not in ms)
+    res = verifier.certify(lm, z3=False, width=Fraction(1, 4), samples=0)
+    doc = res.certificate
+    assert any("measured_simplices" in c for c in doc["cells"])
+    assert check(parse_json(json.dumps(doc))).accepted
+    exact = Fraction(json.load(open(os.path.join(ROOT, "proofs", "2nd_argmax_4_4.cert.json")))["error"]["lower"])
+    assert res.error_lower <= exact <= res.error_upper

@@ -267,7 +267,7 @@ def _certify_moments(lm: LoadedModel, z3: bool, digits: int, timings: dict, prog
 def _certify_partial(lm: LoadedModel, z3: bool, digits: int, timings: dict, width: Fraction, progress: bool = False,
                      max_regions=None, workers: int = 1, measure_deadline=None) -> CertifyResult:
     """An anytime certificate (version 2, coverage "partial", seq_len 4 to 7): cells discovered by samples (then
-    breadth-first) and measured, most hits per cone first, until error in [W, 1 - R] is at most `width` wide,
+    breadth-first), their simplicial cones measured largest estimate first, until error in [W, 1 - R] is at most `width` wide,
     every cell is measured, or measure_deadline passes (verifier/anytime.py)."""
     from .anytime import discover_and_measure
     from .cones import cell_document
@@ -291,8 +291,10 @@ def _certify_partial(lm: LoadedModel, z3: bool, digits: int, timings: dict, widt
     lo, hi = max(lo, Fraction(0)), min(hi, Fraction(1))
     wrong_cells = [c for c in listed if c.wrong]
     right_cells = [c for c in listed if not c.wrong]
-    form = partial_form(len(wrong_cells), sum(len(c.simplices) for c in wrong_cells),
-                        len(right_cells), sum(len(c.simplices) for c in right_cells), n)
+    def cones(cells_):
+        return sum(len(c.simplices if c.measured_simplices is None else c.measured_simplices) for c in cells_)
+
+    form = partial_form(len(wrong_cells), cones(wrong_cells), len(right_cells), cones(right_cells), n)
     doc = header(lm, 2, "cones")
     doc["claim"] = PARTIAL_CLAIM
     _roots_document(doc, tr, n)
@@ -308,7 +310,8 @@ def _certify_partial(lm: LoadedModel, z3: bool, digits: int, timings: dict, widt
                                   "cells_total": stats["found"], "width": width, "width_reached": reached,
                                   "traversal_complete": stats["complete"],
                                   "roots_reached": len({c.root for c in done}),
-                                  "order_estimate_samples": stats["samples"]})
+                                  "order_estimate_samples": stats["samples"],
+                                  "cones_measured": stats["cones"], "cones_total": stats["cones_total"]})
 
 
 def certify(model, task: str | None = None, seq_len: int | None = None, *, z3: bool | None = None,

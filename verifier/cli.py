@@ -337,6 +337,7 @@ def report_json(res) -> dict:
     elif res.details.get("partial"):
         d = res.details
         out["partial"] = {"cells_measured": d["cell_count"], "cells_total": d["cells_total"],
+                          "cones_measured": d["cones_measured"], "cones_total": d["cones_total"],
                           "traversal_complete": d["traversal_complete"], "roots_reached": d["roots_reached"],
                           "roots_total": len(d["roots"]),
                           "width_asked": q(d["width"]), "width": q(res.error_upper - res.error_lower),
@@ -446,10 +447,10 @@ def _print_partial(a, res, warnings, code: int) -> int:
     else:
         found = ("every cell found" if d["traversal_complete"] else
                  f"cells found from {d['order_estimate_samples']} samples, then their neighbours; no coverage is claimed")
-        print(f"  {d['cell_count']} cells measured of {d['cells_total']} processed ({found}; {d['roots_reached']} of "
-              f"{len(d['roots'])} roots), most sampled hits per cone first (at least the listed "
-              f"wrong cells, at most 1 minus the listed right cells); certificate {res.certificate_path} "
-              f"(checked: accepted)")
+        print(f"  {d['cones_measured']:,} of the {d['cones_total']:,} simplicial cones of {d['cells_total']:,} cells "
+              f"processed measured, largest first, in {d['cell_count']:,} cells ({found}; {d['roots_reached']} of "
+              f"{len(d['roots'])} roots; at least the measured cones of the wrong cells, at most 1 minus those of the "
+              f"right cells); certificate {res.certificate_path} (checked: accepted)")
     _print_sampled_and_time(res)
     for w in warnings:
         sys.stderr.write(f"verifier: warning: {w}\n")

@@ -97,6 +97,8 @@ class Cell:
     masks: list = field(default_factory=list)  # other n: constraints tight at each ray (bit masks)
     ray_cons: list = field(default_factory=list)  # other n: n - 1 independent tight constraints per ray
     simplices: list = field(default_factory=list)  # n >= 4, measured cells: triangulation (ray indices)
+    measured_simplices: list | None = None  # partial certificates: the cones measured (None: all)
+    estimates: list = field(default_factory=list)  # partial certificates: float estimates of the cones' measures
 
     @property
     def key(self):
@@ -586,4 +588,6 @@ def cell_document(cell: Cell, index: dict | None, n: int) -> dict:
         doc["constraints"] = ev
         if cell.simplices:
             doc["simplices"] = [list(sx) for sx in cell.simplices]
+            if cell.measured_simplices is not None:
+                doc["measured_simplices"] = list(cell.measured_simplices)
     return doc

@@ -356,6 +356,8 @@ def triangulation(c: Certificate, w: Work):
         raise Reject("triangulation", "a seq_len >= 4 certificate must say which cells are measured")
     measured_wrong = c.measured == "wrong"
     for ci, cell in enumerate(c.cells):
+        if cell.measured_simplices is not None:
+            raise Reject("triangulation", f"cell {ci}: only a partial certificate names measured simplices")
         if cell.wrong == measured_wrong:
             w.cones.extend(_tiles(f"cell {ci}", w.shapes[ci], cell.simplices or (), c.n))
         elif cell.simplices is not None:
@@ -366,7 +368,10 @@ def triangulation(c: Certificate, w: Work):
 def partial(c: Certificate, w: Work):
     """coverage 'partial' (an anytime certificate): seq_len 4 to 7, no `measured`, no cell listed twice, no
     neighbours (no coverage is claimed), and every listed cell carries simplicial cones that tile it: the wrong
-    cells' cones bound the error from below, the right cells' cones the accuracy."""
+    cells' cones bound the error from below, the right cells' cones the accuracy.  A cell may name the cones
+    measured (`measured_simplices`, strictly increasing indices; all of them when absent): the others are left
+    out of both sums, which stay lower bounds since a cone's measure is >= 0 and the tiling keeps the cones
+    disjoint."""
     if not 4 <= c.n <= 7:
         raise Reject("partial", f"a partial certificate is for seq_len 4 to 7, not {c.n}")
     if c.measured is not None:
@@ -380,6 +385,12 @@ def partial(c: Certificate, w: Work):
         if not cell.simplices:
             raise Reject("partial", f"cell {ci}: every listed cell of a partial certificate carries simplices")
         tiles = _tiles(f"cell {ci}", w.shapes[ci], cell.simplices, c.n)
+        if cell.measured_simplices is not None:
+            ms = cell.measured_simplices
+            if not ms or any(b <= a for a, b in zip(ms, ms[1:])) or ms[-1] >= len(tiles):
+                raise Reject("partial", f"cell {ci}: measured_simplices must be strictly increasing indices of its "
+                             "simplices, at least one")
+            tiles = [tiles[i] for i in ms]
         (w.cones_wrong if cell.wrong else w.cones_right).extend(tiles)
 
 
