@@ -39,8 +39,10 @@ DISCOVERY_SAMPLES = 1 << 19  # ~2.5 s of float64 at d = 16, n = 5; the unhit cel
 SCALE_BITS = 40  # a sample x becomes the integer point round(x * 2^40): its exact cell is the key
 PROCESS_CHUNK = 32  # cells processed per round (on the workers)
 BATCH_CONES = 256  # simplicial cones per measuring round; also the least stock of cones to choose from
-SHARE = 1 / 4  # a cell's largest cone holds at most about this share of it (only to decide when to process more)
-MAX_STOCK = 8 * BATCH_CONES  # ... up to this many cones waiting; then a batch is measured first
+SHARE = 1 / 16  # a cell's largest cone estimate over its sampled hit frequency: 0.02-0.09 on M(16,5)'s cells (the
+# largest cone holds 10-25% of a cell; the flat estimate is 1.3-4x under a fat cone's measure); only decides when
+# to process more cells
+ROUND_CHUNKS = 4  # at most this many chunks of cells processed between two measuring batches
 
 
 def sampled_keys(lm, tr, samples: int = DISCOVERY_SAMPLES, seed: int = 0):
@@ -185,8 +187,8 @@ def discover_and_measure(lm, width: Fraction, deadline: float | None = None, wor
 
     The unit measured is a simplicial cone, not a cell: a cell's largest cones hold most of its mass
     (`cone_estimates`), so its small cones wait behind the large cones of other cells.  A cell is processed (on
-    the workers) when the stock of cones to measure runs below one batch, or when it holds fewer than MAX_STOCK
-    and its best estimate falls below SHARE times the next sampled cell's hit frequency.  Each measured cell lists its whole triangulation and the
+    the workers) when the stock of cones to measure runs below one batch or its best estimate falls below SHARE
+    times the next sampled cell's hit frequency, at most ROUND_CHUNKS chunks between two batches.  Each measured cell lists its whole triangulation and the
     cones measured (`measured_simplices`, None when all were): the kernel checks the tiling and sums the measured
     cones only, which is still a lower bound.
 
@@ -259,7 +261,7 @@ def discover_and_measure(lm, width: Fraction, deadline: float | None = None, wor
         nxt = peek()
         if nxt is None:
             return False
-        return len(heap) < BATCH_CONES or (len(heap) < MAX_STOCK and -heap[0][0] < SHARE * nxt[0] / samples)
+        return len(heap) < BATCH_CONES or -heap[0][0] < SHARE * nxt[0] / samples
 
     with contextlib.ExitStack() as stack:
         mapper = workers
@@ -275,7 +277,9 @@ def discover_and_measure(lm, width: Fraction, deadline: float | None = None, wor
             bar = stack.enter_context(tqdm(desc="measuring cones (anytime)", unit="cone", leave=False,
                                            mininterval=0.5))
         while not reached and not past():
-            while want_cells() and not past():  # find and process more cells
+            for _ in range(ROUND_CHUNKS):  # find and process more cells
+                if not want_cells() or past():
+                    break
                 chunk = []
                 while len(chunk) < PROCESS_CHUNK and peek() is not None:
                     chunk.append(upcoming.pop())
