@@ -50,7 +50,9 @@ def _run(path, kind, budget, workers, q, keep=None, task=None):
                "wall": time.perf_counter() - t0, "lower": float(res.error_lower),
                "upper": float(res.error_upper),
                "cells": res.details.get("cells_total", res.details.get("cell_count", res.regions)),
-               "measured_cells": res.details.get("cell_count"), "timings": res.timings})
+               "measured_cells": res.details.get("cell_count"), "timings": res.timings,
+               **({"cones_measured": res.details["cones_measured"], "cones_total": res.details["cones_total"]}
+                  if "cones_measured" in res.details else {})})
     except LimitReached as exc:
         q.put({"status": "timeout", "seconds": time.perf_counter() - t0, "why": str(exc)})
     except UnsupportedError as exc:

@@ -265,9 +265,9 @@ def mutants(disc, zero, poly, n4):
         c["simplices"].pop()
     yield "triangulation", "simplex_dropped", m(n4, simplex_dropped)
 
-    def measured_named_in_full(d):
-        next(c for c in d["cells"] if c.get("simplices"))["measured_simplices"] = [0]
-    yield "triangulation", "measured_simplices_in_a_full_certificate", m(n4, measured_named_in_full)
+    def pulled_in_full(d):
+        next(c for c in d["cells"] if c.get("simplices"))["pulled"] = [[0]]
+    yield "triangulation", "pulled_paths_in_a_full_certificate", m(n4, pulled_in_full)
 
     # top-two roots (2nd argmax, n >= 4): the family must be whole, for 2nd argmax only, at n >= 4 only
     assert len(n4["roots"][0]["ranking"]) == 2, "tiny_n4 is expected to have top-two roots"
@@ -333,7 +333,7 @@ def partial_mutants(p4, poly):
     yield "partial", "facet_with_a_neighbour", m(p4, neighbour)
 
     def no_simplices(d):
-        del d["cells"][0]["simplices"]
+        del d["cells"][0]["pulled"]
     yield "partial", "cell_without_simplices", m(p4, no_simplices)
     yield "partial", "measured_named", m(p4, lambda d: d.update(measured="wrong"))
     yield "partial", "seq_len_3", m(poly, lambda d: d.update(coverage="partial"))
@@ -351,20 +351,27 @@ def partial_mutants(p4, poly):
         c["wrong"] = True
     yield "wrong", "partial_right_cell_called_wrong", m(p4, flipped)
 
-    def not_increasing(d):
-        next(c for c in d["cells"] if len(c["simplices"]) >= 2)["measured_simplices"] = [1, 0]
-    yield "partial", "measured_simplices_not_increasing", m(p4, not_increasing)
+    def same_twice(d):
+        c = next(c for c in d["cells"] if c["pulled"])
+        c["pulled"].append(list(c["pulled"][0]))
+    yield "partial", "pulled_same_simplex_twice", m(p4, same_twice)
+
+    def cut_short(d):  # the last face then has more rays than the simplex needs
+        next(c for c in d["cells"] if any(len(p) >= 1 for p in c["pulled"]))["pulled"][0].pop()
+    yield "partial", "pulled_path_cut_short", m(p4, cut_short)
+
+    def apex_on_constraint(d):  # the cell's apex, ray 0, lies on the first constraint that defines it
+        c = next(c for c in d["cells"] if c["pulled"] and c["pulled"][0])
+        c["pulled"][0][0] = c["rays"][0][0]
+    yield "partial", "pulled_apex_on_the_cutting_constraint", m(p4, apex_on_constraint)
 
     def fewer_measured(d):
         """A wrong cell's cones left out of the sum (the sentence's count follows) while the interval is kept."""
         import re
 
-        def measured(c):
-            return c.get("measured_simplices", list(range(len(c["simplices"]))))
-
-        c = next(c for c in d["cells"] if c["wrong"] and len(measured(c)) >= 2)
-        had = len(measured(c))
-        c["measured_simplices"] = measured(c)[-1:]
+        c = next(c for c in d["cells"] if c["wrong"] and len(c["pulled"]) >= 2)
+        had = len(c["pulled"])
+        c["pulled"] = c["pulled"][:1]
         form = d["error"]["closed_form"]
         total = int(re.search(r"P_4 of the (\d+) simplicial cones of", form).group(1))
         d["error"]["closed_form"] = form.replace(f"P_4 of the {total} simplicial cones of",

@@ -174,7 +174,7 @@ def test_the_deadline_is_looked_at_per_cone(monkeypatch):
     monkeypatch.setattr(time, "monotonic", lambda: float(next(clock)))
     tr, done, w, r, reached, stats = discover_and_measure(lm, Fraction(0), deadline=60.0, samples=1 << 12)
     monkeypatch.undo()
-    cones = sum(len(c.simplices if c.measured_simplices is None else c.measured_simplices) for c in done)
+    cones = sum(len(c.pulled) for c in done)
     assert 0 < cones == stats["cones"] < BATCH_CONES and stats["found"] > len(done) and not reached
     assert 0 < w + r < 1
     _, none, *_ = discover_and_measure(lm, Fraction(0), deadline=time.monotonic() - 1, samples=1 << 12)
@@ -184,22 +184,44 @@ def test_the_deadline_is_looked_at_per_cone(monkeypatch):
 def test_the_largest_cones_of_a_cell_are_measured_first():
     """The unit measured is a simplicial cone, largest float estimate first across cells: stopped by the width,
     some cell has only some of its cones measured, and those are its largest by the estimate; the certificate
-    names them (`measured_simplices`) and the kernel, summing only those, accepts it."""
+    gives them by their pulling paths (`pulled`) and the kernel, re-deriving each cone from its path, accepts
+    it; the interval contains the full certificate's value."""
     from verifier.anytime import discover_and_measure
     from verifier.loader import load
 
     lm = load(os.path.join(ROOT, "models", "2nd_argmax_4_4.pth"))
     tr, done, w, r, reached, stats = discover_and_measure(lm, Fraction(1, 4), samples=1 << 14)
     assert reached and 0 < stats["cones"] < stats["cones_total"]
-    partly = [c for c in done if c.measured_simplices is not None]
+    partly = [c for c in done if len(c.pulled) < len(c.simplices)]
     assert partly
     for c in partly:
-        ms = set(c.measured_simplices)
-        assert 0 < len(ms) < len(c.simplices)
+        ms = {c.paths.index(p) for p in c.pulled}
+        assert 0 < len(ms) == len(c.pulled) < len(c.simplices)
         assert min(c.estimates[i] for i in ms) >= max(c.estimates[i] for i in range(len(c.simplices)) if i not in ms)
     res = verifier.certify(lm, z3=False, width=Fraction(1, 4), samples=0)
     doc = res.certificate
-    assert any("measured_simplices" in c for c in doc["cells"])
+    assert all("pulled" in c and "simplices" not in c for c in doc["cells"])
     assert check(parse_json(json.dumps(doc))).accepted
     exact = Fraction(json.load(open(os.path.join(ROOT, "proofs", "2nd_argmax_4_4.cert.json")))["error"]["lower"])
     assert res.error_lower <= exact <= res.error_upper
+
+
+def test_a_pulled_path_gives_the_cone_of_the_triangulation():
+    """The kernel's cone from a pulling path is the generator's simplex of that path, for every simplex of a
+    cell's triangulation (so a partial certificate with every path of a cell measures the whole cell)."""
+    from verifier.anytime import exact_key, sampled_keys
+    from verifier.cones import Traversal, cell_document, triangulate
+    from verifier.kernel.cones import _pulled
+    from verifier.loader import load
+
+    lm = load(os.path.join(ROOT, "models", "2nd_argmax_8_5.pth"))
+    tr = Traversal(lm.rnn, lm.task)
+    x, hits = sampled_keys(lm, tr, samples=1 << 12)
+    for _, i in hits[:3]:
+        root, sigma, tau = exact_key(tr, x[i])
+        c = tr.process(tr.roots[root], sigma, tau)
+        paths = []
+        sx = triangulate(c.rays, c.masks, tr.n, len(c.constraints), paths)
+        on = [sum(1 << j for j in range(len(c.constraints)) if c.masks[a] >> j & 1) for a in range(len(c.rays))]
+        cones = _pulled("cell", {"rays": c.rays, "on": on}, c.constraints, paths, tr.n)
+        assert [sorted(k) for k in cones] == [sorted(c.rays[r] for r in s) for s in sx]

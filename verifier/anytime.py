@@ -17,9 +17,10 @@ float estimate first (`cone_estimates`): a cell's few largest cones hold most of
 large cell wait behind the large cones of the next cells (a cone's measure is >= 0, so any subset of a cell's
 cones bounds it from below).  Measuring stops when the interval is at most `width` wide, when every cone is
 measured, or at the deadline (looked at after every cone: a P_7 cone can take a second).  The certificate lists
-the cells with at least one cone measured, each with its full evidence, its whole triangulation and the cones
-measured; the kernel re-checks every listed cell and its tiling and recomputes both sums over the measured cones
-(proofs/FORMAT.md, "Partial certificates").
+the cells with at least one cone measured, each with its full evidence and the cones measured, given by their
+paths in the cell's pulling triangulation (`pulled`); the kernel re-checks every listed cell, re-derives each cone
+from its path (distinct paths give interior-disjoint cones, so no tiling of the rest is needed) and recomputes both
+sums (proofs/FORMAT.md, "Partial certificates").
 
 Every batch size here is fixed (not a function of the number of workers), so the order, and so the
 certificate, is the same for any number of worker processes or a Ray cluster when `width` (or the end of the
@@ -145,7 +146,7 @@ def _process_chunk(args):
     out = []
     for root, sigma, tau in keys:
         c = tr.process(tr.roots[root], sigma, tau)
-        c.simplices = triangulate(c.rays, c.masks, tr.n, len(c.constraints))
+        c.simplices = triangulate(c.rays, c.masks, tr.n, len(c.constraints), c.paths)
         c.estimates = cone_estimates(c.rays, c.simplices, tr.n)
         out.append(c)
     return out
@@ -162,8 +163,8 @@ def cone_estimates(rays, simplices, n: int) -> list[float]:
 
     if not simplices:
         return []
-    U = np.array([[float(v) for v in r] for r in rays])
-    U /= np.linalg.norm(U, axis=1, keepdims=True)
+    U = np.array([[v / (1 << max(0, max(abs(u) for u in r).bit_length() - 60)) for v in r] for r in rays])  # no
+    U /= np.linalg.norm(U, axis=1, keepdims=True)  # overflow: an exact ray's entries can have hundreds of digits
     sphere = 2 * math.pi ** (n / 2) / math.gamma(n / 2)
     dets = np.abs(np.linalg.det(U[np.array(simplices)]))
     return (dets / (math.factorial(n - 1) * sphere)).tolist()
@@ -188,9 +189,9 @@ def discover_and_measure(lm, width: Fraction, deadline: float | None = None, wor
     The unit measured is a simplicial cone, not a cell: a cell's largest cones hold most of its mass
     (`cone_estimates`), so its small cones wait behind the large cones of other cells.  A cell is processed (on
     the workers) when the stock of cones to measure runs below one batch or its best estimate falls below SHARE
-    times the next sampled cell's hit frequency, at most ROUND_CHUNKS chunks between two batches.  Each measured cell lists its whole triangulation and the
-    cones measured (`measured_simplices`, None when all were): the kernel checks the tiling and sums the measured
-    cones only, which is still a lower bound.
+    times the next sampled cell's hit frequency, at most ROUND_CHUNKS chunks between two batches.  Each measured
+    cell lists the cones measured by their pulling paths (`pulled`): the kernel re-derives each of those cones from
+    its path, which proves them interior-disjoint without the rest of the triangulation, and sums them.
 
     Returns (tr, cells with at least one cone measured, in order of their first, W lower bound, R lower bound,
     reached, stats) where stats has "found" (cells processed), "complete" (every cone of every cell measured),
@@ -327,8 +328,7 @@ def discover_and_measure(lm, width: Fraction, deadline: float | None = None, wor
     done = []
     for ci in order:
         c = cells[ci]
-        ms = sorted(measured[ci])
-        c.measured_simplices = None if len(ms) == len(c.simplices) else ms
+        c.pulled = [c.paths[i] for i in sorted(measured[ci])]
         done.append(c)
     return tr, done, wrong_lo, right_lo, reached, {"found": found, "complete": peek() is None and not heap,
                                                    "samples": samples, "cones": cones_done,

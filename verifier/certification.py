@@ -292,7 +292,7 @@ def _certify_partial(lm: LoadedModel, z3: bool, digits: int, timings: dict, widt
     wrong_cells = [c for c in listed if c.wrong]
     right_cells = [c for c in listed if not c.wrong]
     def cones(cells_):
-        return sum(len(c.simplices if c.measured_simplices is None else c.measured_simplices) for c in cells_)
+        return sum(len(c.simplices if c.pulled is None else c.pulled) for c in cells_)
 
     form = partial_form(len(wrong_cells), cones(wrong_cells), len(right_cells), cones(right_cells), n)
     doc = header(lm, 2, "cones")

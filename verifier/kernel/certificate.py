@@ -84,7 +84,7 @@ class Cell:
     rays: tuple = ()  # facets: n - 1 constraint indices per extreme ray
     evidence: tuple = ()  # facets: Facet | Same | Implied per constraint
     simplices: tuple | None = None  # facets, n >= 4, measured cells: n ray indices per simplex
-    measured_simplices: tuple | None = None  # partial certificates: the simplices measured (None: all of them)
+    pulled: tuple | None = None  # partial certificates, instead: the pulling path of each simplex measured
 
 
 @dataclass(frozen=True)
@@ -208,7 +208,7 @@ def _read_v2(doc, common, rmse=()) -> Certificate:
     cells = []
     for ci, c in enumerate(lst(doc["cells"], "cells")):
         w = f"cell {ci}"
-        c = obj(c, w, keys, () if kind == "polygon" or v3 else ("simplices", "measured_simplices"))
+        c = obj(c, w, keys, () if kind == "polygon" or v3 else ("simplices", "pulled"))
         dec = "" if v3 else c["decision"]
         if not v3 and (not isinstance(dec, str) or len(dec) != n or any(ch not in ".+-0" for ch in dec)):
             raise Reject("schema", f"{w}: decision must be a string of {n} characters from '.+-0'")
@@ -240,11 +240,11 @@ def _read_v2(doc, common, rmse=()) -> Certificate:
         if "simplices" in c:
             simplices = tuple(indices(s, f"{w}.simplices[{a}]", max(len(rays) - 1, 0), n)
                               for a, s in enumerate(lst(c["simplices"], f"{w}.simplices")))
-        measured_sx = None
-        if "measured_simplices" in c:
-            measured_sx = indices(c["measured_simplices"], f"{w}.measured_simplices",
-                                  max(len(simplices or ()) - 1, 0))
-        cells.append(Cell(**base, rays=rays, evidence=tuple(ev), simplices=simplices, measured_simplices=measured_sx))
+        pulled = None
+        if "pulled" in c:
+            pulled = tuple(indices(s, f"{w}.pulled[{a}]", max(len(ev) - 1, 0))
+                           for a, s in enumerate(lst(c["pulled"], f"{w}.pulled")))
+        cells.append(Cell(**base, rays=rays, evidence=tuple(ev), simplices=simplices, pulled=pulled))
     cell_count = small_int(doc["cell_count"], "cell_count", 0, MAX_INDEX)
     return Certificate(**common, roots=tuple(roots), evidence=kind, measured=measured, cells=tuple(cells),
                        cell_count=cell_count, rmse=rmse, coverage=coverage)

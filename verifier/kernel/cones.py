@@ -345,6 +345,43 @@ def _tiles(where, shape, simplices, n):
     return [[rays[r] for r in ids] for ids in simplices]
 
 
+def _pulled(where, shape, cons, paths, n):
+    """Simplicial cones of a pulling triangulation of the cell, each given by its path: constraint indices
+    j_1, ..., j_k (k < n).  From F_0 = the cell, the apex a_i is the lowest-index listed ray of F_i and
+    F_(i+1) = the rays of F_i on constraint j_(i+1), with a_i not on it; the last face has exactly n - k rays,
+    which with a_0, ..., a_(k-1) span the simplex (nonzero determinant).  Two distinct such simplices are
+    interior-disjoint: where their paths first part, at F_i, they lie in the pyramids from a_i over two
+    different faces of F_i that avoid a_i, and a point of such a pyramid's relative interior leaves F_i, on the
+    ray from a_i, through that face only (a face cut out by a supporting hyperplane that a_i is strictly inside
+    of).  So their measures add up to at most the cell's.  No two paths may give the same simplex."""
+    rays, on = shape["rays"], shape["on"]
+    tight = [sum(1 << a for a in range(len(rays)) if on[a] >> j & 1) for j in range(len(cons))]
+    out, seen = [], set()
+    for p, path in enumerate(paths):
+        if len(path) >= n:
+            raise Reject("partial", f"{where} pulled {p}: a path has at most n - 1 steps")
+        face, chosen = (1 << len(rays)) - 1, []
+        for j in path:
+            if j >= len(cons):
+                raise Reject("schema", f"{where} pulled {p}: constraint {j} is out of range")
+            apex = (face & -face).bit_length() - 1
+            if on[apex] >> j & 1:
+                raise Reject("partial", f"{where} pulled {p}: the apex ray {apex} lies on constraint {j}")
+            chosen.append(apex)
+            face &= tight[j]
+            if not face:
+                raise Reject("partial", f"{where} pulled {p}: no ray of the face lies on constraint {j}")
+        last = [a for a in range(len(rays)) if face >> a & 1]
+        ids = tuple(sorted(chosen + last))
+        if len(last) != n - len(path) or det([rays[r] for r in ids]) == 0:
+            raise Reject("partial", f"{where} pulled {p}: the path does not end in a simplicial cone of the cell")
+        if ids in seen:
+            raise Reject("partial", f"{where} pulled {p}: the same simplex twice")
+        seen.add(ids)
+        out.append([rays[r] for r in ids])
+    return out
+
+
 @rule("triangulation")
 def triangulation(c: Certificate, w: Work):
     """n >= 4: `measured` names the wrong or the right cells; exactly those carry simplices, each n distinct
@@ -356,8 +393,8 @@ def triangulation(c: Certificate, w: Work):
         raise Reject("triangulation", "a seq_len >= 4 certificate must say which cells are measured")
     measured_wrong = c.measured == "wrong"
     for ci, cell in enumerate(c.cells):
-        if cell.measured_simplices is not None:
-            raise Reject("triangulation", f"cell {ci}: only a partial certificate names measured simplices")
+        if cell.pulled is not None:
+            raise Reject("triangulation", f"cell {ci}: only a partial certificate gives simplices by pulling paths")
         if cell.wrong == measured_wrong:
             w.cones.extend(_tiles(f"cell {ci}", w.shapes[ci], cell.simplices or (), c.n))
         elif cell.simplices is not None:
@@ -368,10 +405,9 @@ def triangulation(c: Certificate, w: Work):
 def partial(c: Certificate, w: Work):
     """coverage 'partial' (an anytime certificate): seq_len 4 to 7, no `measured`, no cell listed twice, no
     neighbours (no coverage is claimed), and every listed cell carries simplicial cones that tile it: the wrong
-    cells' cones bound the error from below, the right cells' cones the accuracy.  A cell may name the cones
-    measured (`measured_simplices`, strictly increasing indices; all of them when absent): the others are left
-    out of both sums, which stay lower bounds since a cone's measure is >= 0 and the tiling keeps the cones
-    disjoint."""
+    cells' cones bound the error from below, the right cells' cones the accuracy.  A cell may instead carry some
+    simplicial cones of a pulling triangulation by their paths (`pulled`, see `_pulled`): pairwise
+    interior-disjoint cones inside the cell, so their measures add up to at most the cell's."""
     if not 4 <= c.n <= 7:
         raise Reject("partial", f"a partial certificate is for seq_len 4 to 7, not {c.n}")
     if c.measured is not None:
@@ -382,15 +418,13 @@ def partial(c: Certificate, w: Work):
     for ci, cell in enumerate(c.cells):
         if any(nb is not None for _, _, _, nb in w.shapes[ci]["facets"]):
             raise Reject("partial", f"cell {ci}: a partial certificate lists no neighbours")
-        if not cell.simplices:
-            raise Reject("partial", f"cell {ci}: every listed cell of a partial certificate carries simplices")
-        tiles = _tiles(f"cell {ci}", w.shapes[ci], cell.simplices, c.n)
-        if cell.measured_simplices is not None:
-            ms = cell.measured_simplices
-            if not ms or any(b <= a for a, b in zip(ms, ms[1:])) or ms[-1] >= len(tiles):
-                raise Reject("partial", f"cell {ci}: measured_simplices must be strictly increasing indices of its "
-                             "simplices, at least one")
-            tiles = [tiles[i] for i in ms]
+        if (cell.simplices is None) == (cell.pulled is None) or not (cell.simplices or cell.pulled):
+            raise Reject("partial", f"cell {ci}: every listed cell of a partial certificate carries simplices or "
+                         "pulling paths (one of the two)")
+        if cell.pulled is not None:
+            tiles = _pulled(f"cell {ci}", w.shapes[ci], w.cons[ci], cell.pulled, c.n)
+        else:
+            tiles = _tiles(f"cell {ci}", w.shapes[ci], cell.simplices, c.n)
         (w.cones_wrong if cell.wrong else w.cones_right).extend(tiles)
 
 

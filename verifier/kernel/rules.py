@@ -59,12 +59,12 @@ RULES: dict[str, str] = {
              "neighbour of the same root contains the far side.",
     "wedges": "The wrong sectors are grouped into runs of consecutive wrong sectors, each at most pi wide, "
               "every wrong sector in exactly one run.",
-    "triangulation": "The measured cells, and only they, carry simplicial cones that tile each cell (all of them "
-                     "measured: only a partial certificate names measured simplices).",
+    "triangulation": "The measured cells, and only they, carry simplicial cones that tile each cell (only a "
+                     "partial certificate gives simplices by pulling paths).",
     "partial": "A partial (anytime) certificate is of seq_len 4 to 7 and lists each cell at most once, with no "
-               "neighbours and no 'measured'; every listed cell carries simplicial cones that tile it, and names the ones measured "
-               "(strictly increasing indices; all when absent), so the error lies in [measure of the measured cones "
-               "of the listed wrong cells, 1 - measure of those of the listed right cells].",
+               "neighbours and no 'measured'; every listed cell carries simplicial cones that tile it, or distinct simplicial cones of its "
+               "pulling triangulation by their paths (pairwise interior-disjoint), so the error lies in [measure of "
+               "the cones of the listed wrong cells, 1 - measure of those of the listed right cells].",
     "closed-form": "The closed form is exactly the canonical expression the kernel rebuilds from the regions "
                    "it derived itself: the measure of the wrong regions (error), or the cells' second moments "
                    "of the residual model - median (mse).",
