@@ -207,8 +207,9 @@ def test_the_largest_cones_of_a_cell_are_measured_first():
 
 
 def test_a_pulled_path_gives_the_cone_of_the_triangulation():
-    """The kernel's cone from a pulling path is the generator's simplex of that path, for every simplex of a
-    cell's triangulation (so a partial certificate with every path of a cell measures the whole cell)."""
+    """The kernel's cone from a pulling path is the generator's simplex of that path, rays in the same order (so
+    the kernel's ball is the generator's, in a fresh `check` too), for every simplex of a cell's triangulation
+    (a partial certificate with every path of a cell measures the whole cell)."""
     from verifier.anytime import exact_key, sampled_keys
     from verifier.cones import Traversal, cell_document, triangulate
     from verifier.kernel.cones import _pulled
@@ -224,4 +225,4 @@ def test_a_pulled_path_gives_the_cone_of_the_triangulation():
         sx = triangulate(c.rays, c.masks, tr.n, len(c.constraints), paths)
         on = [sum(1 << j for j in range(len(c.constraints)) if c.masks[a] >> j & 1) for a in range(len(c.rays))]
         cones = _pulled("cell", {"rays": c.rays, "on": on}, c.constraints, paths, tr.n)
-        assert [sorted(k) for k in cones] == [sorted(c.rays[r] for r in s) for s in sx]
+        assert cones == [[c.rays[r] for r in s] for s in sx]  # the same rays in the same order: the same ball

@@ -353,7 +353,9 @@ def _pulled(where, shape, cons, paths, n):
     interior-disjoint: where their paths first part, at F_i, they lie in the pyramids from a_i over two
     different faces of F_i that avoid a_i, and a point of such a pyramid's relative interior leaves F_i, on the
     ray from a_i, through that face only (a face cut out by a supporting hyperplane that a_i is strictly inside
-    of).  So their measures add up to at most the cell's.  No two paths may give the same simplex."""
+    of).  So their measures add up to at most the cell's.  No two paths may give the same simplex.  A cone's
+    rays are listed as the generator's pulling triangulation lists them (the last face's ascending, then the
+    apexes from the deepest up), so its ball is the generator's to the bit."""
     rays, on = shape["rays"], shape["on"]
     tight = [sum(1 << a for a in range(len(rays)) if on[a] >> j & 1) for j in range(len(cons))]
     out, seen = [], set()
@@ -372,12 +374,12 @@ def _pulled(where, shape, cons, paths, n):
             if not face:
                 raise Reject("partial", f"{where} pulled {p}: no ray of the face lies on constraint {j}")
         last = [a for a in range(len(rays)) if face >> a & 1]
-        ids = tuple(sorted(chosen + last))
+        ids = tuple(last + chosen[::-1])  # the last face's rays ascending, then the apexes from the deepest up
         if len(last) != n - len(path) or det([rays[r] for r in ids]) == 0:
             raise Reject("partial", f"{where} pulled {p}: the path does not end in a simplicial cone of the cell")
-        if ids in seen:
+        if frozenset(ids) in seen:
             raise Reject("partial", f"{where} pulled {p}: the same simplex twice")
-        seen.add(ids)
+        seen.add(frozenset(ids))
         out.append([rays[r] for r in ids])
     return out
 
