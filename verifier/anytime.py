@@ -136,7 +136,7 @@ _TRAVERSALS: dict = {}  # per worker process: token -> Traversal (its caches of 
 def _process_chunk(args):
     """Process and triangulate a chunk of cells on a worker: [(root, sigma, tau)] -> [Cell], each with
     `estimates`, a float estimate of each simplicial cone's measure (`cone_estimates`)."""
-    from .cones import Traversal, triangulate
+    from .cones import Traversal, facet_cuts, triangulate
 
     token, rnn, task, keys = args
     tr = _TRAVERSALS.get(token)
@@ -146,7 +146,7 @@ def _process_chunk(args):
     out = []
     for root, sigma, tau in keys:
         c = tr.process(tr.roots[root], sigma, tau)
-        c.simplices = triangulate(c.rays, c.masks, tr.n, len(c.constraints), c.paths)
+        c.simplices = triangulate(c.rays, c.masks, tr.n, len(c.constraints), c.paths, facet_cuts(c))
         c.estimates = cone_estimates(c.rays, c.simplices, tr.n)
         out.append(c)
     return out
@@ -278,7 +278,8 @@ def discover_and_measure(lm, width: Fraction, deadline: float | None = None, wor
             bar = stack.enter_context(tqdm(desc="measuring cones (anytime)", unit="cone", leave=False,
                                            mininterval=0.5))
         while not reached and not past():
-            for _ in range(ROUND_CHUNKS):  # find and process more cells
+            for _ in range(ROUND_CHUNKS if cells else 1):  # find and process more cells (one chunk first: a first
+                # interval comes soon under a short --timeout)
                 if not want_cells() or past():
                     break
                 chunk = []

@@ -171,7 +171,7 @@ def _certify_cones(lm: LoadedModel, z3: bool, digits: int, timings: dict, progre
                    max_regions=None, deadline=None, workers: int = 1) -> CertifyResult:
     """Certificate version 2 for a position model of seq_len 3 to 5 (exact closed form for 3, rigorous
     orthant-probability enclosure for 4 and 5)."""
-    from .cones import cell_document, triangulate
+    from .cones import cell_document, facet_cuts, triangulate
     from .measure import (closed_form_spherical, enclose, enclose_orthants, orthant_closed_form, spherical_sum_ball,
                           spherical_terms)
 
@@ -192,7 +192,7 @@ def _certify_cones(lm: LoadedModel, z3: bool, digits: int, timings: dict, progre
         lo, hi, _ = enclose(lambda p: spherical_sum_ball(terms, p), digits, exact_zero=not terms, deadline=deadline)
     else:
         # measure the side with fewer simplicial cones (the integrals dominate; ties: the wrong side)
-        tri = [triangulate(c.rays, c.masks, n, len(c.constraints)) for c in cells]
+        tri = [triangulate(c.rays, c.masks, n, len(c.constraints), cuts=facet_cuts(c)) for c in cells]
         count = {side: sum(len(t) for c, t in zip(cells, tri) if c.wrong == side) for side in (True, False)}
         measured = "wrong" if count[True] <= count[False] else "right"
         cones_ = []
