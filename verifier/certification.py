@@ -291,10 +291,8 @@ def _certify_partial(lm: LoadedModel, z3: bool, digits: int, timings: dict, widt
     lo, hi = max(lo, Fraction(0)), min(hi, Fraction(1))
     wrong_cells = [c for c in listed if c.wrong]
     right_cells = [c for c in listed if not c.wrong]
-    def cones(cells_):
-        return sum(len(c.simplices if c.pulled is None else c.pulled) for c in cells_)
-
-    form = partial_form(len(wrong_cells), cones(wrong_cells), len(right_cells), cones(right_cells), n)
+    form = partial_form(len(wrong_cells), sum(len(c.pulled) for c in wrong_cells),
+                        len(right_cells), sum(len(c.pulled) for c in right_cells), n)
     doc = header(lm, 2, "cones")
     doc["claim"] = PARTIAL_CLAIM
     _roots_document(doc, tr, n)

@@ -364,8 +364,7 @@ def _pulled(where, shape, cons, paths, n):
             raise Reject("partial", f"{where} pulled {p}: a path has at most n - 1 steps")
         face, chosen = (1 << len(rays)) - 1, []
         for j in path:
-            if j >= len(cons):
-                raise Reject("schema", f"{where} pulled {p}: constraint {j} is out of range")
+            _ensure_index(j, len(cons), f"{where} pulled {p}")
             apex = (face & -face).bit_length() - 1
             if on[apex] >> j & 1:
                 raise Reject("partial", f"{where} pulled {p}: the apex ray {apex} lies on constraint {j}")
