@@ -386,12 +386,14 @@ def cases(tmp: str, crc: bool = True, big: bool = True) -> list[Case]:
 _WRAPPER = ("import os, subprocess, sys\n"
             "p = subprocess.Popen(sys.argv[2:])\n"
             "_, status, usage = os.wait4(p.pid, 0)\n"
-            "open(sys.argv[1], 'w').write(str(usage.ru_maxrss))\n"
+            "open(sys.argv[1], 'w').write(f'{usage.ru_maxrss} {usage.ru_utime + usage.ru_stime}')\n"
             "sys.exit(os.waitstatus_to_exitcode(status))\n")
 
 
-def run(args, timeout: float = 120.0):
-    """Run `python -m verifier ARGS`; return (code, stdout, stderr, seconds, peak RSS in MiB) of that run."""
+def run(args, timeout: float = 120.0, cpu: bool = False):
+    """Run `python -m verifier ARGS`; return (code, stdout, stderr, seconds, peak RSS in MiB) of that run: wall-clock
+    seconds, or with `cpu` the CPU seconds the run used (user + system: what the machine's load does not change).
+    A run still going after `timeout` wall-clock seconds is killed (its exit code is then -9)."""
     import signal
 
     env = dict(os.environ)
@@ -411,8 +413,10 @@ def run(args, timeout: float = 120.0):
         secs = time.perf_counter() - t0
         so.seek(0)
         se.seek(0)
-        text = rss_file.read().strip()
-        kib = int(text) if text.isdigit() else 0
+        fields = rss_file.read().split()
+        kib = int(fields[0]) if fields and fields[0].isdigit() else 0
+        if cpu:
+            secs = float(fields[1]) if len(fields) > 1 else float("inf")
         rss = kib / (1024 * 1024 if sys.platform == "darwin" else 1024)
         return p.returncode, so.read().decode(errors="replace"), se.read().decode(errors="replace"), secs, rss
 

@@ -7,6 +7,7 @@ import json
 import os
 import subprocess
 import sys
+from fractions import Fraction
 
 import numpy as np
 import pytest
@@ -33,18 +34,45 @@ def _rnn_models():
     return out
 
 
+EXPORT_INPUTS = 256  # inputs per model compared with the exact forward pass
+
+
+def _float32_inputs(n, count=EXPORT_INPUTS, seed=5):
+    import torch
+
+    return torch.randn(count, n, generator=torch.Generator().manual_seed(seed))
+
+
+def _within(got, exact, bound):
+    """Whether every output lies within its bound of the exact value (compared exactly)."""
+    return all(abs(Fraction(float(got[i, j])) - exact[i][j]) <= bound[i][j]
+               for i in range(len(exact)) for j in range(len(exact[i])))
+
+
 @pytest.mark.parametrize("name,n", _rnn_models())
-def test_onnx_export_equals_torch_float32(name, n, tmp_path):
-    """onnxruntime on the exported graph vs torch's float32 forward (nn.RNN + Linear) on 10^4 inputs."""
+def test_onnx_export_and_torch_lie_within_a_proven_bound_of_the_exact_outputs(name, n, tmp_path):
+    """onnxruntime on the exported graph (float32, and the same graph in float64) and torch's own float32 forward
+    (nn.RNN + Linear), each against the exact outputs (exact rational arithmetic on the same weights and inputs),
+    with the tolerance a proven floating-point error bound (`export.float_forward_bound`: gamma_k bounds
+    propagated through the recurrence), not a number chosen by hand: which rounding a CPU, a library version or a
+    matrix kernel gives cannot fail it.  The float64 bound is tight (~1e-13 relative), so a wrong graph fails it
+    on every model, also where float32's bound is loose (near-cancelling outputs)."""
     import onnxruntime as ort
     import torch
 
-    from verifier.export import write_onnx
+    from verifier.export import float_forward_bound, write_onnx
 
     lm = load(os.path.join(MODELS, name), seq_len=n)
+    weights = [[[Fraction(v) for v in row] for row in a] for a in lm.float_arrays()]  # what the graph holds
+    x = _float32_inputs(n)
+    xs = [[Fraction(float(v)) for v in row] for row in x]
+    for dtype in ("float32", "float64"):
+        path = str(tmp_path / f"m_{dtype}.onnx")
+        write_onnx(path, *weights, n, batch="batch", dtype=dtype)
+        got = ort.InferenceSession(path).run(None, {"X": x.numpy().astype(dtype)})[0]
+        assert got.dtype == np.dtype(dtype)
+        assert _within(got, *float_forward_bound(*weights, xs, dtype=dtype)), dtype
     r = lm.rnn
-    path = str(tmp_path / "m.onnx")
-    write_onnx(path, r.W_hi, r.W_hh, r.W_oh, n, batch="batch")
     W_hi, W_hh, W_oh = (torch.tensor(a, dtype=torch.float32) for a in lm.float_arrays())
     rnn = torch.nn.RNN(1, r.d, nonlinearity="relu", bias=False, batch_first=True)
     lin = torch.nn.Linear(r.d, W_oh.shape[0], bias=False)
@@ -52,17 +80,36 @@ def test_onnx_export_equals_torch_float32(name, n, tmp_path):
         rnn.weight_ih_l0.copy_(W_hi)
         rnn.weight_hh_l0.copy_(W_hh)
         lin.weight.copy_(W_oh)
-        x = torch.randn(10_000, n, generator=torch.Generator().manual_seed(5))
-        h = rnn(x.unsqueeze(-1))[1][0]
-        want = lin(h).numpy()
-        # the size of the terms summed into each output (float32 rounding is relative to it)
-        terms = (h.abs() @ W_oh.abs().T).numpy()
-    sess = ort.InferenceSession(path)
-    got = sess.run(None, {"X": x.numpy()})[0]
-    # relative error, measured against the size of the terms summed into each output: float32 sums taken in
-    # another order differ by rounding relative to those terms, not to an output that cancels to near 0
-    scale = np.maximum(terms, 1e-30)
-    assert np.max(np.abs(got - want) / scale) <= 1e-5
+        by_torch = lin(rnn(x.unsqueeze(-1))[1][0]).numpy()
+    assert by_torch.dtype == np.float32 and _within(by_torch, *float_forward_bound(*weights, xs))
+
+
+@pytest.mark.parametrize("name,n,dtype", [("2nd_argmax_4_3.pth", 3, "float32"), ("2nd_argmax_4_3.pth", 3, "float64"),
+                                           ("hand_2nd_argmax_4_3.pth", 3, "float64"),
+                                           ("2nd_argmax_16_10.pth", 10, "float64")])
+def test_the_float_bound_catches_a_wrong_export(name, n, dtype, tmp_path):
+    """The bound is tight enough to fail a broken graph: W_hh exported untransposed (not a symmetric matrix) is
+    outside the bound on some input, and so is a graph that reads only the first n - 1 inputs."""
+    import onnxruntime as ort
+
+    from verifier.export import float_forward_bound, write_onnx
+
+    lm = load(os.path.join(MODELS, name), seq_len=n)
+    W_hi, W_hh, W_oh = ([[Fraction(v) for v in row] for row in a] for a in lm.float_arrays())
+    x = _float32_inputs(n, count=16)
+    exact, bound = float_forward_bound(W_hi, W_hh, W_oh, [[Fraction(float(v)) for v in row] for row in x], dtype)
+
+    def inside(W, steps):
+        path = str(tmp_path / f"m{steps}.onnx")
+        write_onnx(path, W_hi, W, W_oh, steps, batch="batch", dtype=dtype)
+        got = ort.InferenceSession(path).run(None, {"X": x.numpy()[:, :steps].astype(dtype)})[0]
+        return _within(got, exact, bound)
+
+    transposed = [list(col) for col in zip(*W_hh)]
+    assert transposed != W_hh
+    assert inside(W_hh, n)  # the right graph is inside
+    assert not inside(transposed, n)
+    assert not inside(W_hh, n - 1)
 
 
 def _flip(doc, index):

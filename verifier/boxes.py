@@ -388,10 +388,10 @@ def certify_boxes(lm, head: dict, width: Fraction | None, deadline: float | None
     """Search, then the certificate (version 5: `head`, the common header, completed) with its rigorous interval;
     the fields of a CertifyResult.  With `checkpoint`, the certificate reached so far is written there every
     `checkpoint_every` seconds of search (atomically; resume from it with `resume`)."""
-    from .rational import dumps_compact, write_atomic
+    from .rational import write_certificate
 
     def write_checkpoint(tokens):
-        write_atomic(checkpoint, dumps_compact(document(lm, head, tokens)[0]))
+        write_certificate(checkpoint, document(lm, head, tokens)[0])
 
     save = write_checkpoint if checkpoint is not None else None
 

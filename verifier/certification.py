@@ -19,7 +19,7 @@ from ._version import __version__
 from .errors import InputError, UnsupportedError
 from .loader import LoadedModel, load
 from .model import RNN
-from .rational import dumps_canonical, dumps_compact, q, weights_doc, write_atomic
+from .rational import dumps_canonical, q, weights_doc, write_certificate
 
 # seq_len 2 is served by certificate version 1 (the disc), 3 to 7 by version 2 (cones); see ARCHITECTURE.md
 MAX_SEQ_LEN = 7
@@ -317,7 +317,7 @@ def certify(model, task: str | None = None, seq_len: int | None = None, *, z3: b
             self_check: bool = True, progress: bool = False, max_regions: int | None = None,
             timeout: float | None = None, workers: int | None = None, width: Fraction | None = None,
             method: str = "auto", max_boxes: int | None = None, resume: str | None = None,
-            checkpoint_every: float | None = None) -> CertifyResult:
+            checkpoint_every: float | None = None, compress_large: bool = False) -> CertifyResult:
     """Certify the exact error of a position-task RNN; optionally write the certificate and sample beside it.
 
     width (seq_len 4 to 7): an anytime certificate instead, an interval at most that wide (or, when `timeout`
@@ -326,6 +326,10 @@ def certify(model, task: str | None = None, seq_len: int | None = None, *, z3: b
     method "boxes" (any seq_len of the position family): an anytime interval from a tree of boxes (version 5,
     verifier/boxes.py), stopped by `width`, `max_boxes` or `timeout`, whichever comes first.
 
+    out: the certificate's path; a .gz or .xz suffix compresses it (rational.write_certificate), and with
+    `compress_large` a plain .cert.json path becomes .cert.json.xz when the text exceeds 1 MiB (the path written is
+    res.certificate_path).
+
     model: a checkpoint path, a LoadedModel or an exact RNN.  Raises InputError/UnsupportedError on bad
     or unsupported input, LimitReached when a limit stops the work (nothing is written then).
     """
@@ -333,7 +337,8 @@ def certify(model, task: str | None = None, seq_len: int | None = None, *, z3: b
     if lm.family == "transformer":  # longest cycle: every input evaluated (verifier/cycle.py, version 4)
         from .cycle import certify_cycle
 
-        return CertifyResult(**certify_cycle(lm, out=out, self_check=self_check, timeout=timeout))
+        return CertifyResult(**certify_cycle(lm, out=out, self_check=self_check, timeout=timeout,
+                                             compress_large=compress_large))
     if lm.rnn is None:
         raise UnsupportedError(f"{lm.path}: the {lm.family} family is recognised but certifying it is not "
                                "supported yet")
@@ -350,7 +355,7 @@ def certify(model, task: str | None = None, seq_len: int | None = None, *, z3: b
         raise InputError(f"--method {method!r}: expected auto, cells or boxes")
     if method == "boxes":
         return _certify_with_boxes(lm, width, timeout, max_boxes, workers, self_check, progress, out, samples, seed,
-                                   resume, checkpoint_every)
+                                   resume, checkpoint_every, compress_large)
     if resume is not None:
         raise InputError("--resume goes with --method boxes (it continues a boxes certificate)")
     if workers is None:  # all cores where the orthant integrals dominate; process start-up is not worth it below
@@ -381,11 +386,12 @@ def certify(model, task: str | None = None, seq_len: int | None = None, *, z3: b
     else:
         res = _certify_cones(lm, bool(z3), digits, timings, progress=progress, max_regions=max_regions,
                              deadline=deadline, workers=workers)
-    return _finish(res, self_check, deadline, timeout, timings, t_all, workers, out, samples, seed, progress)
+    return _finish(res, self_check, deadline, timeout, timings, t_all, workers, out, samples, seed, progress,
+                   compress_large)
 
 
 def _finish(res: CertifyResult, self_check: bool, deadline, timeout, timings: dict, t_all: float, workers, out,
-            samples: int, seed: int, progress: bool) -> CertifyResult:
+            samples: int, seed: int, progress: bool, compress_large: bool = False) -> CertifyResult:
     """Every certify path ends here: the kernel's re-check of the new certificate (before anything is written),
     the timings, the atomic write, the sampled estimate beside."""
     lm = res.model
@@ -396,8 +402,7 @@ def _finish(res: CertifyResult, self_check: bool, deadline, timeout, timings: di
     timings["total"] = time.perf_counter() - t_all
     res.timings = timings
     if out:
-        write_atomic(out, dumps_compact(res.certificate))
-        res.certificate_path = out
+        res.certificate_path = write_certificate(out, res.certificate, compress_large)
     if samples:
         from .sample import sample_error
 
@@ -444,7 +449,7 @@ def _resume_tokens(lm, path: str) -> list[str]:
 
 
 def _certify_with_boxes(lm, width, timeout, max_boxes, workers, self_check, progress, out, samples, seed,
-                        resume=None, checkpoint_every=None):
+                        resume=None, checkpoint_every=None, compress_large=False):
     """The boxes method (certificate version 5): search until the width, the box budget or the time limit (half
     of it when the kernel re-checks, which costs about as much as the search's exact confirmations), then the
     kernel's re-check, which runs to the end: the interval reached is certified whatever the clock says."""
@@ -480,7 +485,8 @@ def _certify_with_boxes(lm, width, timeout, max_boxes, workers, self_check, prog
     timings["search"] = time.perf_counter() - t0
     res = CertifyResult(model=lm, **fields)
     # the interval reached is certified whatever the clock says: the re-check runs to the end
-    return _finish(res, self_check, None, timeout, timings, t_all, workers, out, samples, seed, progress)
+    return _finish(res, self_check, None, timeout, timings, t_all, workers, out, samples, seed, progress,
+                   compress_large)
 
 
 def default_output_path(checkpoint: str, folder: str, suffix: str) -> str:

@@ -121,11 +121,13 @@ def _build_parser() -> argparse.ArgumentParser:
     c.add_argument("--quiet", action="store_true", help="no progress bar")
 
     k = sub.add_parser("check", help="re-check certificates with the kernel")
-    k.add_argument("certificates", nargs="+", help="certificate files or folders of *.cert.json")
+    k.add_argument("certificates", nargs="+", help="certificate files (.cert.json, .cert.json.gz, .cert.json.xz) or "
+                   "folders, walked with their subfolders")
     k.add_argument("--checkpoint", help="bind the certificate to this checkpoint: its SHA-256 and its tensors' exact values "
                    "(read without torch)")
     k.add_argument("--models", help="folder of checkpoints: each certificate's checkpoint must be there with "
-                   "the recorded SHA-256 (stale-proof check), and every certifiable model must have a certificate")
+                   "the recorded SHA-256 (stale-proof check), and every model in it must have a certificate among "
+                   "those checked, unless the folder's uncertified.json lists it with the reason")
     k.add_argument("--z3", action="store_true", help="also ask Z3 to re-confirm every cell (second opinion)")
     k.add_argument("--workers", type=_positive, default=os.cpu_count() or 1,
                    help="processes for the orthant integrals of seq_len 4 to 7 certificates (default: all cores; "
@@ -133,8 +135,8 @@ def _build_parser() -> argparse.ArgumentParser:
     k.add_argument("--ray", metavar="ADDRESS", default=None,
                    help="spread the orthant integrals over Ray ('local' or a cluster address); same verdict")
     k.add_argument("--max-certificate-mb", type=_positive, default=None,
-                   help="refuse certificates larger than this many MiB before reading them (default 64; the largest "
-                   "shipped one is 8.4 MB)")
+                   help="refuse certificates of more than this many MiB of text, plain or decompressed (default "
+                   "128); a compressed one is also refused when its text exceeds 100 times its size")
     k.add_argument("--json", action="store_true", help="print one JSON object on stdout")
 
     i = sub.add_parser("inspect", help="family, shapes, SHA-256 and the weights as exact rationals")
@@ -369,7 +371,7 @@ def cmd_certify(a) -> int:
     res = certify(a.checkpoint, task=a.task, seq_len=a.seq_len, z3=a.z3, digits=a.digits, samples=a.samples,
                   seed=a.seed, out=out, progress=not (a.quiet or a.json), max_regions=a.max_regions,
                   timeout=a.timeout, workers=_workers(a), width=a.width, method=a.method, max_boxes=a.max_boxes,
-                  resume=a.resume, checkpoint_every=a.checkpoint_every)
+                  resume=a.resume, checkpoint_every=a.checkpoint_every, compress_large=not a.out)
     if res.model.family == "transformer":
         return _print_cycle(a, res)
     warnings = _task_warnings(res.model)
@@ -536,12 +538,16 @@ def _task_warnings(lm) -> list[str]:
 
 
 def _gather(paths) -> list[str]:
+    """The certificate files named: a file as given; a folder walked with its subfolders
+    (rational.certificate_files: *.cert.json, .gz and .xz, in a stable order)."""
+    from .rational import certificate_files
+
     files = []
     for p in paths:
         if os.path.isdir(p):
-            found = sorted(os.path.join(p, f) for f in os.listdir(p) if f.endswith(".cert.json"))
+            found = certificate_files(p)
             if not found:
-                raise InputError(f"{p}: no *.cert.json files")
+                raise InputError(f"{p}: no certificates (*.cert.json, .gz or .xz) in it or its subfolders")
             files.extend(found)
         elif os.path.lexists(p):  # a dangling link or a link loop: the reader says which
             files.append(p)
@@ -550,13 +556,13 @@ def _gather(paths) -> list[str]:
     return files
 
 
-def _checkpoint_name(cert_path: str) -> str | None:
+def _checkpoint_name(cert_path: str, max_bytes: int | None = None) -> str | None:
     """The checkpoint file name a certificate names, or None when it cannot be read (the kernel reports why)."""
     from .kernel import Reject, Unreadable, parse_json
-    from .kernel.read import MAX_CERT_BYTES, read_regular
+    from .kernel.read import MAX_CERT_BYTES, certificate_bytes
 
     try:
-        text = read_regular(cert_path, MAX_CERT_BYTES, "certificate").decode("utf-8")
+        text = certificate_bytes(cert_path, max_bytes or MAX_CERT_BYTES).decode("utf-8")
         return os.path.basename(str(parse_json(text)["checkpoint"]["name"]))
     except (UnicodeDecodeError, Reject, Unreadable, KeyError, TypeError):
         return None
@@ -567,6 +573,7 @@ def cmd_check(a) -> int:
     from .second_opinion import check as checked
 
     files = _gather(a.certificates)
+    max_bytes = a.max_certificate_mb << 20 if a.max_certificate_mb else None
     if a.checkpoint and len(files) != 1:
         raise InputError("--checkpoint goes with exactly one certificate")
     results = []
@@ -579,7 +586,7 @@ def cmd_check(a) -> int:
             sys.stderr.flush()
         ckpt = a.checkpoint
         problem = None
-        name = _checkpoint_name(f) if a.models else None
+        name = _checkpoint_name(f, max_bytes) if a.models else None
         named.add(name)
         if name is not None and not ckpt:
             ckpt = os.path.join(a.models, name)
@@ -590,8 +597,7 @@ def cmd_check(a) -> int:
             v_ok, rule, msg, code = False, "stale", problem, EXIT_REJECTED
         else:
             try:
-                v = checked(f, checkpoint=ckpt, z3=a.z3, workers=_workers(a),
-                            max_bytes=a.max_certificate_mb << 20 if a.max_certificate_mb else None)
+                v = checked(f, checkpoint=ckpt, z3=a.z3, workers=_workers(a), max_bytes=max_bytes)
                 v_ok, rule, msg, code = v.accepted, v.rule, v.message, 0 if v.accepted else EXIT_REJECTED
                 summary = v.summary
             except Unreadable as exc:
@@ -616,60 +622,102 @@ def cmd_check(a) -> int:
                 print(f"UNREADABLE {msg if msg.startswith(f) else f'{f}  {msg}'}")
             else:
                 print(f"REJECTED  {f}  [{rule}] {_line(msg)}")
+    excused = []
     if a.models:
-        missing = _missing_certificates(a.models, named)
+        missing, excused, inexact = _models_without_certificates(a.models, named)
+        listed = os.path.join(a.models, UNCERTIFIED_LIST)
         for m in missing:
             worst = max(worst, EXIT_REJECTED)
             results.append({"certificate": None, "checkpoint": m, "accepted": False, "rule": "missing",
-                            "message": "certifiable model without a certificate"})
+                            "message": f"model without a certificate (and not in {listed})"})
             if not a.json:
-                print(f"MISSING   {m}  has no certificate among those checked")
+                print(f"MISSING   {m}  has no certificate among those checked, and {listed} does not list it")
+        for why in inexact:
+            worst = max(worst, EXIT_REJECTED)
+            results.append({"certificate": None, "checkpoint": None, "accepted": False, "rule": "uncertified-list",
+                            "message": f"{listed}: {why}"})
+            if not a.json:
+                print(f"INEXACT   {listed}: {why}")
+        if not a.json:
+            for m, reason in excused:
+                print(f"EXCUSED   {m}  no certificate: {_line(reason)}")
     if not a.json and len(results) > 1:
         n_ok = sum(1 for r in results if r["accepted"])
         print(f"{n_ok} of {len(results)} accepted" + ("" if n_ok == len(results) else
-                                                      f"; {len(results) - n_ok} rejected, stale or missing"))
+                                                      f"; {len(results) - n_ok} rejected, stale or missing")
+              + (f"; {len(excused)} models listed as uncertified" if excused else ""))
     if a.json:
-        _emit_json({"results": results, "all_accepted": worst == 0})
+        _emit_json({"results": results, "all_accepted": worst == 0,
+                    "uncertified": [{"checkpoint": m, "reason": r} for m, r in excused]})
     return worst
 
 
-def _missing_certificates(models_dir: str, names: set) -> list[str]:
-    """Checkpoints in models_dir that this version can certify (position-family RNNs of a seq_len that
-    `check --models` requires) but whose file name is not among the names the certificates give.  Found by reading every
-    checkpoint file's tensors with the kernel's torch-free reader, so it works with or without an index; a median
-    (one-output) model does not record its seq_len, so it is required when the folder's index.json gives one that
-    version 3 certifies."""
-    from .certification import CERTIFIABLE_SEQ_LENS, MOMENT_SEQ_LENS
-    from .kernel import Reject, Unreadable, checkpoint_tensors
-    from .kernel.read import MAX_CERT_BYTES, MAX_CHECKPOINT_BYTES, read_regular
+UNCERTIFIED_LIST = "uncertified.json"  # in a models folder: models shipped without a certificate, with the reason
 
-    scalar_n = {}
+
+def _uncertified(models_dir: str) -> dict:
+    """{file name: reason} from models_dir/uncertified.json ({"models": {"<file>": "<reason>", ...}}, strict JSON),
+    or {} when there is none.  A malformed list is an InputError (exit 2): it excuses models from a check."""
+    from .kernel import Reject, Unreadable, parse_json
+    from .kernel.read import MAX_JSON_BYTES, read_regular
+
+    path = os.path.join(models_dir, UNCERTIFIED_LIST)
+    if not os.path.lexists(path):
+        return {}
     try:
-        index = read_regular(os.path.join(models_dir, "index.json"), MAX_CERT_BYTES, "models index")
-        for e in json.loads(index.decode("utf-8")).get("models", []):
-            if e.get("family") == "scalar":
-                scalar_n[e.get("file")] = e.get("seq_len")
-    except (Unreadable, UnicodeDecodeError, ValueError, AttributeError, RecursionError):
-        pass
-    missing = []
+        doc = parse_json(read_regular(path, MAX_JSON_BYTES, "list of uncertified models").decode("utf-8"))
+    except (Reject, Unreadable, UnicodeDecodeError) as exc:
+        raise InputError(f"{path}: not a readable list of uncertified models: {getattr(exc, 'message', exc)}") from None
+    models = doc.get("models") if isinstance(doc, dict) else None
+    if not isinstance(models, dict) or not all(isinstance(k, str) and isinstance(v, str) and v.strip()
+                                               for k, v in models.items()):
+        raise InputError(f'{path}: expected {{"models": {{"<checkpoint file>": "<why it has no certificate>", ...}}}}')
+    return dict(models)
+
+
+def _model_files(models_dir: str) -> list[str]:
+    """The checkpoint files of a models folder, sorted: every .pth, .pt and .safetensors file, and every .json
+    file that reads as verifier-weights (its tensors read by the kernel's torch-free reader); not the folder's
+    index.json or list of uncertified models."""
+    from .kernel import Reject, Unreadable, checkpoint_tensors
+    from .kernel.read import MAX_JSON_BYTES, read_regular
+
+    found = []
     for name in sorted(os.listdir(models_dir)):
         path = os.path.join(models_dir, name)
-        if name in names or not os.path.isfile(path) or not name.endswith((".pth", ".pt", ".safetensors", ".json")):
+        if not os.path.isfile(path) or name in ("index.json", UNCERTIFIED_LIST):
             continue
-        try:
-            w = checkpoint_tensors(path, read_regular(path, MAX_CHECKPOINT_BYTES, "checkpoint file"))
-        except (Unreadable, Reject, UnicodeDecodeError):
-            continue  # not an RNN checkpoint (an index, a transformer, another file): nothing to certify
-        if "embed" in w:  # a longest-cycle transformer (certificate version 4)
-            from .cycle import REQUIRED_SEQ_LENS
+        if name.endswith((".pth", ".pt", ".safetensors")):
+            found.append(name)
+        elif name.endswith(".json"):
+            try:
+                checkpoint_tensors(path, read_regular(path, MAX_JSON_BYTES, "checkpoint file"))
+                found.append(name)
+            except (Unreadable, Reject, UnicodeDecodeError):
+                continue  # another JSON file, not a model
+    return found
 
-            if len(w["embed"]) in REQUIRED_SEQ_LENS:
-                missing.append(path)
-            continue
-        n = len(w["W_oh"])
-        if (n >= 2 and n in CERTIFIABLE_SEQ_LENS) or (n == 1 and scalar_n.get(name) in MOMENT_SEQ_LENS):
+
+def _models_without_certificates(models_dir: str, names: set) -> tuple[list, list, list]:
+    """(missing, excused, inexact) for `check --models`: every model file in models_dir must be named by a checked
+    certificate, at any seq_len and in any family, unless models_dir/uncertified.json lists it with a reason.
+    missing: model paths with neither; excused: (path, reason) of listed models without a certificate; inexact:
+    sentences saying where the list is wrong (it names a model that has a certificate, or no model file)."""
+    listed = _uncertified(models_dir)
+    models = _model_files(models_dir)
+    missing, excused, inexact = [], [], []
+    for name in models:
+        path = os.path.join(models_dir, name)
+        if name in names:
+            if name in listed:
+                inexact.append(f"{name} is listed as uncertified but has a certificate: remove it from the list")
+        elif name in listed:
+            excused.append((path, listed[name]))
+        else:
             missing.append(path)
-    return missing
+    for name in sorted(set(listed) - set(models)):
+        inexact.append(f"{name} is listed as uncertified but is not a model file in {models_dir}")
+    return missing, excused, inexact
 
 
 def _explain_certificate(a, lm):

@@ -489,13 +489,14 @@ def certificate(lm, ev: Evaluation) -> dict:
             "error": {"lower": q(lo), "upper": q(hi)}, "accuracy": {"lower": q(1 - hi), "upper": q(1 - lo)}}
 
 
-def certify_cycle(lm, out: str | None = None, self_check: bool = True, timeout: float | None = None):
+def certify_cycle(lm, out: str | None = None, self_check: bool = True, timeout: float | None = None,
+                  compress_large: bool = False):
     """Evaluate every input exactly, compare with torch, write the version-4 certificate after the kernel's
     re-check; the fields of a CertifyResult (error bounds; details: inputs, undecided, torch disagreements)."""
     import time
 
     from .errors import LimitReached
-    from .rational import dumps_compact, write_atomic
+    from .rational import write_certificate
 
     m = lm.transformer
     n, N = m.n, m.n ** m.n
@@ -526,7 +527,7 @@ def certify_cycle(lm, out: str | None = None, self_check: bool = True, timeout: 
     c = doc["counts"]
     lo, hi = Fraction(doc["error"]["lower"]), Fraction(doc["error"]["upper"])
     if out:
-        write_atomic(out, dumps_compact(doc))
+        out = write_certificate(out, doc, compress_large)
     return dict(error_lower=lo, error_upper=hi, closed_form=f"{c['wrong']}/{N}", rigorous=True, regions=N,
                 wrong_regions=c["wrong"], certificate=doc, model=lm, certificate_path=out or None, timings=timings,
                 details={"inputs": N, "wrong": c["wrong"], "undecided": c["undecided"],

@@ -24,29 +24,33 @@ from fractions import Fraction
 STRICT_EPS = 1e-5  # strict output conditions a . y > 0 become a . y >= STRICT_EPS (VNN-LIB, Marabou)
 
 
-def _f32(rows):
+def _floats(rows, dtype="float32"):
     import numpy as np
 
-    return np.array([[float(Fraction(v)) for v in r] for r in rows], dtype=np.float32)
+    return np.array([[float(Fraction(v)) for v in r] for r in rows], dtype=dtype)
 
 
-def onnx_model(W_hi, W_hh, W_oh, n: int, batch: int | str = 1):
+def onnx_model(W_hi, W_hh, W_oh, n: int, batch: int | str = 1, dtype: str = "float32"):
     """The unrolled network as an onnx ModelProto (weights rounded to float32: exact for checkpoint floats).
-    batch: the leading dimension, 1 (what Marabou reads) or a name for a symbolic batch size."""
+    batch: the leading dimension, 1 (what Marabou reads) or a name for a symbolic batch size.  dtype "float64"
+    gives the same graph in double precision (input, weights and output; float32 checkpoint weights are exact)."""
     import numpy as np
     from onnx import TensorProto, helper, numpy_helper
 
-    Wi, Wh, Wo = _f32(W_hi), _f32(W_hh), _f32(W_oh)
+    if dtype not in ("float32", "float64"):
+        raise ValueError(f"dtype {dtype!r}: expected float32 or float64")
+    elem = TensorProto.FLOAT if dtype == "float32" else TensorProto.DOUBLE
+    Wi, Wh, Wo = _floats(W_hi, dtype), _floats(W_hh, dtype), _floats(W_oh, dtype)
     d = Wh.shape[0]
     nodes, inits = [], []
 
     def const(name, arr):
-        inits.append(numpy_helper.from_array(np.ascontiguousarray(arr, dtype=np.float32), name))
+        inits.append(numpy_helper.from_array(np.ascontiguousarray(arr, dtype=dtype), name))
         return name
 
     h = None
     for t in range(n):
-        E = np.zeros((n, d), dtype=np.float32)
+        E = np.zeros((n, d), dtype=dtype)
         E[t, :] = Wi[:, 0]
         xin = f"input_{t}"
         nodes.append(helper.make_node("MatMul", ["X", const(f"E_{t}", E)], [xin]))
@@ -61,19 +65,84 @@ def onnx_model(W_hi, W_hh, W_oh, n: int, batch: int | str = 1):
         nodes.append(helper.make_node("Relu", [pre], [h]))
     nodes.append(helper.make_node("MatMul", [h, const("W_oh_T", Wo.T)], ["Y"]))
     graph = helper.make_graph(nodes, "relu_rnn_unrolled",
-                              [helper.make_tensor_value_info("X", TensorProto.FLOAT, [batch, n])],
-                              [helper.make_tensor_value_info("Y", TensorProto.FLOAT, [batch, Wo.shape[0]])], inits)
+                              [helper.make_tensor_value_info("X", elem, [batch, n])],
+                              [helper.make_tensor_value_info("Y", elem, [batch, Wo.shape[0]])], inits)
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)], producer_name="verifier")
     model.ir_version = 8
     return model
 
 
-def write_onnx(path: str, W_hi, W_hh, W_oh, n: int, batch: int | str = 1) -> None:
+# Per precision: U, twice the unit roundoff (so round-to-nearest and any faithful rounding are both covered),
+# and TINY, the smallest positive normal number (a subnormal result flushed to zero is an absolute error of at
+# most TINY per operation).
+FLOAT_UNITS = {"float32": (Fraction(1, 1 << 23), Fraction(1, 1 << 126)),
+               "float64": (Fraction(1, 1 << 52), Fraction(1, 1 << 1022))}
+
+
+def float_forward_bound(W_hi, W_hh, W_oh, xs, dtype: str = "float32"):
+    """(exact outputs, error bounds) of the unrolled RNN on inputs `xs` (rows of exact rationals, e.g. float32
+    values read as Fractions): for every input and output j, any evaluation in `dtype` (float32 or float64) of
+    the exported graph (or of torch's nn.RNN + Linear without bias) with these weights, which that dtype must
+    hold exactly, returns y_j with |y_j - exact_j| <= bound_j.
+
+    The argument (docs/TRUST.md, "ONNX export"), componentwise, with h_t the exact state and e_t a bound on the
+    computed state's error: step t computes pre = fl(fl(h_{t-1} W_hh^T) + fl(x_t E_t)), float sums of d and n
+    products and one addition, so (with k = d + n + 2, which covers any order of the two sums and the addition,
+    and torch's single sum of d + 1 products alike) |pre^ - pre| <= gamma_k ((|h_{t-1}| + e_{t-1}) |W_hh|^T +
+    |x_t W_hi^T|) + e_{t-1} |W_hh|^T + k TINY, and ReLU is 1-Lipschitz: that is e_t.  The output adds
+    gamma_{d+1} (|h_n| + e_n) |W_oh|^T + e_n |W_oh|^T + (d + 1) TINY.  Assumed: float32 weights and inputs that
+    are normal numbers or 0 (a flushed subnormal *operand* is not covered), no overflow.  Everything is exact
+    rational arithmetic; nothing here is a float."""
+    from flint import fmpq, fmpq_mat
+
+    def mat(rows):
+        return fmpq_mat([[fmpq(Fraction(v).numerator, Fraction(v).denominator) for v in r] for r in rows])
+
+    def entrywise(M, f):
+        return fmpq_mat([[f(M[i, j]) for j in range(M.ncols())] for i in range(M.nrows())])
+
+    unit, tiny = (fmpq(v.numerator, v.denominator) for v in FLOAT_UNITS[dtype])
+    d, count = len(W_hh), len(xs)
+    if not count:
+        return [], []
+    n = len(xs[0])
+    k_step = d + n + 2
+
+    def gamma(k):  # the relative error bound of any float sum of k products (any order, with or without fused
+        # multiply-add; Higham, Accuracy and Stability of Numerical Algorithms, 2nd ed., Lemma 3.1 and eq. (3.5))
+        return k * unit / (1 - k * unit)
+
+    Wi, Wh, Wo = mat(W_hi), mat(W_hh), mat(W_oh)
+    Ah, Ao = entrywise(Wh, abs), entrywise(Wo, abs)
+    X = mat([[x[t] for x in xs] for t in range(n)])  # one column per input
+    ones = fmpq_mat(d, count, [1] * (d * count))
+    H = E = None
+    for t in range(n):
+        inp = Wi * fmpq_mat([[X[t, c] for c in range(count)]])  # d x count: x_t W_hi^T per input
+        abs_inp = entrywise(inp, abs)
+        if H is None:
+            pre, err = inp, abs_inp * gamma(k_step) + ones * (k_step * tiny)
+        else:
+            pre = Wh * H + inp
+            err = (Ah * (entrywise(H, abs) + E) + abs_inp) * gamma(k_step) + Ah * E + ones * (k_step * tiny)
+        H = entrywise(pre, lambda v: v if v > 0 else fmpq(0))
+        E = err
+    Y = Wo * H
+    B = Ao * (entrywise(H, abs) + E) * gamma(d + 1) + Ao * E + fmpq_mat(Wo.nrows(), count,
+                                                                    [1] * (Wo.nrows() * count)) * ((d + 1) * tiny)
+
+    def fractions(M):
+        return [[Fraction(int(M[o, c].p), int(M[o, c].q)) for o in range(M.nrows())] for c in range(M.ncols())]
+
+    return fractions(Y), fractions(B)
+
+
+def write_onnx(path: str, W_hi, W_hh, W_oh, n: int, batch: int | str = 1, dtype: str = "float32") -> None:
     import onnx
 
     from .rational import write_atomic
 
-    model = onnx_model(W_hi, W_hh, W_oh, n, batch)
+    model = onnx_model(W_hi, W_hh, W_oh, n, batch, dtype)
     onnx.checker.check_model(model)
     write_atomic(path, model.SerializeToString())
 

@@ -112,6 +112,69 @@ def dumps_compact(obj: Any) -> str:
     return json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=True, allow_nan=False) + "\n"
 
 
+COMPRESS_ABOVE = 1 << 20  # certify's default output: a certificate of more text than this is written as .cert.json.xz
+
+
+def encode_certificate(path: str, doc: Any) -> bytes:
+    """The bytes of a certificate file: its canonical compact JSON (dumps_compact), compressed when the path ends
+    in .gz (gzip, level 9, no name or time in the header) or .xz (xz, preset 6); the kernel reads all three
+    (kernel/read.py, `decompressed`).  The JSON text is the certificate: compressing only encodes it."""
+    return _encoded(path, dumps_compact(doc).encode())
+
+
+def _encoded(path: str, text: bytes) -> bytes:
+    if path.endswith(".gz"):
+        import gzip
+
+        return gzip.compress(text, compresslevel=9, mtime=0)
+    if path.endswith(".xz"):
+        import lzma
+
+        return lzma.compress(text, format=lzma.FORMAT_XZ, check=lzma.CHECK_CRC64, preset=6)
+    return text
+
+
+def write_certificate(path: str, doc: Any, compress_large: bool = False) -> str:
+    """Write a certificate atomically (encode_certificate: plain, .gz or .xz by the path's suffix); with
+    `compress_large`, a plain .cert.json path whose text exceeds COMPRESS_ABOVE becomes .cert.json.xz.
+    Returns the path written."""
+    text = dumps_compact(doc).encode()
+    if compress_large and path.endswith(".cert.json") and len(text) > COMPRESS_ABOVE:
+        path += ".xz"
+    write_atomic(path, _encoded(path, text))
+    return path
+
+
+def certificate_files(folder: str) -> list[str]:
+    """Every certificate file (*.cert.json, *.cert.json.gz, *.cert.json.xz) in `folder` and its subfolders, in the
+    order of their folder-relative paths compared part by part (the same on any machine); symbolic links to
+    folders are not followed and hidden folders are skipped."""
+    from .kernel.read import CERT_SUFFIXES
+
+    found = []
+    for here, dirs, names in os.walk(folder):
+        dirs[:] = [d for d in dirs if not d.startswith(".")]
+        found.extend(os.path.join(here, f) for f in names if f.endswith(CERT_SUFFIXES))
+    return sorted(found, key=lambda f: os.path.relpath(f, folder).split(os.sep))
+
+
+def load_certificate(path: str) -> Any:
+    """A certificate file's document (plain, gzip or xz, read under the kernel's limits) as plain JSON: for
+    scripts, benchmarks and tests; the kernel reads certificates strictly (kernel.check)."""
+    from .kernel.read import certificate_bytes
+
+    return json.loads(certificate_bytes(path).decode("utf-8"))
+
+
+def certificate_stem(path: str) -> str:
+    """A certificate file's name without its suffix (.cert.json, .cert.json.gz, .cert.json.xz)."""
+    name = os.path.basename(path)
+    for suffix in (".cert.json.gz", ".cert.json.xz", ".cert.json"):
+        if name.endswith(suffix):
+            return name[: -len(suffix)]
+    return name
+
+
 def write_atomic(path: str, data: bytes | str) -> None:
     """Write a file via a temporary file in the same folder and a rename: never a partial file.  A path that
     is a symbolic link (dangling or not) or a directory is refused (InputError) before anything is written."""

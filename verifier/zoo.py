@@ -22,6 +22,15 @@ _CYCLE = {8: (100, 100, 99.7, 85.4), 6: (100, 100, 94.7, 84.1), 4: (100, 100, 81
 _CYCLE_N = (3, 4, 5, 6)
 
 
+def zoo_shapes() -> list[tuple[str, int, int]]:
+    """The published zoo's shapes (task, d, n): 56 2nd-argmax, 20 argmedian, 20 median and 20 longest-cycle."""
+    out = []
+    for task, (table, cols) in (("2nd_argmax", (_2ND, _2ND_N)), ("argmedian", (_MED_IDX, _MED_IDX_N)),
+                                ("median", (_MEDIAN, _MEDIAN_N)), ("longest_cycle", (_CYCLE, _CYCLE_N))):
+        out.extend((task, d, n) for d in sorted(table) for n in cols)
+    return out
+
+
 def published(task: str, d: int, n: int) -> dict | None:
     """The published zoo figure for a shape: {"accuracy_percent": x} or {"rmse": x}; None if absent."""
     table, cols, key = {"2nd_argmax": (_2ND, _2ND_N, "accuracy_percent"),

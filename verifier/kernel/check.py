@@ -14,7 +14,7 @@ from .disc import RULES_V1
 from .measure import _quiet_worker
 from .model import Forms
 from .moments import rules_v3
-from .read import MAX_CERT_BYTES, parse_json, read_regular
+from .read import MAX_CERT_BYTES, certificate_bytes, decompressed, parse_json
 from .rules import Reject, Unreadable, Verdict
 
 
@@ -133,18 +133,22 @@ def check_document(doc, checkpoint: str | None = None, after=None, deadline: flo
 
 
 def read_text(certificate, max_bytes: int = MAX_CERT_BYTES) -> str:
-    """The certificate's text from a path, JSON text or bytes; input that is no text at all, a path that is
-    not a regular file (a symbolic link to one is followed) or more than max_bytes is Unreadable."""
+    """The certificate's text from a path, JSON text or bytes (plain, gzip or xz: read.decompressed); input that
+    is no text at all, a path that is not a regular file (a symbolic link to one is followed) or more than
+    max_bytes of text is Unreadable."""
     where = "the certificate"
     if isinstance(certificate, (bytes, bytearray)):
-        data = bytes(certificate)
+        if len(certificate) > max_bytes:
+            raise Unreadable(f"{where}: {len(certificate)} bytes, more than the limit for a certificate "
+                             f"({max_bytes} bytes)")
+        data = decompressed(bytes(certificate), where, max_bytes)
     elif isinstance(certificate, str) and certificate.lstrip().startswith("{"):
         if len(certificate) > max_bytes:
             raise Unreadable(f"{where}: more than the limit for a certificate ({max_bytes} characters)")
         return certificate
     else:
         where = os.fspath(certificate)
-        data = read_regular(where, max_bytes, "certificate")
+        data = certificate_bytes(where, max_bytes)
     if len(data) > max_bytes:
         raise Unreadable(f"{where}: {len(data)} bytes, more than the limit for a certificate ({max_bytes} bytes)")
     if not data.strip():

@@ -28,7 +28,12 @@ from .rules import Reject, Unreadable
 _Q = re.compile(r"-?(0|[1-9][0-9]*)(/[1-9][0-9]*)?")
 _INT = re.compile(r"-?(0|[1-9][0-9]*)")
 
-MAX_CERT_BYTES = 64 * 1024 * 1024  # a certificate (the largest shipped is 8.4 MB); `check --max-certificate-mb`
+MAX_CERT_BYTES = 128 * 1024 * 1024  # a certificate's text, plain or decompressed (`check --max-certificate-mb`);
+# certify's full M(16,4) certificate holds 106 MB of text
+MAX_JSON_BYTES = 64 * 1024 * 1024  # a verifier-weights JSON or a models index
+MAX_RATIO = 100  # a compressed certificate's text is at most this many times its size on disk (shipped: <= 25)
+CERT_SUFFIXES = (".cert.json", ".cert.json.gz", ".cert.json.xz")  # plain, gzip, xz (what `check DIR` reads)
+_GZIP_MAGIC, _XZ_MAGIC = b"\x1f\x8b", b"\xfd7zXZ\x00"
 MAX_CHECKPOINT_BYTES = 512 * 1024 * 1024  # a checkpoint file (the generator's loader has the same limit)
 MAX_UNZIPPED_BYTES = 64 * 1024 * 1024  # all members of a zip checkpoint together, as declared, uncompressed
 MAX_ZIP_MEMBERS = 4096  # members of a zip checkpoint (torch.save writes 6 plus one per storage)
@@ -92,6 +97,54 @@ def read_regular(path: str, limit: int, what: str = "file", too_large: str | Non
         raise Unreadable(f"{path}: cannot read: {exc.strerror}") from None
     finally:
         os.close(fd)
+
+
+def decompressed(data: bytes, where: str, max_text: int = MAX_CERT_BYTES) -> bytes:
+    """A certificate's bytes, decompressed when they are gzip or xz (told by their magic bytes, not by the file's
+    name; standard library only).  The text may hold at most max_text bytes and at most MAX_RATIO times the
+    compressed size: decompression stops one chunk past the smaller limit (a decompression bomb never expands
+    further) and the certificate is Unreadable, and so is corrupt or truncated compressed data."""
+    if data[:2] == _GZIP_MAGIC:
+        import gzip
+        import zlib
+
+        kind, stream = "gzip", lambda: gzip.GzipFile(fileobj=io.BytesIO(data), mode="rb")
+        errors = (OSError, EOFError, zlib.error)  # gzip.BadGzipFile is an OSError
+    elif data[:6] == _XZ_MAGIC:
+        try:
+            import lzma
+        except ImportError:  # a Python built without liblzma
+            raise Unreadable(f"{where}: xz-compressed, but this Python has no lzma module; decompress it "
+                             "first (xz -d)") from None
+        kind, stream = "xz", lambda: lzma.LZMAFile(io.BytesIO(data), mode="rb")
+        errors = (OSError, EOFError, lzma.LZMAError)
+    else:
+        return data
+    limit = min(max_text, MAX_RATIO * len(data))
+    chunks, size = [], 0
+    try:
+        with stream() as f:
+            while size <= limit:
+                chunk = f.read(min(1 << 20, limit + 1 - size))
+                if not chunk:
+                    break
+                chunks.append(chunk)
+                size += len(chunk)
+    except errors as exc:
+        raise Unreadable(f"{where}: corrupt {kind} data ({exc}), not a certificate") from None
+    if size > limit:
+        if limit == max_text:
+            raise Unreadable(f"{where}: its {kind} data decompresses to more than the limit for a certificate "
+                             f"({max_text} bytes); refused, decompression stopped there")
+        raise Unreadable(f"{where}: its {kind} data decompresses to more than {MAX_RATIO} times its "
+                         f"{len(data)} bytes (a decompression bomb?); refused, decompression stopped there")
+    return b"".join(chunks)
+
+
+def certificate_bytes(path: str, max_text: int = MAX_CERT_BYTES) -> bytes:
+    """The text of the certificate file at `path` as bytes: read_regular under the same limit, then
+    `decompressed`."""
+    return decompressed(read_regular(path, max_text, "certificate"), path, max_text)
 
 
 def _bad_constant(name):
@@ -370,9 +423,9 @@ def _as_weights(sd: dict) -> dict:
 
 def _tensors(path: str, data: bytes) -> dict:
     if path.endswith(".json"):
-        if len(data) > MAX_CERT_BYTES:
+        if len(data) > MAX_JSON_BYTES:
             raise Unreadable(f"weights file of {len(data)} bytes, larger than this kernel reads as JSON "
-                             f"({MAX_CERT_BYTES})")
+                             f"({MAX_JSON_BYTES})")
         try:
             text = data.decode("utf-8")
         except UnicodeDecodeError:
