@@ -43,11 +43,10 @@ def certificate_cones(path: str) -> list:
     """The simplicial cones (lists of integer rays) that the kernel measures for a seq_len 4 to 7 certificate (a
     partial one: both sides' cones): its rules run up to the closed form, which is where the integrals start."""
     from verifier.kernel import parse_json, read_certificate
-    from verifier.kernel.check import rules_for
+    from verifier.kernel.check import read_text, rules_for
     from verifier.kernel.claim import Work
 
-    with open(path) as fh:
-        doc = parse_json(fh.read())
+    doc = parse_json(read_text(path))  # plain, .gz or .xz
     c, w = read_certificate(doc), Work()
     for fn in rules_for(c):
         if fn.rule == "closed-form":

@@ -101,7 +101,7 @@ def _cell(r):
     return r["status"]
 
 
-def table(log: str, task: str = "2nd_argmax") -> str:
+def table(log: str, task: str = "2nd_argmax", with_legend: bool = True) -> str:
     rows = {}
     for line in open(log):
         r = json.loads(line)
@@ -115,15 +115,30 @@ def table(log: str, task: str = "2nd_argmax") -> str:
     out += ["| d \\ n | " + " | ".join(map(str, ns)) + " |", "|---|" + "---|" * len(ns)]
     for d in ds:
         out.append(f"| {d} | " + " | ".join(_cell(rows.get((d, n))) for n in ns) + " |")
-    budgets = sorted({r["budget"] for r in rows.values() if r.get("budget")})
-    out.append("")
-    out.append("Full: wall time of `certify` (traversal, measure, the kernel's re-check; no Z3) within the budget; "
-               "width: the anytime interval reached within the budget (seconds: certify + its re-check); "
-               "boxes: the width of the boxes method's interval (certificate version 5; search for half the budget, "
-               "then the kernel's re-check); refused: no model of the shape is shipped "
-               f"(seq_len 6, 7 have cells since 2026-11-29; >= 8 has no orthant rule). Budgets (s): {', '.join(map(str, budgets))}; * a "
-               "dedicated run without a time limit, added to the log by hand (docs/STATUS.md); · not measured.")
+    if with_legend:
+        out += ["", legend(log, task)]
     return "\n".join(out)
+
+
+def legend(log: str, task: str | None = None) -> str:
+    """What the table's entries mean, with the budgets of the runs in the log (of one task, or all)."""
+    budgets = sorted({r["budget"] for r in map(json.loads, open(log))
+                      if r.get("budget") and (task is None or r.get("task", "2nd_argmax") == task)})
+    return ("Full: wall time of `certify` (traversal, measure, the kernel's re-check; no Z3) within the budget; "
+            "width: the anytime interval reached within the budget (seconds: certify + its re-check); "
+            "boxes: the width of the boxes method's interval (certificate version 5; search for half the budget, "
+            "then the kernel's re-check); refused: no model of the shape is shipped (seq_len >= 8 has no orthant "
+            f"rule). Budgets (s): {', '.join(map(str, budgets))}; * a dedicated run without a time limit (its "
+            "command is in its log entry); · not measured.")
+
+
+def command(a, n: int, d: int) -> str:
+    """The command that measures one entry again (recorded in each log entry)."""
+    parts = ["python benchmarks/frontier.py", f"--budget {a.budget:g}", f"--seq-lens {n}", f"--hidden {d}",
+             f"--workers {a.workers}", f"--mode {a.mode}"]
+    if a.task != "2nd_argmax":
+        parts.append(f"--task {a.task}")
+    return " ".join(parts)
 
 
 def main() -> int:
@@ -148,7 +163,7 @@ def main() -> int:
         for d in [int(x) for x in a.hidden.split(",")]:
             path = os.path.join(ROOT, "models", f"{a.task}_{d}_{n}.pth")
             entry = {"n": n, "d": d, "budget": a.budget, "workers": a.workers,
-                     "date": time.strftime("%Y-%m-%d")}
+                     "date": time.strftime("%Y-%m-%d"), "command": command(a, n, d)}
             if a.task != "2nd_argmax":
                 entry["task"] = a.task
             if n >= 8 and not os.path.exists(path):

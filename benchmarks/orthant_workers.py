@@ -30,7 +30,7 @@ def main() -> int:
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--skip-before", action="store_true", help="do not time Plackett's integrals (70+ ms per cone)")
     a = ap.parse_args()
-    every = certificate_cones(os.path.join(ROOT, "proofs", "2nd_argmax_4_4.cert.json"))
+    every = certificate_cones(os.path.join(ROOT, "proofs", "2nd_argmax_4_4.cert.json.xz"))
     cones = every[: a.cones]
     import flint
 

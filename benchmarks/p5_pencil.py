@@ -3,7 +3,7 @@
 
 Usage: python benchmarks/p5_pencil.py [--cones 200] [--seed 0]
 Takes a seeded random sample of the simplicial cones of the shipped M(2,5) certificate
-(proofs/n5/2nd_argmax_2_5.cert.json) and encloses each cone's orthant probability both ways at 53 bits (anytime
+(proofs/n5/2nd_argmax_2_5.cert.json.xz) and encloses each cone's orthant probability both ways at 53 bits (anytime
 certificates) and 80 bits (full certificates), one process; every pair of balls must overlap. Prints ms per
 cone, the ratio, and the widest ball of each. Baseline in the same run: float64 sampling of M(2,5) to +-1%
 relative at 95%, against measuring all of the certificate's cones.
@@ -33,7 +33,7 @@ def main() -> int:
 
     from verifier.kernel import measure as KM
 
-    every = certificate_cones(os.path.join(ROOT, "proofs", "n5", "2nd_argmax_2_5.cert.json"))
+    every = certificate_cones(os.path.join(ROOT, "proofs", "n5", "2nd_argmax_2_5.cert.json.xz"))
     cones = list(every)
     random.Random(a.seed).shuffle(cones)
     cones = cones[: a.cones]

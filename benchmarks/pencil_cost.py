@@ -14,7 +14,6 @@ measuring all of the certificate's cones on one process.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import random
 import sys
@@ -76,8 +75,9 @@ def main() -> int:
     import verifier
     from common import samples_for_relative_error, sampling_throughput
 
-    with open(a.certificate) as fh:
-        doc = json.load(fh)
+    from verifier.rational import load_certificate
+
+    doc = load_certificate(a.certificate)
     ckpt = a.checkpoint or os.path.join(ROOT, "models", doc["checkpoint"]["name"])
     lm = verifier.load(ckpt, task=doc["task"])
     rate = sampling_throughput(lm, dtype="float64")

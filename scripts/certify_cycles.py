@@ -1,7 +1,7 @@
 """Certify every shipped longest-cycle transformer (issue 10) and validate it against float64.
 
 For each models/longest_cycle_{d}_{n}.pth: certify (exact accuracy by enumeration, certificate version 4) into
-proofs/ (seq_len 6 into proofs/n6/: slower to check, kept out of CI's `check proofs/`), re-check the written
+proofs/ (seq_len 6 into proofs/n6/; CI checks both), re-check the written
 certificate with the kernel against the checkpoint (timed), compare with an independent float64 numpy forward
 pass of all n^n inputs, record the certified accuracy in models/index.json, and print a markdown table.
 

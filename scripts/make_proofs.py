@@ -1,8 +1,14 @@
 """(Re)generate the certificate of every certifiable model in models/ into proofs/.
 
-Usage: python scripts/make_proofs.py [--only REGEX] [--no-z3] [--workers N]
+Usage: python scripts/make_proofs.py [--only REGEX] [--no-z3] [--workers N] [--seq-lens 2,3]
+       python scripts/make_proofs.py --budgets [--only REGEX] [--workers N]
 Z3 confirms every cell by default (slow for d = 32, n = 3: minutes). Certificates are deterministic,
 so regenerating an unchanged model rewrites identical bytes.
+
+--budgets makes the interval certificates of proofs/anytime/: for each model in BUDGETS, an anytime certificate
+(cells, `--width 1e-6 --max-cones K`) or a boxes certificate (`--method boxes --max-boxes K`).  The budgets are
+counts, not seconds, so each certificate is the same on any machine and for any number of workers; they are sized
+so that CI's re-check of each takes about a minute or less on 2 cores (the widths reached are in docs/STATUS.md).
 """
 
 from __future__ import annotations
@@ -20,6 +26,39 @@ from verifier.certification import CERTIFIABLE_SEQ_LENS  # noqa: E402
 from verifier.zoo import read_index  # noqa: E402
 
 
+# model stem -> ("cones", K) or ("boxes", K): the budgets of the interval certificates in proofs/anytime/
+BUDGETS = {
+    "2nd_argmax_16_4": ("cones", 25000), "2nd_argmax_32_4": ("cones", 25000),
+    "2nd_argmax_5_5": ("cones", 14000), "2nd_argmax_6_5": ("cones", 14000), "2nd_argmax_8_5": ("cones", 14000),
+    "2nd_argmax_16_5": ("cones", 14000), "2nd_argmax_32_5": ("cones", 14000),
+    "argmedian_4_5": ("cones", 14000), "argmedian_8_5": ("cones", 14000), "argmedian_16_5": ("cones", 14000),
+    "argmedian_32_5": ("cones", 14000),
+    "2nd_argmax_2_6": ("cones", 2200), "2nd_argmax_4_6": ("cones", 2200), "2nd_argmax_16_6": ("cones", 2200),
+    "2nd_argmax_2_7": ("cones", 250), "2nd_argmax_4_7": ("cones", 250),
+}  # 2nd_argmax_16_10: 1,000,000 boxes decide none (models/uncertified.json says why it has no certificate)
+
+
+def budget_certificates(a) -> None:
+    from fractions import Fraction
+
+    tasks = {m["file"].rsplit(".", 1)[0]: m["task"] for m in read_index(a.models)["models"]}
+    for stem, (kind, k) in BUDGETS.items():
+        if not re.search(a.only, stem):
+            continue
+        path = os.path.join(a.models, stem + ".pth")
+        out = os.path.join(a.proofs, "anytime", f"{stem}.{'anytime' if kind == 'cones' else 'boxes'}.cert.json")
+        t0 = time.perf_counter()
+        if kind == "cones":
+            res = verifier.certify(path, task=tasks[stem], z3=False, width=Fraction(1, 10 ** 6), max_cones=k,
+                                   workers=a.workers, out=out, compress_large=True)
+        else:
+            res = verifier.certify(path, task=tasks[stem], method="boxes", max_boxes=k, workers=a.workers, out=out,
+                                   compress_large=True)
+        print(f"{res.certificate_path}: error in [{float(res.error_lower):.6g}, {float(res.error_upper):.6g}] "
+              f"(width {float(res.error_upper - res.error_lower):.3g}), {kind} budget {k}, "
+              f"{time.perf_counter() - t0:.1f}s", flush=True)
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--models", default="models")
@@ -29,7 +68,12 @@ def main() -> int:
     ap.add_argument("--workers", type=int, default=1)
     ap.add_argument("--seq-lens", default=",".join(map(str, CERTIFIABLE_SEQ_LENS)),
                     help="which seq_lens to certify (default: those CI requires)")
+    ap.add_argument("--budgets", action="store_true", help="make the interval certificates of proofs/anytime/ "
+                    "(BUDGETS) instead")
     a = ap.parse_args()
+    if a.budgets:
+        budget_certificates(a)
+        return 0
     for m in read_index(a.models)["models"]:
         if (m["family"] != "position" or m["seq_len"] not in {int(x) for x in a.seq_lens.split(",")}
                 or not re.search(a.only, m["file"])):

@@ -11,7 +11,7 @@ table, the logs of measured figures (docs/validation.json, docs/frontier.jsonl, 
 docs/mutation.json).  Nothing here is measured: a block is a pure function of files in the repository, so
 tests/test_docs.py fails whenever a document differs from what this script writes now (`--check`).
 
-Usage: python scripts/render_docs.py [--check]
+Usage: python scripts/render_docs.py [--check] [--only DOCUMENT]
 """
 
 from __future__ import annotations
@@ -30,7 +30,8 @@ sys.path.insert(0, ROOT)
 sys.path.insert(0, os.path.join(ROOT, "benchmarks"))
 
 DOCUMENTS = ("README.md", "docs/STATUS.md", "docs/VALIDATION.md", "proofs/FORMAT.md")
-BLOCK = re.compile(r"<!-- generated: (?P<name>[a-z0-9-]+) -->(?P<body>.*?)<!-- end: (?P=name) -->", re.S)
+BLOCK = re.compile(r"<!-- generated: (?P<name>[a-z0-9-]+)(?: (?P<arg>[A-Za-z0-9_./-]+))? -->(?P<body>.*?)"
+                   r"<!-- end: (?P=name) -->", re.S)
 TASK_ORDER = ("2nd_argmax", "argmedian", "median", "longest_cycle")
 
 
@@ -66,11 +67,13 @@ def certificates() -> list[dict]:
             units, unit = len(doc.get("sectors", [])), "sectors"
         elif version == 5:
             units, unit = sum(doc.get("counts", {}).values()), "boxes"
-        out.append({"path": _rel(path), "doc": doc, "kind": kind, "version": version, "task": doc.get("task"),
+        most_digits = max((len(m) for m in re.findall(rb"[0-9]+", text)), default=0)
+        out.append({"path": _rel(path), "kind": kind, "version": version, "task": doc.get("task"),
                     "d": d, "n": n, "what": what, "lower": lo, "upper": hi,
                     "interval": partial or version == 5, "checkpoint": (doc.get("checkpoint") or {}).get("name"),
+                    "checkpoint_sha256": (doc.get("checkpoint") or {}).get("sha256"),
                     "units": units, "unit": unit, "text_bytes": len(text), "file_bytes": os.path.getsize(path),
-                    "sha256": hashlib.sha256(text).hexdigest()})
+                    "sha256": hashlib.sha256(text).hexdigest(), "digits": most_digits})
     return out
 
 
@@ -112,28 +115,42 @@ def sig(x: Fraction, digits: int = 6, up: bool = False) -> str:
         dec = Decimal(v.numerator) / Decimal(v.denominator)
         if Decimal("1e-4") <= abs(dec) < Decimal("1e6"):
             text = format(dec.quantize(Decimal(1).scaleb(dec.adjusted() - digits + 1)), "f")
-            return text
-        return format(dec, f".{digits - 1}e")
+        else:
+            mant, exp = format(dec, f".{digits - 1}e").split("e")
+            return (mant.rstrip("0").rstrip(".") if "." in mant else mant) + "e" + exp
+        return text.rstrip("0").rstrip(".") if "." in text else text
 
 
 def interval(lo: Fraction, hi: Fraction, digits: int = 6) -> str:
-    if lo == hi:
-        return sig(lo, digits + 2)
+    """[lo, hi] rounded outward to `digits` significant digits; an enclosure far narrower than its last digit (a
+    full certificate's) is shown as one number, to `digits` + 2 digits."""
+    mid = (lo + hi) / 2
+    if hi - lo <= abs(mid) / 10 ** (digits + 4):
+        return sig(mid, digits + 2) if lo != hi else sig(lo, digits + 2)
     return f"[{sig(lo, digits)}, {sig(hi, digits, up=True)}]"
 
 
 def width(lo: Fraction, hi: Fraction) -> str:
-    w = hi - lo
-    return "0" if w == 0 else f"{float(w):.2g}"
+    """The width hi - lo to two significant digits (four when two would round a width below 1 up to 1)."""
+    w = float(hi - lo)
+    if w == 0:
+        return "0"
+    text = f"{w:#.2g}".rstrip(".")
+    return f"{w:#.4g}" if text in ("1.0", "1") and w < 1 else text
 
 
 def megabytes(n: int) -> str:
     return f"{n / 1e6:.1f} MB" if n >= 1e5 else f"{n / 1e3:.0f} kB"
 
 
+def cell(value) -> str:
+    """A table cell: a `|` escaped (GitHub tables split on it, even inside a code span)."""
+    return str(value).replace("|", "\\|")
+
+
 def table(head: list[str], rows: list[list]) -> str:
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
-    lines += ["| " + " | ".join(str(c) for c in r) + " |" for r in rows]
+    lines += ["| " + " | ".join(cell(c) for c in r) + " |" for r in rows]
     return "\n".join(lines)
 
 
@@ -212,11 +229,39 @@ def block_certificates(ctx) -> str:
     text_total = sum(c["text_bytes"] for c in ctx["certs"])
     file_total = sum(c["file_bytes"] for c in ctx["certs"])
     kinds = Counter(c["kind"] for c in ctx["certs"])
-    head = (f"{len(ctx['certs'])} certificates in proofs/ ({', '.join(f'{v} {k}' for k, v in sorted(kinds.items()))}); "
+    head = (f"{len(ctx['certs'])} certificates in proofs/ (by kind: {'; '.join(f'{k} {v}' for k, v in sorted(kinds.items()))}); "
             f"{megabytes(text_total)} of certificate text, {megabytes(file_total)} on disk (files over 1 MiB of "
             "text are xz-compressed). CI re-checks every one (`python -m verifier check proofs/ --models models/`).")
     return head + "\n\n" + table(["certificate", "kind", "task", "d", "n", "certified", "width", "listed",
                                   "text", "file"], rows)
+
+
+def block_artifacts(ctx) -> str:
+    """The reproducible artifacts (proofs/artifacts.json): certificates kept out of git because re-checking them
+    does not fit CI's budget, each with its command, its text's SHA-256 and its last check by scripts/check_all.py."""
+    path = os.path.join(ROOT, "proofs", "artifacts.json")
+    if not os.path.exists(path):
+        return "No artifacts: every certificate is in proofs/."
+    with open(path) as fh:
+        arts = json.load(fh)["artifacts"]
+    rows = []
+    for a in arts:
+        last = a.get("last_check")
+        when = (f"{'accepted' if last['accepted'] else 'REJECTED'}"
+                f"{'' if last['text_matches'] else ', text differs'} in {last['check_seconds']:.0f} s "
+                f"({last['workers']} workers), {last['date']}"
+                + (f"; regenerated in {last['regenerate_seconds']:.0f} s" if last.get("regenerate_seconds") else "")
+                if last else "not checked yet")
+        known = a.get("last_check") or a.get("text_sha256")
+        rows.append([f"`{a['file']}`", a["kind"],
+                     interval(Fraction(a["lower"]), Fraction(a["upper"])) if known else "(not built yet)",
+                     width(Fraction(a["lower"]), Fraction(a["upper"])) if known else "",
+                     f"`{a['text_sha256'][:16]}...`" if a.get("text_sha256") else "set by its first build",
+                     f"`{a['command']}`", when])
+    return (f"{len(arts)} artifacts (`python scripts/check_all.py --regenerate --record` rebuilds the missing ones "
+            "into runs/artifacts/, compares each text's SHA-256 with the one recorded, checks each with the kernel "
+            "and records the result here):\n\n" +
+            table(["artifact", "kind", "certified error", "width", "text SHA-256", "command", "last check"], rows))
 
 
 def block_uncertified(ctx) -> str:
@@ -240,11 +285,8 @@ def block_largest_cells(ctx) -> str:
 
 
 def block_largest_digits(ctx) -> str:
-    most = 0
-    for c in ctx["certs"]:
-        text = json.dumps(c["doc"])
-        most = max([most] + [len(m) for m in re.findall(r"[0-9]+", text)])
-    return f"{most}"
+    """The most digits of any integer in a shipped certificate's text."""
+    return str(max(c["digits"] for c in ctx["certs"]))
 
 
 def block_certificate_count(ctx) -> str:
@@ -265,8 +307,9 @@ def block_mutants(ctx) -> str:
 
 def block_validation(ctx) -> str:
     """The certified values against float64 sampling (docs/validation.json, written by scripts/validate.py). The
-    certified column and z come from the certificate as shipped now; an entry whose certificate changed since it
-    was sampled (another text digest) is marked stale, a certificate without an entry is listed as not sampled."""
+    sample is of the model, so the certified column and z come from the certificate as shipped now; an entry whose
+    model changed since it was sampled (another checkpoint digest) is marked stale, a certificate without an entry
+    is listed as not sampled."""
     with open(os.path.join(ROOT, "docs", "validation.json")) as fh:
         results = json.load(fh)
     rows, med, missing = [], [], []
@@ -280,7 +323,7 @@ def block_validation(ctx) -> str:
         if r is None:
             missing.append(f"`{key}`")
             continue
-        stale = r.get("sha256") != c["sha256"]
+        stale = r.get("model_sha256") != c["checkpoint_sha256"]
         if c["what"] == "mse":
             m = float((c["lower"] + c["upper"]) / 2)
             z = (r["sampled"] - m) / r["stderr"] if r["stderr"] > 0 else 0.0
@@ -310,46 +353,116 @@ def block_validation(ctx) -> str:
 
 
 def block_frontier(ctx) -> str:
+    from frontier import legend as frontier_legend
     from frontier import table as frontier_table
 
     log = os.path.join(ROOT, "docs", "frontier.jsonl")
     dates = sorted({r["date"] for r in jsonl("frontier.jsonl")})
     head = (f"From docs/frontier.jsonl ({len(jsonl('frontier.jsonl'))} runs, {dates[0]} to {dates[-1]}; each entry "
             "records its date and command; the latest run of a shape wins):") if dates else "No runs logged."
-    return head + "\n\n" + frontier_table(log) + "\n\n" + frontier_table(log, "argmedian")
+    return (head + "\n\n" + frontier_table(log, with_legend=False) + "\n\n" + frontier_table(log, "argmedian", with_legend=False)
+            + "\n\n" + frontier_legend(log))
 
 
 def block_measurements(ctx) -> str:
     """Measured figures that CI cannot regenerate (benchmarks, long runs), each with its date and command."""
     rows = []
     for r in jsonl("measurements.jsonl"):
-        rows.append([r["date"], r["topic"], r["figure"], f"`{r['command']}`" if r.get("command") else "",
-                     r.get("machine", "")])
+        command = r.get("command") or ""
+        if command and command != "not recorded" and "`" not in command:
+            command = f"`{command}`"
+        figure = r["figure"] + (f" ({r['note']})" if r.get("note") else "")
+        rows.append([r["date"], r["topic"], figure, command, r.get("machine", "")])
     if not rows:
         return "No measurements logged."
     return table(["date", "topic", "figure", "command", "machine"], rows)
 
 
+def _run_in_copy(args: list[str], models: list[str], proofs: list[str]) -> str:
+    """stdout of `python -m verifier ARGS` run in a scratch copy of the project's layout holding only the named
+    models and certificates (so the paths it prints are the repository's, and nothing here is written)."""
+    import shutil
+    import subprocess
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as tmp:
+        for sub in ("models", "proofs", "docs/figures"):
+            os.makedirs(os.path.join(tmp, sub))
+        for name in models:
+            shutil.copy(os.path.join(ROOT, "models", name), os.path.join(tmp, "models", name))
+        for name in proofs:
+            shutil.copy(os.path.join(ROOT, "proofs", name), os.path.join(tmp, "proofs", name))
+        env = dict(os.environ, PYTHONPATH=ROOT + os.pathsep + os.environ.get("PYTHONPATH", ""), COLUMNS="120")
+        p = subprocess.run([sys.executable, "-m", "verifier", *args], capture_output=True, text=True, cwd=tmp,
+                           env=env, timeout=600)
+        if p.returncode != 0:
+            raise SystemExit(f"`python -m verifier {' '.join(args)}` failed ({p.returncode}): {p.stderr[-500:]}")
+        return p.stdout
+
+
+def block_example_certify(ctx) -> str:
+    """The README's first example: certify the trained M(2,2) (the output is a function of the checkpoint)."""
+    args = ["models/2nd_argmax_2_2.pth", "--samples", "0"]
+    out = _run_in_copy(args, ["2nd_argmax_2_2.pth"], [])
+    lines = [ln for ln in out.rstrip().splitlines() if not ln.strip().startswith("time:")]  # varies run to run
+    code = ["    $ python -m verifier " + " ".join(args)] + ["    " + ln for ln in lines]
+    return "\n" + "\n".join(code) + "\n"  # blank lines around: an indented code block
+
+
+def block_example_explain(ctx) -> str:
+    """The README's atlas example: explain the hand-built M(4,3) from its shipped certificate."""
+    args = ["explain", "models/hand_2nd_argmax_4_3.pth", "--top", "1", "--no-plot"]
+    out = _run_in_copy(args, ["hand_2nd_argmax_4_3.pth"], ["hand_2nd_argmax_4_3.cert.json"])
+    lines = out.rstrip().splitlines()
+    start = next(i for i, ln in enumerate(lines) if ln.startswith("error by"))  # after the weights
+    code = ["    $ python -m verifier " + " ".join(args)] + ["    " + ln for ln in lines[start:]]
+    return "\n" + "\n".join(code) + "\n"
+
+
+TEST_TIME_TOPIC = "README test command, wall time"
+
+
+def block_test_time(ctx) -> str:
+    """How long the README's test command took, from the latest entry of docs/measurements.jsonl on that topic."""
+    runs = [r for r in jsonl("measurements.jsonl") if r["topic"] == TEST_TIME_TOPIC]
+    if not runs:
+        return "time not measured yet"
+    r = runs[-1]
+    return f"{r['figure']} on {r.get('machine') or 'a 2-core machine'}, {r['date']}"
+
+
+def block_value(ctx, arg: str) -> str:
+    """The certified value of one shipped certificate (arg: its path under proofs/), e.g. for a sentence."""
+    for c in ctx["certs"]:
+        if c["path"] == "proofs/" + arg:
+            return interval(c["lower"], c["upper"], 2)
+    raise SystemExit(f"block value: no certificate proofs/{arg}")
+
+
 BLOCKS = {"zoo": block_zoo, "certificates": block_certificates, "uncertified": block_uncertified,
+          "artifacts": block_artifacts,
           "largest": block_largest, "largest-cells": block_largest_cells, "largest-digits": block_largest_digits,
           "certificate-count": block_certificate_count, "rules": block_rules, "mutants": block_mutants,
-          "validation": block_validation, "frontier": block_frontier, "measurements": block_measurements}
+          "validation": block_validation, "frontier": block_frontier, "measurements": block_measurements,
+          "example-certify": block_example_certify, "example-explain": block_example_explain, "value": block_value,
+          "test-time": block_test_time}
 
 
 # ---------------------------------------------------------------------------------------------- rewriting
 
 def render(text: str, ctx: dict, where: str) -> str:
     def one(m):
-        name = m.group("name")
+        name, arg = m.group("name"), m.group("arg")
         if name not in BLOCKS:
             raise SystemExit(f"{where}: unknown generated block {name!r}")
-        if name not in ctx["cache"]:
-            ctx["cache"][name] = BLOCKS[name](ctx)
-        body = ctx["cache"][name]
-        inline = "\n" not in m.group("body")
-        if inline:
-            return f"<!-- generated: {name} -->{body}<!-- end: {name} -->"
-        return f"<!-- generated: {name} -->\n{body}\n<!-- end: {name} -->"
+        key = (name, arg)
+        if key not in ctx["cache"]:
+            ctx["cache"][key] = BLOCKS[name](ctx) if arg is None else BLOCKS[name](ctx, arg)
+        body = ctx["cache"][key]
+        head = f"<!-- generated: {name}{'' if arg is None else ' ' + arg} -->"
+        if "\n" not in m.group("body"):
+            return f"{head}{body}<!-- end: {name} -->"
+        return f"{head}\n{body}\n<!-- end: {name} -->"
 
     return BLOCK.sub(one, text)
 
@@ -374,14 +487,17 @@ def stale_documents(ctx: dict | None = None) -> list[str]:
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--check", action="store_true", help="write nothing; exit 1 if a document is stale")
+    ap.add_argument("--only", metavar="DOCUMENT", help=f"render only this one of {', '.join(DOCUMENTS)}")
     a = ap.parse_args()
+    if a.only is not None and a.only not in DOCUMENTS:
+        ap.error(f"--only {a.only}: expected one of {', '.join(DOCUMENTS)}")
     ctx = context()
     if a.check:
         stale = stale_documents(ctx)
         for rel in stale:
             print(f"stale: {rel} (run python scripts/render_docs.py)")
         return 1 if stale else 0
-    for rel in DOCUMENTS:
+    for rel in DOCUMENTS if a.only is None else (a.only,):
         path = os.path.join(ROOT, rel)
         with open(path) as fh:
             text = fh.read()

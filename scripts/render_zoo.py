@@ -41,25 +41,40 @@ def _round(x: Fraction, digits: int, up: bool) -> str:
 
 
 def certificates(root: str) -> dict:
-    """checkpoint file name -> (certificate path relative to root, the document's summary fields)."""
+    """checkpoint file name -> (certificate path relative to root, the document's summary fields).  Where a model
+    has several certificates (a full one and an anytime interval), the one that says most: full before an
+    interval, then the narrowest."""
+    from verifier.rational import certificate_files, load_certificate
+
     out = {}
-    proofs = os.path.join(root, "proofs")
-    for folder, _, files in sorted(os.walk(proofs)):
-        for f in sorted(files):
-            if not f.endswith(".cert.json"):
-                continue
-            path = os.path.join(folder, f)
-            with open(path) as fh:
-                doc = json.load(fh)
-            name = (doc.get("checkpoint") or {}).get("name")
-            what = "mse" if "mse" in doc else "error"
-            if name is None or what not in doc:
-                continue
-            out[name] = {"path": os.path.relpath(path, root).replace(os.sep, "/"), "what": what,
-                         "lower": Fraction(doc[what]["lower"]), "upper": Fraction(doc[what]["upper"]),
-                         "regions": doc.get("regions", doc.get("inputs", "-")), "cells": doc.get("cell_count"),
-                         "version": doc.get("version")}
+    for path in certificate_files(os.path.join(root, "proofs")):
+        doc = load_certificate(path)
+        name = (doc.get("checkpoint") or {}).get("name")
+        what = "mse" if "mse" in doc else "error"
+        if name is None or what not in doc:
+            continue
+        entry = {"path": os.path.relpath(path, root).replace(os.sep, "/"), "what": what,
+                 "lower": Fraction(doc[what]["lower"]), "upper": Fraction(doc[what]["upper"]),
+                 "regions": doc.get("regions", doc.get("inputs", "-")), "cells": doc.get("cell_count"),
+                 "version": doc.get("version"),
+                 "interval": doc.get("coverage") == "partial" or doc.get("method") == "boxes"}
+
+        def rank(e):
+            return e["interval"], e["upper"] - e["lower"]
+
+        if name not in out or rank(entry) < rank(out[name]):
+            out[name] = entry
     return out
+
+
+def _sampled_value(m) -> float | None:
+    """The index's sampled estimate of the error (or MSE), or None."""
+    s = m.get("sampled") or {}
+    if "accuracy" in s:
+        return 1 - s["accuracy"]
+    if "mse_ci95" in s:
+        return sum(s["mse_ci95"]) / 2
+    return None
 
 
 def _sampled(m) -> str:
@@ -90,7 +105,7 @@ def rows(root: str) -> list[dict]:
         c = certs.get(m["file"])
         out.append({"file": m["file"], "task": m.get("task", "?"), "d": m.get("hidden_size"), "n": m.get("seq_len"),
                     "parameters": m.get("parameters"), "origin": m.get("origin", "?"), "sampled": _sampled(m),
-                    "published": _published(m), "cert": c})
+                    "sampled_value": _sampled_value(m), "published": _published(m), "cert": c})
     out.sort(key=lambda r: (r["task"], r["origin"] != "trained", r["n"] or 0, r["d"] or 0, r["file"]))
     return out
 
@@ -102,7 +117,10 @@ def render(root: str = ROOT) -> str:
              "do not edit by hand (tests/test_atlas.py fails when this page is stale). Certified values are the "
              "certificates' enclosures rounded outward to 6 significant digits (the exact rationals and closed forms "
              "are in the certificates); sampled and published figures are estimates from the index. Plots: "
-             "certified error (or MSE) against d, one line per n, log scale.", ""]
+             "certified error (or MSE) against d, one colour per n, log scale: an exact value (a full certificate) is "
+             "a dot on the line, a certified interval (anytime cells or boxes) a bar from its lower to its upper end, "
+             "with the sampled estimate a grey cross beside it; a lower end of 0 is drawn at the foot of the plot.",
+             ""]
     for task in sorted({r["task"] for r in rs}):
         lines.append(f"![{task}](figures/zoo_{task}.png)")
     lines.append("")
@@ -139,25 +157,40 @@ def plots(root: str = ROOT) -> list[str]:
     rs = [r for r in rows(root) if r["cert"] and r["origin"] == "trained"]
     written = []
     for task in sorted({r["task"] for r in rs}):
-        fig, ax = plt.subplots(figsize=(6.4, 4.2))
-        what = "error"
-        for n in sorted({r["n"] for r in rs if r["task"] == task}):
-            pts = sorted((r["d"], float((r["cert"]["lower"] + r["cert"]["upper"]) / 2)) for r in rs
-                         if r["task"] == task and r["n"] == n)
-            what = next(r["cert"]["what"] for r in rs if r["task"] == task)
-            pos = [(d, v) for d, v in pts if v > 0]
-            zeros = [d for d, v in pts if v == 0]
+        fig, ax = plt.subplots(figsize=(8.4, 4.2))
+        mine = [r for r in rs if r["task"] == task]
+        what = mine[0]["cert"]["what"]
+        values = [float(v) for r in mine for v in (r["cert"]["lower"], r["cert"]["upper"]) if v > 0]
+        values += [r["sampled_value"] for r in mine if r["sampled_value"]]
+        floor = min(values) / 4 if values else 1e-12  # where a lower end of 0 is drawn
+        ns = sorted({r["n"] for r in mine})
+        for k, n in enumerate(ns):
+            colour = f"C{k}"
+            shift = 1 + 0.035 * (k - (len(ns) - 1) / 2)  # bars of different n side by side, not on top
+            exact = sorted((r["d"], float(r["cert"]["lower"])) for r in mine if r["n"] == n and not r["cert"]["interval"])
+            bars = [r for r in mine if r["n"] == n and r["cert"]["interval"]]
+            zeros = [d for d, v in exact if v == 0]
+            pos = [(d, v) for d, v in exact if v > 0]
             label = f"n = {n}" + (f" (exactly 0 at d = {', '.join(map(str, zeros))})" if zeros else "")
-            if pos:
-                ax.plot([d for d, _ in pos], [v for _, v in pos], marker="o", label=label)
-            else:
-                ax.plot([], [], marker="o", label=label)
+            ax.plot([d * shift for d, _ in pos], [v for _, v in pos], marker="o", color=colour, label=label)
+            for r in bars:
+                lo, hi = max(float(r["cert"]["lower"]), floor), float(r["cert"]["upper"])
+                x = r["d"] * shift
+                ax.vlines(x, lo, hi, color=colour, linewidth=2.5, alpha=0.8)
+                ax.hlines([lo, hi], x / 1.04, x * 1.04, color=colour, linewidth=1.5)
+            for r in bars:  # an exact value and its sampled estimate coincide at this scale
+                if r["sampled_value"]:
+                    ax.plot([r["d"] * shift * 1.06], [r["sampled_value"]], marker="x", color="0.45", markersize=5,
+                            linestyle="none")
+        ax.plot([], [], color="0.3", linewidth=2.5, label="certified interval (lower to upper)")
+        ax.plot([], [], marker="x", color="0.45", linestyle="none", label="sampled estimate (float32)")
         ax.set_xscale("log", base=2)
         ax.set_yscale("log")
         ax.set_xlabel("hidden size d")
         ax.set_ylabel(f"certified {'MSE' if what == 'mse' else 'error'}")
+        ax.set_ylim(bottom=floor / 1.5)
         ax.set_title(f"{task}: certified {'MSE' if what == 'mse' else 'error'} (trained models)", fontsize=10)
-        ax.legend(fontsize=8)
+        ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0))  # outside: it hides no bar
         ax.grid(True, which="both", alpha=0.3)
         fig.tight_layout()
         import io

@@ -3,7 +3,11 @@
 For every certificate in proofs/ (or those matching --only), sample the model in float64 with N
 inputs (default 10^8) and report z = (sampled - certified) / sqrt(p (1 - p) / N), p the certified
 value; for an anytime (partial) certificate, an interval, z is the sample's distance from the interval
-(0 inside it).  Results go to docs/validation.json and the table in docs/VALIDATION.md between the markers.
+(0 inside it).  Every certificate in proofs/ and its subfolders is read (plain, .gz or .xz).  Results go to
+docs/validation.json as each finishes, keyed by the certificate's path under --proofs without a compression suffix,
+with the SHA-256 of the model sampled (the sample is of the model: the table recomputes z against the certificate
+as shipped now, and marks a row stale only when the model changed) and of the certificate's text then; then the
+table in docs/VALIDATION.md is regenerated (scripts/render_docs.py, block "validation").
 Usage: python scripts/validate.py [--samples 1e8] [--only REGEX] [--sigmas 4]
 """
 
@@ -15,16 +19,27 @@ import json
 import math
 import os
 import re
+import subprocess
 import sys
 import time
 from fractions import Fraction
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
 
+from verifier.kernel.read import certificate_bytes  # noqa: E402
 from verifier.loader import load  # noqa: E402
+from verifier.rational import certificate_files  # noqa: E402
 from verifier.sample import sample_error  # noqa: E402
 
-BEGIN, END = "<!-- validation table: begin -->", "<!-- validation table: end -->"
+
+
+def key_of(path: str, proofs: str) -> str:
+    """A certificate's key in docs/validation.json: its path under proofs/, without .gz or .xz."""
+    rel = os.path.relpath(path, proofs).replace(os.sep, "/")
+    for suffix in (".gz", ".xz"):
+        if rel.endswith(suffix):
+            rel = rel[: -len(suffix)]
+    return rel
 
 
 def main() -> int:
@@ -42,13 +57,16 @@ def main() -> int:
         with open(a.out) as fh:
             results = json.load(fh)
     worst = 0.0
-    for f in sorted(os.listdir(a.proofs)):
-        if not f.endswith(".cert.json") or not re.search(a.only, f):
+    for path in certificate_files(a.proofs):
+        f = key_of(path, a.proofs)
+        if not re.search(a.only, f):
             continue
-        with open(os.path.join(a.proofs, f)) as fh:
-            cert = json.load(fh)
+        text = certificate_bytes(path)
+        cert = json.loads(text)
+        digest = {"certificate_sha256": hashlib.sha256(text).hexdigest(), "model_sha256": cert["checkpoint"]["sha256"]}
         if cert["task"] == "median":
             r = _median(cert, a, n_samples, f)
+            r.update(digest)
             worst = max(worst, abs(r["z"]))
             results[f] = r
             with open(a.out, "w") as fh:
@@ -73,11 +91,13 @@ def main() -> int:
         certified = f"[{lo:.8g}, {hi:.8g}]" if interval else f"{pf:.12g}"
         results[f] = {"model": cert["checkpoint"]["name"], "task": cert["task"], "certified": certified,
                       "sampled": s.error, "wrong": s.wrong, "samples": n_samples, "z": round(z, 3), "seed": seed,
-                      "seconds": round(time.perf_counter() - t0, 1), "within": abs(z) <= a.sigmas}
+                      "seconds": round(time.perf_counter() - t0, 1), "within": abs(z) <= a.sigmas, **digest,
+                      "date": time.strftime("%Y-%m-%d")}
         print(f"{f}: certified {certified}, sampled {s.error:.8g} ({s.wrong}/{n_samples}), z = {z:+.2f}", flush=True)
         with open(a.out, "w") as fh:
             json.dump(results, fh, indent=1, sort_keys=True)
-    render(results, a.out)
+    subprocess.run([sys.executable, os.path.join(os.path.dirname(os.path.abspath(__file__)), "render_docs.py"),
+                    "--only", "docs/VALIDATION.md"], check=True)
     print(f"worst |z| = {worst:.2f}")
     return 0 if all(r["within"] for r in results.values()) else 1
 
@@ -96,30 +116,8 @@ def _median(cert, a, n_samples, f) -> dict:
     return {"model": cert["checkpoint"]["name"], "task": "median", "certified": f"{mf:.12g}", "sampled": s.mse,
             "stderr": s.stderr, "samples": n_samples, "z": round(z, 3), "seed": seed,
             "seconds": round(time.perf_counter() - t0, 1), "within": abs(z) <= a.sigmas,
-            "width": f"{float(Fraction(cert['mse']['upper']) - Fraction(cert['mse']['lower'])):.3g}"}
-
-
-def render(results, json_path):
-    path = os.path.join(os.path.dirname(json_path), "VALIDATION.md")
-    rows = ["| certificate | task | certified error | float64 sampled | wrong / samples | z |",
-            "|---|---|---|---|---|---|"]
-    med = ["", "Median models: certified MSE against the float64 sampled MSE; z = (sampled - certified) / the "
-           "sample's standard error; width = mse.upper - mse.lower.", "",
-           "| certificate | certified MSE | enclosure width | float64 sampled MSE | standard error | samples | z |",
-           "|---|---|---|---|---|---|---|"]
-    for f, r in sorted(results.items()):
-        if r["task"] == "median":
-            med.append(f"| `{f}` | {r['certified']} | {r['width']} | {r['sampled']:.10g} | {r['stderr']:.3g} | "
-                       f"{r['samples']:.0e} | {r['z']:+.2f} |")
-            continue
-        rows.append(f"| `{f}` | {r['task']} | {r['certified']} | {r['sampled']:.8g} | {r['wrong']} / {r['samples']:.0e} "
-                    f"| {r['z']:+.2f} |")
-    table = "\n".join(rows + (med if len(med) > 5 else []))
-    text = open(path).read() if os.path.exists(path) else f"# Validation\n\n{BEGIN}\n{END}\n"
-    head, rest = text.split(BEGIN)
-    _, tail = rest.split(END)
-    with open(path, "w") as fh:
-        fh.write(head + BEGIN + "\n" + table + "\n" + END + tail)
+            "width": f"{float(Fraction(cert['mse']['upper']) - Fraction(cert['mse']['lower'])):.3g}",
+            "date": time.strftime("%Y-%m-%d")}
 
 
 if __name__ == "__main__":

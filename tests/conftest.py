@@ -34,6 +34,40 @@ def rnn_state(W_hi, W_hh, W_oh, dtype="float32"):
             "linear.weight": torch.tensor(W_oh, dtype=torch.float64).to(dt)}
 
 
+class TickClock:
+    """A stand-in for the `time` module whose monotonic clock advances one second per look: a deadline or a
+    period then passes after a fixed number of looks, whatever the machine's speed or load (the rest is the real
+    `time`).  Tests patch it into the module under test (monkeypatch.setattr(module, "time", TickClock()))."""
+
+    def __init__(self):
+        import time
+
+        self.time, self.now = time, 0.0
+
+    def monotonic(self):
+        self.now += 1.0
+        return self.now
+
+    def __getattr__(self, name):
+        return getattr(self.time, name)
+
+
+def proof_path(*parts) -> str:
+    """The path of a shipped certificate under proofs/, given its plain name (a large one is stored as .xz)."""
+    path = os.path.join(ROOT, "proofs", *parts)
+    for suffix in ("", ".xz", ".gz"):
+        if os.path.exists(path + suffix):
+            return path + suffix
+    raise FileNotFoundError(path)
+
+
+def load_proof(*parts):
+    """A shipped certificate's document (plain JSON, however it is stored)."""
+    from verifier.rational import load_certificate
+
+    return load_certificate(proof_path(*parts))
+
+
 def run_cli(*args, cwd=None, env=None):
     """Run `python -m verifier ARGS` in a subprocess; return (code, stdout, stderr)."""
     e = dict(os.environ)

@@ -13,6 +13,7 @@ import sys
 from fractions import Fraction
 
 import pytest
+from conftest import TickClock, load_proof
 
 import verifier
 from verifier.kernel import check, parse_json
@@ -145,23 +146,6 @@ def test_discovery_starts_with_the_sampled_cells_most_hit_first():
         assert cell.rays and (root, sigma, tau) == (cell.root, cell.sigma, cell.tau)
 
 
-class TickClock:
-    """A stand-in for the `time` module whose monotonic clock advances one second per look: a deadline then
-    passes after a fixed number of looks, whatever the machine's load (the rest is the real `time`)."""
-
-    def __init__(self):
-        import time
-
-        self.time, self.now = time, 0.0
-
-    def monotonic(self):
-        self.now += 1.0
-        return self.now
-
-    def __getattr__(self, name):
-        return getattr(self.time, name)
-
-
 def test_a_timeout_before_the_traversal_ends_still_gives_a_certificate(monkeypatch):
     """M(8,4) (9,682 cells with top-two roots): a budget of 400 looks at a clock that ticks once per look (the
     measure gets 3/4 of it, looked at per cone and per chunk of cells) stops the discovery and the measure long
@@ -171,7 +155,7 @@ def test_a_timeout_before_the_traversal_ends_still_gives_a_certificate(monkeypat
     import verifier.certification
 
     path = os.path.join(ROOT, "models", "2nd_argmax_8_4.pth")
-    exact = Fraction("0.0461323884520579")  # proofs/n4/2nd_argmax_8_4.cert.json (the cover's argument)
+    exact = Fraction("0.0461323884520579")  # proofs/n4/2nd_argmax_8_4.cert.json.xz (the cover's argument)
     documents = []
     for workers in (1, 2):
         clock = TickClock()
@@ -186,6 +170,24 @@ def test_a_timeout_before_the_traversal_ends_still_gives_a_certificate(monkeypat
         assert check(parse_json(json.dumps(res.certificate))).accepted
         documents.append(dumps_compact(res.certificate))
     assert documents[0] == documents[1]
+
+
+def test_a_cone_budget_gives_the_same_certificate_anywhere():
+    """--max-cones: the measure stops after exactly that many cones (mid-batch), the certificate is the same for 1
+    and 2 workers and for a second run, and it is a function of the model alone (no clock)."""
+    path = os.path.join(ROOT, "models", "2nd_argmax_3_4.pth")
+    exact = Fraction(load_proof("2nd_argmax_3_4.cert.json")["error"]["lower"])
+    docs = []
+    for workers in (1, 2, 1):
+        res = verifier.certify(path, z3=False, width=Fraction(1, 10 ** 6), max_cones=300, workers=workers, samples=0)
+        d = res.details
+        assert d["cones_measured"] == 300 and not d["width_reached"]
+        assert res.error_lower <= exact <= res.error_upper
+        docs.append(dumps_compact(res.certificate))
+    assert docs[0] == docs[1] == docs[2]
+    assert check(parse_json(docs[0])).accepted
+    with pytest.raises(verifier.errors.InputError, match="--max-cones goes with --width"):
+        verifier.certify(path, z3=False, max_cones=10)
 
 
 def test_the_deadline_is_looked_at_per_cone(monkeypatch):
@@ -230,7 +232,7 @@ def test_the_largest_cones_of_a_cell_are_measured_first():
     doc = res.certificate
     assert all("pulled" in c and "simplices" not in c for c in doc["cells"])
     assert check(parse_json(json.dumps(doc))).accepted
-    exact = Fraction(json.load(open(os.path.join(ROOT, "proofs", "2nd_argmax_4_4.cert.json")))["error"]["lower"])
+    exact = Fraction(load_proof("2nd_argmax_4_4.cert.json")["error"]["lower"])
     assert res.error_lower <= exact <= res.error_upper
 
 

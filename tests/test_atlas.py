@@ -18,7 +18,7 @@ import pytest
 import verifier
 from verifier.atlas import analyse, breakdown, clip
 
-from conftest import ROOT, run_cli
+from conftest import ROOT, load_proof, run_cli
 
 sys.path.insert(0, os.path.join(ROOT, "scripts"))
 from validate_atlas import confusion  # noqa: E402
@@ -27,8 +27,7 @@ TASK_RANK = {"argmax": 0, "2nd_argmax": 1}
 
 
 def _cert(name):
-    with open(os.path.join(ROOT, "proofs", name)) as fh:
-        return json.load(fh)
+    return load_proof(name)
 
 
 def _pairs(res):

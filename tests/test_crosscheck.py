@@ -11,6 +11,7 @@ from fractions import Fraction
 
 import numpy as np
 import pytest
+from conftest import load_proof
 
 from verifier.crosscheck import crosscheck
 from verifier.loader import load
@@ -22,8 +23,7 @@ PROOFS = os.path.join(ROOT, "proofs")
 
 
 def _cert(name):
-    with open(os.path.join(PROOFS, name)) as fh:
-        return json.load(fh)
+    return load_proof(name)
 
 
 def _rnn_models():

@@ -198,9 +198,10 @@ SHIPPED = sorted(glob.glob(os.path.join(ROOT, "models", "longest_cycle_*.pth")))
 
 
 def _certificate_of(name):
-    for folder in ("proofs", os.path.join("proofs", "n6")):
-        p = os.path.join(ROOT, folder, name.replace(".pth", ".cert.json"))
-        if os.path.exists(p):
+    from verifier.rational import certificate_files, certificate_stem
+
+    for p in certificate_files(os.path.join(ROOT, "proofs")):
+        if certificate_stem(p) == name.replace(".pth", ""):
             return p
     return None
 

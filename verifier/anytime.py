@@ -181,10 +181,12 @@ class _Lazy:
 
 
 def discover_and_measure(lm, width: Fraction, deadline: float | None = None, workers=1, progress: bool = False,
-                         samples: int = DISCOVERY_SAMPLES, seed: int = 0, max_cells: int | None = None):
+                         samples: int = DISCOVERY_SAMPLES, seed: int = 0, max_cells: int | None = None,
+                         max_cones: int | None = None):
     """Discover cells by samples (then breadth-first) and measure their simplicial cones, largest estimate first,
     until error in [W, 1 - R] is at most `width` wide (lower ends of the exact dyadic bounds), every cone is
-    measured, or `deadline` passes.
+    measured, `max_cones` cones are measured (a budget that, unlike the deadline, gives the same certificate on
+    any machine: the order is a function of the model), or `deadline` passes.
 
     The unit measured is a simplicial cone, not a cell: a cell's largest cones hold most of its mass
     (`cone_estimates`), so its small cones wait behind the large cones of other cells.  A cell is processed (on
@@ -256,7 +258,8 @@ def discover_and_measure(lm, width: Fraction, deadline: float | None = None, wor
     local = isinstance(workers, int)
 
     def past():
-        return deadline is not None and time.monotonic() > deadline
+        return (max_cones is not None and cones_done >= max_cones) or (deadline is not None and
+                                                                       time.monotonic() > deadline)
 
     def want_cells():
         nxt = peek()
@@ -307,7 +310,8 @@ def discover_and_measure(lm, width: Fraction, deadline: float | None = None, wor
                     raise LimitReached(f"more than {max_cells} cells (--max-regions); stopped, nothing written")
             if not heap or past():
                 break
-            batch = [heapq.heappop(heap) for _ in range(min(BATCH_CONES, len(heap)))]
+            size = BATCH_CONES if max_cones is None else min(BATCH_CONES, max_cones - cones_done)
+            batch = [heapq.heappop(heap) for _ in range(min(size, len(heap)))]
             tasks = [[cells[ci].rays[r] for r in cells[ci].simplices[si]] for _, _, ci, si in batch]
             results = each_cone_bounds(tasks, mapper, stack, prec)
             for _, _, ci, si in batch:

@@ -23,7 +23,7 @@ from .rational import dumps_canonical, q, weights_doc, write_certificate
 
 # seq_len 2 is served by certificate version 1 (the disc), 3 to 7 by version 2 (cones); see ARCHITECTURE.md
 MAX_SEQ_LEN = 7
-# seq_lens whose certificates `check --models` requires (n = 4, 5 certificates are optional: slow to check)
+# seq_lens whose certificates scripts/make_proofs.py makes by default (seq_len 4 to 7: `--seq-lens`, `--budgets`)
 CERTIFIABLE_SEQ_LENS = (2, 3)
 
 MEDIAN_CLAIM = ("For the bias-free ReLU RNN with one output and the exact rational weights below (the exact values "
@@ -265,7 +265,8 @@ def _certify_moments(lm: LoadedModel, z3: bool, digits: int, timings: dict, prog
 
 
 def _certify_partial(lm: LoadedModel, z3: bool, digits: int, timings: dict, width: Fraction, progress: bool = False,
-                     max_regions=None, workers: int = 1, measure_deadline=None) -> CertifyResult:
+                     max_regions=None, workers: int = 1, measure_deadline=None,
+                     max_cones: int | None = None) -> CertifyResult:
     """An anytime certificate (version 2, coverage "partial", seq_len 4 to 7): cells discovered by samples (then
     breadth-first), their simplicial cones measured largest estimate first, until error in [W, 1 - R] is at most `width` wide,
     every cell is measured, or measure_deadline passes (verifier/anytime.py)."""
@@ -277,7 +278,7 @@ def _certify_partial(lm: LoadedModel, z3: bool, digits: int, timings: dict, widt
     n = lm.seq_len
     t0 = time.perf_counter()
     tr, done, wrong_lo, right_lo, reached, stats = discover_and_measure(
-        lm, width, measure_deadline, workers, progress, max_cells=max_regions)
+        lm, width, measure_deadline, workers, progress, max_cells=max_regions, max_cones=max_cones)
     timings["measure"] = time.perf_counter() - t0
     # the certificate lists the cells in the canonical order of a full one: root, pattern, decisions
     listed = sorted(done, key=lambda c: (c.root, "".join("".join(map(str, s)) for s in c.sigma), c.tau))
@@ -317,11 +318,14 @@ def certify(model, task: str | None = None, seq_len: int | None = None, *, z3: b
             self_check: bool = True, progress: bool = False, max_regions: int | None = None,
             timeout: float | None = None, workers: int | None = None, width: Fraction | None = None,
             method: str = "auto", max_boxes: int | None = None, resume: str | None = None,
-            checkpoint_every: float | None = None, compress_large: bool = False) -> CertifyResult:
+            checkpoint_every: float | None = None, compress_large: bool = False,
+            max_cones: int | None = None) -> CertifyResult:
     """Certify the exact error of a position-task RNN; optionally write the certificate and sample beside it.
 
-    width (seq_len 4 to 7): an anytime certificate instead, an interval at most that wide (or, when `timeout`
-    comes first, the interval reached: details["width_reached"] is then False, and the certificate is written).
+    width (seq_len 4 to 7): an anytime certificate instead, an interval at most that wide (or, when `timeout` or
+    `max_cones` comes first, the interval reached: details["width_reached"] is then False, and the certificate is
+    written).  max_cones (with width): measure at most this many simplicial cones, a budget that gives the same
+    certificate on any machine and for any number of workers (a timeout does not).
 
     method "boxes" (any seq_len of the position family): an anytime interval from a tree of boxes (version 5,
     verifier/boxes.py), stopped by `width`, `max_boxes` or `timeout`, whichever comes first.
@@ -353,6 +357,9 @@ def certify(model, task: str | None = None, seq_len: int | None = None, *, z3: b
         raise InputError("--width must be at least 0 and less than 1")
     if method not in ("auto", "cells", "boxes"):
         raise InputError(f"--method {method!r}: expected auto, cells or boxes")
+    if max_cones is not None and (width is None or method == "boxes"):
+        raise InputError("--max-cones goes with --width and cells (it is the budget of an anytime certificate; "
+                         "boxes have --max-boxes)")
     if method == "boxes":
         return _certify_with_boxes(lm, width, timeout, max_boxes, workers, self_check, progress, out, samples, seed,
                                    resume, checkpoint_every, compress_large)
@@ -381,7 +388,7 @@ def certify(model, task: str | None = None, seq_len: int | None = None, *, z3: b
         # rule; the cones measured here are memoized in this process, so it does not integrate them again)
         mdl = None if timeout is None else time.monotonic() + (0.75 * timeout if self_check else timeout)
         res = _certify_partial(lm, bool(z3), digits, timings, width, progress=progress, max_regions=max_regions,
-                               workers=workers, measure_deadline=mdl)
+                               workers=workers, measure_deadline=mdl, max_cones=max_cones)
         deadline = None  # the interval reached is certified whatever the clock says: the re-check runs to the end
     else:
         res = _certify_cones(lm, bool(z3), digits, timings, progress=progress, max_regions=max_regions,

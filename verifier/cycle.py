@@ -432,7 +432,6 @@ CLAIM = ("For the attention-only transformer with the exact rational weights bel
          "lies in [error.lower, error.upper]: the wrong inputs are exactly those listed (with torch's "
          "prediction), every other input not listed undecided is classified right.")
 VERSION = 4
-REQUIRED_SEQ_LENS = (3, 4, 5)  # `check --models` requires these in proofs/ (seq_len 6: proofs/n6, slower)
 
 
 def fn_text(f) -> str:
