@@ -352,6 +352,41 @@ def block_validation(ctx) -> str:
     return out
 
 
+def block_atlas(ctx) -> str:
+    """The error atlas against a float64 confusion matrix (docs/atlas_validation.json, written by
+    scripts/validate_atlas.py --write): a row whose certificate's text changed since is marked stale."""
+    path = os.path.join(ROOT, "docs", "atlas_validation.json")
+    if not os.path.exists(path):
+        return "Not run yet (`python scripts/validate_atlas.py --samples 1e7 --write`)."
+    with open(path) as fh:
+        log = json.load(fh)
+    shipped = {os.path.basename(c["path"]): c["sha256"] for c in ctx["certs"]}
+    rows = []
+    for r in log["results"]:
+        cert = r["certificate"]
+        state = ("" if shipped.get(cert) == r["certificate_sha256"] else
+                 " (stale: the certificate changed)" if cert in shipped else " (stale: not shipped)")
+        for row in r["rows"]:
+            rows.append([f"`{cert}`{state}", f"{row['true']} → {row['predicted']}", row["cells"],
+                         f"{row['certified']:.6e}", f"{row['count']} / {r['samples']:.0e}", f"{row['z']:+.2f}"])
+        rows.append([f"`{cert}`{state}", "all (sum of the pairs' enclosures contains the certified error: "
+                     f"{'yes' if r['contains'] else 'NO'})", "", f"{r['error']:.6e}", f"{r['sampled_error']:.6e}", ""])
+    return (f"`{log['command']}`, {log['date']}:\n\n" +
+            table(["certificate", "true → predicted", "cells", "certified mass", "float64 count / N", "z"], rows))
+
+
+def block_mutation(ctx) -> str:
+    """The mutation campaign's summary (docs/mutation.json, written by scripts/mutation_campaign.py)."""
+    with open(os.path.join(ROOT, "docs", "mutation.json")) as fh:
+        m = json.load(fh)
+    head = (f"**{m['mutants']:,} semantic mutants, {m['rejected_by_targeted_rule']:,} rejected by the rule they "
+            f"target, {len(m['missed_or_other_rule'])} missed or rejected by another rule; {m['round_trips_accepted']} of "
+            f"{m['round_trips']} round trips accepted ({len(m['false_rejections'])} false rejections).** Rules not "
+            f"targeted: {', '.join(f'`{r}`' for r in m['rules_not_targeted'])}.")
+    rows = [[f"`{rule}`", k] for rule, k in sorted(m["by_rule"].items())]
+    return head + "\n\n" + table(["rule", "mutants rejected by it"], rows)
+
+
 def block_frontier(ctx) -> str:
     from frontier import legend as frontier_legend
     from frontier import table as frontier_table
@@ -445,7 +480,7 @@ BLOCKS = {"zoo": block_zoo, "certificates": block_certificates, "uncertified": b
           "certificate-count": block_certificate_count, "rules": block_rules, "mutants": block_mutants,
           "validation": block_validation, "frontier": block_frontier, "measurements": block_measurements,
           "example-certify": block_example_certify, "example-explain": block_example_explain, "value": block_value,
-          "test-time": block_test_time}
+          "test-time": block_test_time, "atlas": block_atlas, "mutation": block_mutation}
 
 
 # ---------------------------------------------------------------------------------------------- rewriting

@@ -9,7 +9,9 @@ enclosure); entries the atlas does not list have p = 0 exactly and must have cou
 that the pairs' enclosures sum to an interval containing the certified error.
 
 Usage: python scripts/validate_atlas.py [--samples 1e7] [--sigmas 4] [--write] [CERT ...]
---write puts the table into docs/VALIDATION.md between the atlas markers (the only part it touches).
+--write records the results in docs/atlas_validation.json (with the date, the command, and the SHA-256 of each
+certificate's text, so that a row whose certificate changed shows as stale) and regenerates the table in
+docs/VALIDATION.md from it (scripts/render_docs.py, block "atlas").
 """
 
 from __future__ import annotations
@@ -30,8 +32,8 @@ import numpy as np  # noqa: E402
 
 from verifier.atlas import breakdown  # noqa: E402
 
-BEGIN, END = "<!-- atlas table: begin -->", "<!-- atlas table: end -->"
-DEFAULT = ["proofs/2nd_argmax_4_3.cert.json", "proofs/2nd_argmax_8_3.cert.json"]
+LOG = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "docs", "atlas_validation.json")
+DEFAULT = ["proofs/2nd_argmax_4_3.cert.json", "proofs/2nd_argmax_8_3.cert.json"]  # paths relative to the root
 RANK = {"argmax": lambda n: 0, "2nd_argmax": lambda n: 1, "argmedian": lambda n: (n - 1) // 2}
 
 
@@ -54,8 +56,12 @@ def confusion(W_hi, W_hh, W_oh, n, task, samples, seed, chunk=1 << 20):
 
 
 def validate(path, samples, seed, sigmas):
-    with open(path) as fh:
-        doc = json.load(fh)
+    import hashlib
+
+    from verifier.kernel.read import certificate_bytes
+
+    text = certificate_bytes(path)
+    doc = json.loads(text)
     t0 = time.perf_counter()
     atlas = breakdown(doc, top=0)
     t_atlas = time.perf_counter() - t0
@@ -85,22 +91,10 @@ def validate(path, samples, seed, sigmas):
     e_lo, e_hi = Fraction(atlas["error"]["lower"]), Fraction(atlas["error"]["upper"])
     contains = s_lo <= e_lo and e_hi <= s_hi
     ok &= contains
-    return {"certificate": os.path.basename(path), "rows": rows, "samples": samples, "seed": seed,
+    return {"certificate": os.path.basename(path), "certificate_sha256": hashlib.sha256(text).hexdigest(),
+            "rows": rows, "samples": samples, "seed": seed,
             "contains": contains, "ok": ok, "t_atlas": t_atlas, "t_sample": t_sample,
             "error": float(e_lo), "sampled_error": int(counts.sum() - np.trace(counts)) / samples}
-
-
-def table(results) -> str:
-    out = ["| certificate | true → predicted | cells | certified mass | float64 count / N | z |",
-           "|---|---|---|---|---|---|"]
-    for r in results:
-        for row in r["rows"]:
-            out.append(f"| `{r['certificate']}` | {row['true']} → {row['predicted']} | {row['cells']} | "
-                       f"{row['certified']:.6e} | {row['count']} / {r['samples']:.0e} | {row['z']:+.2f} |")
-        out.append(f"| `{r['certificate']}` | all (sum of the pairs' enclosures contains the certified error: "
-                   f"{'yes' if r['contains'] else 'NO'}) | | {r['error']:.6e} | "
-                   f"{r['sampled_error']:.6e} | |")
-    return "\n".join(out)
 
 
 def main() -> int:
@@ -119,19 +113,16 @@ def main() -> int:
         worst = max(abs(row["z"]) for row in r["rows"])
         print(f"{r['certificate']}: worst |z| = {worst:.2f} over {len(r['rows'])} entries, sum contains certified "
               f"error: {r['contains']}; atlas {r['t_atlas']:.1f}s, sampling {r['t_sample']:.1f}s", flush=True)
-    text = table(results)
-    print(text)
     if a.write:
-        path = os.path.join(os.path.dirname(__file__), "..", "docs", "VALIDATION.md")
-        with open(path) as fh:
-            doc = fh.read()
-        if BEGIN not in doc or END not in doc:
-            print(f"{path}: atlas markers not found; table not written", file=sys.stderr)
-            return 2
-        head, rest = doc.split(BEGIN, 1)
-        _, tail = rest.split(END, 1)
-        with open(path, "w") as fh:
-            fh.write(head + BEGIN + "\n" + text + "\n" + END + tail)
+        import subprocess
+
+        log = {"date": time.strftime("%Y-%m-%d"), "command": "python scripts/validate_atlas.py " + " ".join(sys.argv[1:]),
+               "results": [{k: v for k, v in r.items() if k not in ("t_atlas", "t_sample", "ok")} for r in results]}
+        with open(LOG, "w") as fh:
+            json.dump(log, fh, indent=1, sort_keys=True)
+            fh.write("\n")
+        subprocess.run([sys.executable, os.path.join(os.path.dirname(os.path.abspath(__file__)), "render_docs.py"),
+                        "--only", "docs/VALIDATION.md"], check=True)
     return 0 if all(r["ok"] for r in results) else 1
 
 
