@@ -32,8 +32,8 @@ def main():
     import torch
 
     import verifier
-    from verifier.certification import _as_loaded
-    from verifier.model import RNN
+    from verifier.pipeline import _as_loaded
+    from verifier.load.model import RNN
 
     base = _as_loaded(a.checkpoint, None, None)
     W = [np.array([[float(v) for v in r] for r in m], dtype=np.float32) for m in

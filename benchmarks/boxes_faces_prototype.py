@@ -3,7 +3,7 @@
 Decisions are constant on rays, so split directions, not points: the face (j, +-) of the cube [-1, 1]^n holds
 the directions whose largest |x_i| is x_j = +-1, and a box y in [a, b]^(n-1) on it stands for the cone
 {x_j = +-s, x_i = y_i s, s > 0}.  The network is decided on the cone iff on the box (the pivot fixed at +-1),
-by the same symbolic interval propagation (`verifier.boxes._Float`).  The cone's Gaussian mass is
+by the same symbolic interval propagation (`verifier.intervals.boxes._Float`).  The cone's Gaussian mass is
 int_0^inf phi(s) prod_i (Phi(b_i s) - Phi(a_i s)) ds — one-dimensional, but no longer a product: here a float
 midpoint rule; a certificate would need a rigorous lower bound (each factor is quasi-concave in s, so a lower
 Riemann sum with the factors' values at the interval ends is one) and a kernel rule for it.
@@ -27,8 +27,8 @@ from scipy.special import ndtr
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 
-from verifier.boxes import _Float  # noqa: E402
-from verifier.loader import load  # noqa: E402
+from verifier.intervals.boxes import _Float  # noqa: E402
+from verifier.load.loader import load  # noqa: E402
 
 S = np.linspace(0, 8, 801)
 SM, WS = (S[1:] + S[:-1]) / 2, ndtr(S[1:]) - ndtr(S[:-1])

@@ -27,7 +27,7 @@ sys.path.insert(0, ROOT)
 
 def sampling_rate(lm, seconds: float = 5.0) -> tuple[float, float]:
     """(samples per second, error estimate) of float64 sampling on this machine, measured now."""
-    from verifier.sample import sample_error
+    from verifier.empirical.sample import sample_error
 
     n = 1 << 18
     t0 = time.perf_counter()
@@ -57,8 +57,8 @@ def main() -> int:
         if a.png:
             draw(rows, a.png)
         return 0
-    from verifier.certification import certify
-    from verifier.loader import load
+    from verifier.pipeline import certify
+    from verifier.load.loader import load
 
     rows = []
     for name in a.models.split(","):

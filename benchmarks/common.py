@@ -14,7 +14,7 @@ Z95 = 1.959963984540054
 
 def sampling_throughput(lm, dtype="float32", seconds=3.0, batch=1 << 18):
     """Samples per second of the vectorised sampler on this machine, for this model (measured now)."""
-    from verifier.sample import sample_error
+    from verifier.empirical.sample import sample_error
 
     sample_error(lm.float_arrays(), lm.seq_len, lm.task, samples=batch, seed=99, dtype=dtype, batch=batch)  # warm up
     n, t0 = 0, time.perf_counter()

@@ -34,7 +34,7 @@ sys.path.insert(0, ROOT)
 
 def dual_terms(cell, n):
     """(sign, normals) per face F of the dual cone's pulling triangulation not inside its boundary."""
-    from verifier.cones import triangulate
+    from verifier.cells.cones import triangulate
 
     facets = [j for j, e in enumerate(cell.evidence) if e[0] == "facet"]
     masks = [sum(1 << r for r, m in enumerate(cell.masks) if m >> j & 1) for j in facets]
@@ -80,10 +80,10 @@ def main() -> int:
     ap.add_argument("--cells", type=int, default=4)
     ap.add_argument("--prec", type=int, default=53)
     a = ap.parse_args()
-    from verifier.anytime import exact_key, sampled_keys
-    from verifier.cones import Traversal, triangulate
+    from verifier.intervals.anytime import exact_key, sampled_keys
+    from verifier.cells.cones import Traversal, triangulate
     from verifier.kernel.measure import each_cone_bounds
-    from verifier.loader import load
+    from verifier.load.loader import load
 
     lm = load(a.model)
     tr = Traversal(lm.rnn, lm.task)

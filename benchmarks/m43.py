@@ -16,7 +16,7 @@ from common import best_of, samples_for_relative_error, sampling_throughput  # n
 
 import verifier  # noqa: E402
 from verifier.kernel import check  # noqa: E402
-from verifier.certification import _as_loaded  # noqa: E402
+from verifier.pipeline import _as_loaded  # noqa: E402
 
 
 def main():

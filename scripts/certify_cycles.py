@@ -26,10 +26,10 @@ def main() -> int:
     import torch
 
     torch.set_num_threads(1)
-    from verifier.certification import certify
-    from verifier.cycle import inputs, numpy_logits, target
+    from verifier.pipeline import certify
+    from verifier.families.transformer import inputs, numpy_logits, target
     from verifier.kernel import check
-    from verifier.zoo import read_index, update_index
+    from verifier.empirical.zoo import read_index, update_index
 
     filt = re.compile(sys.argv[1] if len(sys.argv) > 1 else ".")
     models = os.path.join(ROOT, "models")

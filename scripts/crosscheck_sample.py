@@ -24,7 +24,7 @@ def main() -> int:
     ap.add_argument("--timeout", type=float, default=600.0)
     ap.add_argument("--log", required=True, help="JSON lines, appended; cells already in it are skipped")
     a = ap.parse_args()
-    from verifier.crosscheck import crosscheck
+    from verifier.interop.crosscheck import crosscheck
     from verifier.kernel import parse_json
 
     with open(a.certificate, "rb") as fh:
@@ -42,7 +42,7 @@ def main() -> int:
 
     import random
 
-    from verifier.crosscheck import cell_claims
+    from verifier.interop.crosscheck import cell_claims
 
     _, claims, _ = cell_claims(doc, a.checkpoint)
     chosen = sorted(random.Random(a.seed).sample(range(len(claims)), min(a.cells, len(claims))))

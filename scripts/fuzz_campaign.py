@@ -107,8 +107,8 @@ def check_model(W_hi, W_hh, W_oh, n, task, rng, samples=1 << 16) -> dict:
     from verifier.kernel import check, parse_json
     from verifier.kernel.certificate import read_certificate
     from verifier.kernel.check import run_rules
-    from verifier.model import argmax_first, forward
-    from verifier.tasks import label
+    from verifier.load.model import argmax_first, forward
+    from verifier.load.tasks import label
 
     rnn = verifier.RNN.make(W_hi, W_hh, W_oh, seq_len=n)
     try:

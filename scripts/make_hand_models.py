@@ -17,11 +17,11 @@ from fractions import Fraction as F
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
 
-from verifier.loader import load, state_dict_bytes, weights_json  # noqa: E402
-from verifier.model import RNN  # noqa: E402
-from verifier.rational import dumps_canonical, write_atomic  # noqa: E402
-from verifier.train import parse_count  # noqa: E402
-from verifier.zoo import sampled_figures, update_index  # noqa: E402
+from verifier.load.loader import load, state_dict_bytes, weights_json  # noqa: E402
+from verifier.load.model import RNN  # noqa: E402
+from verifier.load.rational import dumps_canonical, write_atomic  # noqa: E402
+from verifier.empirical.train import parse_count  # noqa: E402
+from verifier.empirical.zoo import sampled_figures, update_index  # noqa: E402
 
 
 def matmul(A, B):

@@ -2,7 +2,7 @@
 certificate that breaks exactly that rule first.  Each file is `<rule>__<what>.cert.json`, made by one
 semantic mutation of a good certificate (a shipped one, or the tiny seq_len-4 certificate built here);
 files whose rule starts with `checkpoint-` are checked against models/<checkpoint.name>; `z3__*` files
-are refuted by Z3 alone (verifier.second_opinion.confirm_document).
+are refuted by Z3 alone (verifier.interop.second_opinion.confirm_document).
 
 Usage: python scripts/make_must_fail.py    (rewrites the generated files; hand-written ones are kept)
 """
@@ -22,7 +22,7 @@ sys.path.insert(0, ROOT)
 
 import verifier  # noqa: E402
 from verifier.kernel import RULES, check, canonical_json  # noqa: E402
-from verifier.rational import q  # noqa: E402
+from verifier.load.rational import q  # noqa: E402
 
 OUT = os.path.join(ROOT, "tests", "data", "must_fail")
 
@@ -92,8 +92,8 @@ def median_mutants(m2, m3):
 def tiny_cycles():
     """Two tiny longest-cycle transformers (n = 3, d = 2, 27 inputs): one with wrong inputs, and one whose
     logits 0 and 1 are equal in the reals but not as balls (9 inputs undecided)."""
-    from verifier.cycle import certify_cycle, make
-    from verifier.loader import loaded_transformer as as_loaded
+    from verifier.families.transformer import certify_cycle, make
+    from verifier.load.loader import loaded_transformer as as_loaded
 
     F = Fraction
     wrong = make([[1, 0], [0, 1], [-1, 1]], [[0, F(1, 2)], [F(1, 2), 0], [F(1, 4), F(-1, 4)]],
@@ -133,7 +133,7 @@ def cycle_mutants(cyc, tie):
         recount(d)
 
     def prediction_is_target(d):
-        from verifier.cycle import target
+        from verifier.families.transformer import target
 
         f = d["wrong"][0][0]
         d["wrong"][0][1] = target([int(ch) for ch in f])
@@ -389,7 +389,7 @@ def tiny_boxes():
 
 
 def box_mutants(bx):
-    from verifier.boxes import _leaves
+    from verifier.intervals.boxes import _leaves
     from verifier.kernel.boxes import box_prediction, box_target
     from verifier.kernel.model import Model
 
@@ -445,7 +445,7 @@ def main() -> int:
     disc, zero, poly = load("2nd_argmax_2_2.cert.json"), load("hand_2nd_argmax_2_2.cert.json"), \
         load("hand_2nd_argmax_4_3.cert.json")
     n4 = tiny_n4()
-    from verifier.second_opinion import confirm_document
+    from verifier.interop.second_opinion import confirm_document
     from verifier.kernel import Reject
 
     for rule, what, doc in itertools.chain(mutants(disc, zero, poly, n4), median_mutants(*tiny_median()),

@@ -22,8 +22,8 @@ import time
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
 
 import verifier  # noqa: E402
-from verifier.certification import CERTIFIABLE_SEQ_LENS  # noqa: E402
-from verifier.zoo import read_index  # noqa: E402
+from verifier.pipeline import CERTIFIABLE_SEQ_LENS  # noqa: E402
+from verifier.empirical.zoo import read_index  # noqa: E402
 
 
 # model stem -> ("cones", K) or ("boxes", K): the budgets of the interval certificates in proofs/anytime/

@@ -405,7 +405,7 @@ def op_rmse(d, rng):
 
 def _box_leaves(d):
     """(token index, lo, hi, flag) of every leaf of a boxes certificate's tree."""
-    from verifier.boxes import _leaves
+    from verifier.intervals.boxes import _leaves
 
     tokens = d["tree"].split(" ")
     at = [i for i, t in enumerate(tokens) if t in ("R", "W", "U")]

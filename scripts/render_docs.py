@@ -46,7 +46,7 @@ def certificates() -> list[dict]:
     import hashlib
 
     from verifier.kernel.read import certificate_bytes
-    from verifier.rational import certificate_files
+    from verifier.load.rational import certificate_files
 
     out = []
     for path in certificate_files(os.path.join(ROOT, "proofs")):
@@ -104,7 +104,7 @@ def sig(x: Fraction, digits: int = 6, up: bool = False) -> str:
     """x rounded outward (down, or up) to `digits` significant digits, in plain or e-notation."""
     from decimal import Decimal, localcontext
 
-    from verifier.measure import round_outward
+    from verifier.cells.measure import round_outward
 
     if x == 0:
         return "0"
@@ -172,7 +172,7 @@ def best_by_shape(certs) -> dict:
 def block_zoo(ctx) -> str:
     """The zoo's 116 shapes: for each, a full certificate, an interval (its width), shipped without a certificate,
     or not shipped; then the counts."""
-    from verifier.zoo import zoo_shapes
+    from verifier.empirical.zoo import zoo_shapes
 
     shapes = zoo_shapes()
     best = best_by_shape(ctx["certs"])

@@ -29,7 +29,7 @@ ZOO_MD = os.path.join("docs", "ZOO.md")
 
 def _round(x: Fraction, digits: int, up: bool) -> str:
     """x rounded down (or up) to `digits` significant digits, written exactly."""
-    from verifier.measure import round_outward
+    from verifier.cells.measure import round_outward
 
     lo, hi = round_outward(x, x, digits)
     v = hi if up else lo
@@ -44,7 +44,7 @@ def certificates(root: str) -> dict:
     """checkpoint file name -> (certificate path relative to root, the document's summary fields).  Where a model
     has several certificates (a full one and an anytime interval), the one that says most: full before an
     interval, then the narrowest."""
-    from verifier.rational import certificate_files, load_certificate
+    from verifier.load.rational import certificate_files, load_certificate
 
     out = {}
     for path in certificate_files(os.path.join(root, "proofs")):
@@ -152,7 +152,7 @@ def plots(root: str = ROOT) -> list[str]:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from verifier.rational import write_atomic
+    from verifier.load.rational import write_atomic
 
     rs = [r for r in rows(root) if r["cert"] and r["origin"] == "trained"]
     written = []
@@ -217,7 +217,7 @@ def main() -> int:
             stale = fh.read() != text
         print(f"{ZOO_MD}: {'stale: run python scripts/render_zoo.py' if stale else 'up to date'}")
         return 1 if stale else 0
-    from verifier.rational import write_atomic
+    from verifier.load.rational import write_atomic
 
     write_atomic(path, text)
     print(f"wrote {ZOO_MD}")

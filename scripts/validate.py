@@ -27,9 +27,9 @@ from fractions import Fraction
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
 
 from verifier.kernel.read import certificate_bytes  # noqa: E402
-from verifier.loader import load  # noqa: E402
-from verifier.rational import certificate_files  # noqa: E402
-from verifier.sample import sample_error  # noqa: E402
+from verifier.load.loader import load  # noqa: E402
+from verifier.load.rational import certificate_files  # noqa: E402
+from verifier.empirical.sample import sample_error  # noqa: E402
 
 
 

@@ -1,7 +1,7 @@
 """Validate the error atlas against a float64 confusion matrix (an independent estimate).
 
 For each certificate given (default: the shipped M(4,3) and M(8,3)), compute the atlas
-(verifier.atlas.breakdown: exact per (true, predicted) enclosures) and sample the model in float64 with
+(verifier.views.atlas.breakdown: exact per (true, predicted) enclosures) and sample the model in float64 with
 numpy (its own forward pass, written here: h <- ReLU(W_hh h + W_hi x_t), argmax first index as torch,
 targets by a stable ranking, largest first) on N fresh Gaussian inputs (default 10^7, in chunks of 10^6).
 Per off-diagonal entry z = (count/N - p) / sqrt(p (1 - p) / N), p the atlas's mass (midpoint of its
@@ -30,7 +30,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
 
 import numpy as np  # noqa: E402
 
-from verifier.atlas import breakdown  # noqa: E402
+from verifier.views.atlas import breakdown  # noqa: E402
 
 LOG = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "docs", "atlas_validation.json")
 DEFAULT = ["proofs/2nd_argmax_4_3.cert.json", "proofs/2nd_argmax_8_3.cert.json"]  # paths relative to the root

@@ -17,7 +17,7 @@ from conftest import TickClock, load_proof
 
 import verifier
 from verifier.kernel import check, parse_json
-from verifier.rational import dumps_compact
+from verifier.load.rational import dumps_compact
 
 ROOT = os.path.join(os.path.dirname(__file__), "..")
 
@@ -84,7 +84,7 @@ def _cli(*args, cwd):
 
 def test_cli_width_and_timeout(tmp_path):
     ck = tmp_path / "tiny.json"
-    from verifier.loader import weights_json
+    from verifier.load.loader import weights_json
 
     ck.write_text(json.dumps(weights_json(tiny_n4(), task="2nd_argmax")))
     out = tmp_path / "tiny.partial.cert.json"
@@ -131,9 +131,9 @@ def test_width_zero_finds_and_measures_every_cell(full):
 
 def test_discovery_starts_with_the_sampled_cells_most_hit_first():
     """The keys of the samples, re-derived exactly, are cells; the most hit come first."""
-    from verifier.anytime import exact_key, sampled_keys
-    from verifier.cones import Traversal
-    from verifier.loader import load
+    from verifier.intervals.anytime import exact_key, sampled_keys
+    from verifier.cells.cones import Traversal
+    from verifier.load.loader import load
 
     lm = load(os.path.join(ROOT, "models", "2nd_argmax_4_4.pth"))
     tr = Traversal(lm.rnn, lm.task)
@@ -151,16 +151,16 @@ def test_a_timeout_before_the_traversal_ends_still_gives_a_certificate(monkeypat
     measure gets 3/4 of it, looked at per cone and per chunk of cells) stops the discovery and the measure long
     before the end; the cells measured by then give an interval that, re-checked by the kernel, contains the full
     certificate's value.  1 and 2 workers give the same certificate: the budget is counted, not timed."""
-    import verifier.anytime
-    import verifier.certification
+    import verifier.intervals.anytime
+    import verifier.pipeline
 
     path = os.path.join(ROOT, "models", "2nd_argmax_8_4.pth")
     exact = Fraction("0.0461323884520579")  # proofs/n4/2nd_argmax_8_4.cert.json.xz (the cover's argument)
     documents = []
     for workers in (1, 2):
         clock = TickClock()
-        monkeypatch.setattr(verifier.certification, "time", clock)
-        monkeypatch.setattr(verifier.anytime, "time", clock)
+        monkeypatch.setattr(verifier.pipeline, "time", clock)
+        monkeypatch.setattr(verifier.intervals.anytime, "time", clock)
         res = verifier.certify(path, z3=False, width=Fraction(1, 1000), timeout=400, workers=workers, samples=0)
         monkeypatch.undo()
         d = res.details
@@ -196,8 +196,8 @@ def test_the_deadline_is_looked_at_per_cone(monkeypatch):
     import itertools
     import time
 
-    from verifier.anytime import BATCH_CONES, discover_and_measure
-    from verifier.loader import load
+    from verifier.intervals.anytime import BATCH_CONES, discover_and_measure
+    from verifier.load.loader import load
 
     lm = load(os.path.join(ROOT, "models", "2nd_argmax_4_4.pth"))
     clock = itertools.count()  # one tick per look at the clock
@@ -216,8 +216,8 @@ def test_the_largest_cones_of_a_cell_are_measured_first():
     some cell has only some of its cones measured, and those are its largest by the estimate; the certificate
     gives them by their pulling paths (`pulled`) and the kernel, re-deriving each cone from its path, accepts
     it; the interval contains the full certificate's value."""
-    from verifier.anytime import discover_and_measure
-    from verifier.loader import load
+    from verifier.intervals.anytime import discover_and_measure
+    from verifier.load.loader import load
 
     lm = load(os.path.join(ROOT, "models", "2nd_argmax_4_4.pth"))
     tr, done, w, r, reached, stats = discover_and_measure(lm, Fraction(1, 4), samples=1 << 14)
@@ -240,10 +240,10 @@ def test_a_pulled_path_gives_the_cone_of_the_triangulation():
     """The kernel's cone from a pulling path is the generator's simplex of that path, rays in the same order (so
     the kernel's ball is the generator's, in a fresh `check` too), for every simplex of a cell's triangulation
     (a partial certificate with every path of a cell measures the whole cell)."""
-    from verifier.anytime import exact_key, sampled_keys
-    from verifier.cones import Traversal, triangulate
+    from verifier.intervals.anytime import exact_key, sampled_keys
+    from verifier.cells.cones import Traversal, triangulate
     from verifier.kernel.cones import _pulled
-    from verifier.loader import load
+    from verifier.load.loader import load
 
     lm = load(os.path.join(ROOT, "models", "2nd_argmax_8_5.pth"))
     tr = Traversal(lm.rnn, lm.task)

@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 
 import verifier
-from verifier.atlas import analyse, breakdown, clip
+from verifier.views.atlas import analyse, breakdown, clip
 
 from conftest import ROOT, load_proof, run_cli
 
@@ -94,7 +94,7 @@ def test_known_answer_zero_model(n, expected):
 def test_clip_halves_the_octant():
     """The positive octant (Gaussian measure 1/8) cut by x0 = x1: two pieces of exactly 1/16 each (the swap
     of x0 and x1 maps one to the other); the cut point is on the plane and the pieces are exact."""
-    from verifier.measure import enclose, spherical_sum_ball, spherical_terms
+    from verifier.cells.measure import enclose, spherical_sum_ball, spherical_terms
 
     octant = [(1, 0, 0), (0, 1, 0), (0, 0, 1)]
     pos, neg = clip(octant, (1, -1, 0))
@@ -136,8 +136,8 @@ def test_shipped_m43_agrees_with_sampling():
 def test_disc_pairs_and_representatives():
     """seq_len 2: the pairs come from the sectors; every listed input really lies in its cell (the generator's
     own exact forward pass, not the kernel's: pattern, target and torch's argmax)."""
-    from verifier.loader import load
-    from verifier.model import argmax_first, forward, pattern
+    from verifier.load.loader import load
+    from verifier.load.model import argmax_first, forward, pattern
 
     lm = load(os.path.join(ROOT, "models", "2nd_argmax_8_2.pth"))
     doc = _cert("2nd_argmax_8_2.cert.json")
@@ -204,7 +204,7 @@ def test_sphere_picture_areas_match_the_certificate(tmp_path, name):
     to the certificate's masses: mapped back to the sphere, numerical spherical area / 4 pi within 1e-6
     relative per pair; and, since the projection is equal-area, their plane area / 4 pi within 2e-3 (the
     drawn edges are chords of the projected arcs)."""
-    from verifier.explain import _plane_area, draw_sphere, unlambert
+    from verifier.views.explain import _plane_area, draw_sphere, unlambert
 
     doc = _cert(name + ".cert.json")
     at = analyse(doc)
@@ -242,9 +242,9 @@ def test_disc_never_paints_a_right_sector_wrong_and_labels_stay_off_the_disc():
     import matplotlib.colors as mcolors
     from matplotlib.patches import Wedge
 
-    from verifier.disc import wrong_wedges
-    from verifier.explain import WRONG_COLOUR, disc_figure, sector_rows
-    from verifier.loader import load
+    from verifier.cells.disc import wrong_wedges
+    from verifier.views.explain import WRONG_COLOUR, disc_figure, sector_rows
+    from verifier.load.loader import load
 
     lm = load(os.path.join(ROOT, "models", "2nd_argmax_8_2.pth"))
     rows = sector_rows(lm.rnn, lm.task)
@@ -294,7 +294,7 @@ def test_median_zero_output_splits_evenly_over_the_chambers():
     assert len(res["breakdown"]) == 6 and [r["median"] for r in res["by_median"]] == [[0], [1], [2]]
     with flint.ctx.workprec(256):
         sixth = (1 - flint.arb(3).sqrt() / flint.arb.pi()) / 6
-        from verifier.measure import arb_to_bounds
+        from verifier.cells.measure import arb_to_bounds
 
         s_lo, s_hi = arb_to_bounds(sixth)
     for r in res["breakdown"]:

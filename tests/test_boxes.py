@@ -18,10 +18,10 @@ import pytest
 from conftest import TickClock, load_proof
 
 import verifier
-from verifier.boxes import DENOMINATOR, _leaves
+from verifier.intervals.boxes import DENOMINATOR, _leaves
 from verifier.kernel import check
 from verifier.kernel.model import Model, argmax_first, forward, target
-from verifier.rational import dumps_compact
+from verifier.load.rational import dumps_compact
 
 ROOT = os.path.join(os.path.dirname(__file__), "..")
 
@@ -172,9 +172,9 @@ def test_a_boxes_certificate_is_a_checkpoint_to_resume_from(tmp_path):
 def test_checkpoints_are_certificates_the_kernel_accepts(tmp_path, monkeypatch):
     """A checkpoint every 3 looks at a clock that ticks once per look (once per round of the search): written
     whatever the machine's speed, a certificate of an earlier state."""
-    import verifier.boxes
+    import verifier.intervals.boxes
 
-    monkeypatch.setattr(verifier.boxes, "time", TickClock())
+    monkeypatch.setattr(verifier.intervals.boxes, "time", TickClock())
     out = tmp_path / "m.cert.json"
     res = verifier.certify(model("2nd_argmax_2_3"), method="boxes", max_boxes=150000, workers=1, samples=0,
                            out=str(out), checkpoint_every=3)

@@ -10,8 +10,8 @@ import pytest
 
 from conftest import ROOT, linear_logits_model, run_cli
 import verifier
-from verifier.model import RNN, forward, pattern, argmax_first
-from verifier.tasks import label
+from verifier.load.model import RNN, forward, pattern, argmax_first
+from verifier.load.tasks import label
 
 
 def _cell_of_point(cert, m, x):
@@ -48,7 +48,7 @@ def consistency_at_random_points(rnn, task, cert, points=200, seed=0):
 def sampled_error(rnn, task, n_samples=200_000, seed=1):
     import numpy as np
 
-    from verifier.sample import sample_error
+    from verifier.empirical.sample import sample_error
 
     arrays = tuple(np.array([[float(v) for v in r] for r in mat]) for mat in (rnn.W_hi, rnn.W_hh, rnn.W_oh))
     return sample_error(arrays, rnn.seq_len, task, samples=n_samples, seed=seed, dtype="float64")
@@ -154,12 +154,12 @@ def test_top_two_roots_give_the_chamber_certificates_value_with_fewer_cells(name
     must overlap; the top-two cells are unions of chamber cells, so there are fewer."""
     import json
 
-    import verifier.cones
+    import verifier.cells.cones
     from verifier.kernel import check, parse_json
 
     path = os.path.join(ROOT, "models", f"{name}.pth")
     with monkeypatch.context() as mp:
-        mp.setattr(verifier.cones, "top_two", lambda n, task: False)
+        mp.setattr(verifier.cells.cones, "top_two", lambda n, task: False)
         chambers = verifier.certify(path, z3=False, workers=1)
     old = chambers.certificate
     assert len(old["roots"]) == 48 and len(old["roots"][0]["ranking"]) == 4

@@ -13,9 +13,9 @@ import numpy as np
 import pytest
 from conftest import load_proof
 
-from verifier.crosscheck import crosscheck
-from verifier.loader import load
-from verifier.zoo import read_index
+from verifier.interop.crosscheck import crosscheck
+from verifier.load.loader import load
+from verifier.empirical.zoo import read_index
 
 ROOT = os.path.join(os.path.dirname(__file__), "..")
 MODELS = os.path.join(ROOT, "models")
@@ -60,7 +60,7 @@ def test_onnx_export_and_torch_lie_within_a_proven_bound_of_the_exact_outputs(na
     import onnxruntime as ort
     import torch
 
-    from verifier.export import float_forward_bound, write_onnx
+    from verifier.interop.export import float_forward_bound, write_onnx
 
     lm = load(os.path.join(MODELS, name), seq_len=n)
     weights = [[[Fraction(v) for v in row] for row in a] for a in lm.float_arrays()]  # what the graph holds
@@ -92,7 +92,7 @@ def test_the_float_bound_catches_a_wrong_export(name, n, dtype, tmp_path):
     outside the bound on some input, and so is a graph that reads only the first n - 1 inputs."""
     import onnxruntime as ort
 
-    from verifier.export import float_forward_bound, write_onnx
+    from verifier.interop.export import float_forward_bound, write_onnx
 
     lm = load(os.path.join(MODELS, name), seq_len=n)
     W_hi, W_hh, W_oh = ([[Fraction(v) for v in row] for row in a] for a in lm.float_arrays())

@@ -12,10 +12,10 @@ from fractions import Fraction as F
 import pytest
 
 from conftest import ROOT, run_cli, save_state
-from verifier.cycle import certify_cycle, evaluate, inputs, make, numpy_logits, target
+from verifier.families.transformer import certify_cycle, evaluate, inputs, make, numpy_logits, target
 from verifier.kernel import check
 from verifier.kernel.cycle import cycle_target
-from verifier.loader import loaded_transformer
+from verifier.load.loader import loaded_transformer
 
 
 # ------------------------------------------------------------------------------------------------
@@ -198,7 +198,7 @@ SHIPPED = sorted(glob.glob(os.path.join(ROOT, "models", "longest_cycle_*.pth")))
 
 
 def _certificate_of(name):
-    from verifier.rational import certificate_files, certificate_stem
+    from verifier.load.rational import certificate_files, certificate_stem
 
     for p in certificate_files(os.path.join(ROOT, "proofs")):
         if certificate_stem(p) == name.replace(".pth", ""):
@@ -214,7 +214,7 @@ def test_shipped_certificate_matches_float64(path):
     import numpy as np
     import torch
 
-    from verifier.loader import load
+    from verifier.load.loader import load
 
     cert = _certificate_of(os.path.basename(path))
     assert cert is not None, f"{path} has no certificate in proofs/"
@@ -253,7 +253,7 @@ def state(n=3, d=2, layers=2, seed=0):
 
 
 def test_loader_gives_the_exact_floats(tmp_path):
-    from verifier.loader import load
+    from verifier.load.loader import load
 
     sd = state(4, 3, 3)
     p = save_state(tmp_path / "t.pth", sd)
@@ -285,7 +285,7 @@ def _bad(tmp_path, sd, *needles, extra=(), cli=False):
     """Refused with one line naming the culprit: in-process (load) always, and through the CLI (exit 2,
     nothing written) when cli is set (each CLI run costs a torch import)."""
     from verifier.errors import InputError
-    from verifier.loader import load
+    from verifier.load.loader import load
 
     p = save_state(tmp_path / "bad.pth", sd)
     with pytest.raises(InputError) as exc:

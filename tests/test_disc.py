@@ -10,7 +10,7 @@ import pytest
 
 from conftest import ROOT, linear_readout_model, rnn_state, run_cli, save_state
 import verifier
-from verifier.model import RNN
+from verifier.load.model import RNN
 
 
 def arb_value(expr_fn, prec=200):
@@ -53,7 +53,7 @@ def test_decision_ray_at_rational_slope(a, b, expected):
     value = {"0": flint.arb(0), "1/4": flint.arb(1) / 4, "1": flint.arb(1),
              "atan(1/3)/pi": (flint.arb(1) / 3).atan() / flint.arb.pi(),
              "atan(1/2)/pi": (flint.arb(1) / 2).atan() / flint.arb.pi()}[expected]
-    from verifier.measure import arb_to_bounds
+    from verifier.cells.measure import arb_to_bounds
 
     lo, hi = arb_to_bounds(value)
     assert res.error_lower <= lo and hi <= res.error_upper, (res.error_lower, res.error_upper, lo, hi)
@@ -66,8 +66,8 @@ def test_disc_agrees_with_cone_method():
     its wrong cells' angles summed here with arb."""
     import flint
 
-    from verifier.cones import traverse
-    from verifier.measure import arb_to_bounds
+    from verifier.cells.cones import traverse
+    from verifier.cells.measure import arb_to_bounds
 
     for name in ("2nd_argmax_2_2.pth", "2nd_argmax_8_2.pth", "2nd_argmax_32_2.pth"):
         lm = verifier.load(os.path.join(ROOT, "models", name))
@@ -147,9 +147,9 @@ def test_z3_refutes_a_false_claim():
     """Z3 is a real check: a sector whose prediction or pattern is misstated is refuted (sat)."""
     import dataclasses
 
-    from verifier.disc import sectors
+    from verifier.cells.disc import sectors
     from verifier.errors import InternalError
-    from verifier.smt import confirm_sectors
+    from verifier.cells.smt import confirm_sectors
 
     rnn = linear_readout_model(2, -1)
     secs = sectors(rnn, "2nd_argmax")

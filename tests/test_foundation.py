@@ -13,8 +13,8 @@ import pytest
 from hypothesis import example, given, settings, strategies as st
 
 from conftest import ROOT, rnn_state, run_cli, save_state
-from verifier.model import RNN, IntRNN, exact_from_float, forward, pattern, standardize
-from verifier.tasks import label, ranking
+from verifier.load.model import RNN, IntRNN, exact_from_float, forward, pattern, standardize
+from verifier.load.tasks import label, ranking
 
 
 def test_import_is_light():
@@ -54,7 +54,7 @@ def test_label_convention_ties():
 def test_torch_labels_match_exact_labels():
     import torch
 
-    from verifier.tasks import torch_labels
+    from verifier.load.tasks import torch_labels
 
     g = torch.Generator().manual_seed(0)
     x = torch.randn(500, 5, generator=g, dtype=torch.float64)
@@ -151,8 +151,8 @@ def test_exact_forward_matches_torch_float64(entry):
     """
     import torch
 
-    from verifier.loader import load
-    from verifier.sample import rnn_logits
+    from verifier.load.loader import load
+    from verifier.empirical.sample import rnn_logits
 
     lm = load(os.path.join(ROOT, "models", entry["file"]), task=entry["task"], seq_len=entry["seq_len"]
               if entry["family"] == "scalar" else None)
@@ -218,7 +218,7 @@ def test_sample_median_reports_mse(tmp_path):
 
 
 def test_wilson_interval_brackets_estimate():
-    from verifier.sample import wilson
+    from verifier.empirical.sample import wilson
 
     lo, hi = wilson(10, 1000)
     assert lo < 0.01 < hi

@@ -18,7 +18,7 @@ from conftest import ROOT
 sys.path.insert(0, os.path.join(ROOT, "scripts"))
 import hostile_files as hf  # noqa: E402
 
-from verifier.cli import main  # noqa: E402
+from verifier.face.cli import main  # noqa: E402
 
 MAX_CPU_SECONDS = 20.0  # CPU seconds per run (not wall-clock: load does not change them); each uses well under a
 # second here (docs/VALIDATION.md, "Hostile files")
@@ -163,7 +163,7 @@ def test_output_symlink_or_directory_refused(tmp_path, capsys):
 
 def test_write_atomic_refuses_links_and_leaves_nothing(tmp_path):
     from verifier.errors import InputError
-    from verifier.rational import write_atomic
+    from verifier.load.rational import write_atomic
 
     os.symlink(tmp_path / "target", tmp_path / "link")
     with pytest.raises(InputError, match="symbolic link"):

@@ -8,8 +8,8 @@ from conftest import ROOT
 
 
 def test_ctrl_c_during_certify_writes_nothing(tmp_path, monkeypatch, capsys):
-    import verifier.cones as cones
-    from verifier.cli import main
+    import verifier.cells.cones as cones
+    from verifier.face.cli import main
 
     def boom(*a, **k):
         raise KeyboardInterrupt
@@ -23,8 +23,8 @@ def test_ctrl_c_during_certify_writes_nothing(tmp_path, monkeypatch, capsys):
 
 
 def test_ctrl_c_during_training_writes_nothing(tmp_path, monkeypatch, capsys):
-    import verifier.train as train
-    from verifier.cli import main
+    import verifier.empirical.train as train
+    from verifier.face.cli import main
 
     real = train.train_seed
     calls = []

@@ -60,7 +60,7 @@ def _reject_names(path):
 
 
 def test_every_reject_names_a_rule_in_the_table():
-    files = _py_files(KERNEL) + [os.path.join(PKG, "second_opinion.py")]
+    files = _py_files(KERNEL) + [os.path.join(PKG, "interop", "second_opinion.py")]
     seen = set()
     for path in files:
         for line, name in _reject_names(path):
@@ -100,7 +100,7 @@ def test_must_fail_corpus(name):
     path = os.path.join(CORPUS, name)
     if rule == "z3":
         from verifier.kernel import parse_json
-        from verifier.second_opinion import confirm_document
+        from verifier.interop.second_opinion import confirm_document
 
         with pytest.raises(Reject) as exc:
             confirm_document(parse_json(open(path).read()))

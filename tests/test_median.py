@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 
 import verifier
-from verifier.certification import certify
+from verifier.pipeline import certify
 from verifier.errors import UnsupportedError
 from verifier.kernel import check
 

@@ -21,7 +21,7 @@ def tiny_n6():
 
 def test_full_certificate_at_seq_len_6_agrees_with_sampling():
     from verifier.kernel import measure
-    from verifier.sample import sample_error
+    from verifier.empirical.sample import sample_error
 
     res = verifier.certify(tiny_n6(), task="2nd_argmax", z3=False, workers=1, samples=0)
     lo, hi = res.error_lower, res.error_upper
@@ -55,7 +55,7 @@ def test_anytime_at_seq_len_6():
 
 
 def test_anytime_at_seq_len_7_contains_the_sampled_error():
-    from verifier.sample import sample_error
+    from verifier.empirical.sample import sample_error
 
     rnn = verifier.RNN.make([[1]], [[Fraction(1, 2)]], [[1], [-1], [2], [0], [1], [-2], [1]], seq_len=7)
     res = verifier.certify(rnn, task="2nd_argmax", z3=False, width=Fraction(9, 10), workers=1, samples=0)

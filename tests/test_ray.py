@@ -10,14 +10,14 @@ import pytest
 
 import verifier
 from verifier.kernel import check, parse_json
-from verifier.rational import dumps_compact
+from verifier.load.rational import dumps_compact
 
 ray = pytest.importorskip("ray")
 
 
 @pytest.fixture(scope="module")
 def mapper():
-    from verifier.scale import RayMapper
+    from verifier.interop.scale import RayMapper
 
     m = RayMapper("local", chunksize=4)
     yield m
@@ -56,7 +56,7 @@ def test_ray_local_boxes_certificate_is_the_same(mapper):
 
 def test_a_bad_address_is_a_one_line_input_error():
     from verifier.errors import InputError
-    from verifier.scale import RayMapper
+    from verifier.interop.scale import RayMapper
 
     ray.shutdown()
     with pytest.raises(InputError, match="--ray"):

@@ -36,7 +36,7 @@ def test_tiny_training_job_end_to_end(tmp_path):
 
 
 def test_schedule_warmup_and_floor():
-    from verifier.train import lr_factor
+    from verifier.empirical.train import lr_factor
 
     steps, warm = 1024, 16
     assert lr_factor(0, steps, warm) == pytest.approx(1 / 16)
@@ -48,7 +48,7 @@ def test_schedule_warmup_and_floor():
 def test_manifest_schema_and_hashes():
     import jsonschema
 
-    from verifier.zoo import INDEX_SCHEMA, render_readme
+    from verifier.empirical.zoo import INDEX_SCHEMA, render_readme
 
     with open(os.path.join(ROOT, "models", "index.json")) as fh:
         index = json.load(fh)

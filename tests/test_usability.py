@@ -22,7 +22,7 @@ MODELS = os.path.join(ROOT, "models")
 @pytest.fixture(scope="module")
 def argmax_ckpt(tmp_path_factory):
     """A checkpoint 'trained by other code' for argmax (logits = x exactly), which stores no task."""
-    from verifier.loader import state_dict_bytes
+    from verifier.load.loader import state_dict_bytes
 
     path = tmp_path_factory.mktemp("other") / "mystery_model.pth"
     path.write_bytes(state_dict_bytes(linear_logits_model([[1, 0, 0], [0, 1, 0], [0, 0, 1]])))
@@ -83,14 +83,14 @@ def test_timeout_holds_in_the_measure_phase(tmp_path, monkeypatch, capsys):
     """M(3,4) on one worker, --timeout 40, with the clock stopped at 0 for the pipeline and the traversal and
     far past the deadline for the measure: the run reaches the orthant integrals, stops there at the first look
     (exit 3, the phase named), and writes nothing."""
-    import verifier.certification
-    import verifier.cones
-    import verifier.measure
-    from verifier.cli import main
+    import verifier.pipeline
+    import verifier.cells.cones
+    import verifier.cells.measure
+    from verifier.face.cli import main
 
-    monkeypatch.setattr(verifier.certification, "time", StoppedClock(0.0))
-    monkeypatch.setattr(verifier.cones, "time", StoppedClock(0.0))
-    monkeypatch.setattr(verifier.measure, "time", StoppedClock(1e12))
+    monkeypatch.setattr(verifier.pipeline, "time", StoppedClock(0.0))
+    monkeypatch.setattr(verifier.cells.cones, "time", StoppedClock(0.0))
+    monkeypatch.setattr(verifier.cells.measure, "time", StoppedClock(1e12))
     out = tmp_path / "m34.cert.json"
     code = main([os.path.join(MODELS, "2nd_argmax_3_4.pth"), "--out", str(out), "--timeout", "40", "--workers", "1",
                  "--samples", "0", "--quiet", "--no-z3"])
@@ -228,7 +228,7 @@ def test_messages_name_the_file_in_plain_words(tmp_path):
 
 
 def test_every_option_has_help_text():
-    from verifier.cli import _build_parser
+    from verifier.face.cli import _build_parser
 
     parser = _build_parser()
     sub = next(a for a in parser._actions if a.__class__.__name__ == "_SubParsersAction")
@@ -252,8 +252,8 @@ def test_rnn_from_floats_is_exact():
 
 def test_internal_errors_have_their_own_exit_code(monkeypatch, capsys):
     """A bug is exit 4 (one line, 'please report'), never 1, the code of a rejected certificate."""
-    import verifier.certification as certification
-    from verifier.cli import main
+    import verifier.pipeline as certification
+    from verifier.face.cli import main
     from verifier.errors import EXIT_INTERNAL, InternalError
 
     def broken(*a, **k):

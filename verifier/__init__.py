@@ -15,19 +15,19 @@ __all__ = ["certify", "check", "load", "RNN", "VerifierError", "InputError", "__
 
 from ._version import __version__
 from .errors import InputError, VerifierError
-from .model import RNN
+from .load.model import RNN
 
 
 def load(path, task=None, seq_len=None):
     """Read a checkpoint into exact rationals (see verifier.loader.load)."""
-    from .loader import load as _load
+    from .load.loader import load as _load
 
     return _load(path, task=task, seq_len=seq_len)
 
 
 def certify(model, task=None, seq_len=None, **options):
     """Certify a checkpoint path, a LoadedModel or an RNN: exact error, regions and the certificate document."""
-    from .certification import certify as _certify
+    from .pipeline import certify as _certify
 
     return _certify(model, task=task, seq_len=seq_len, **options)
 
@@ -35,6 +35,6 @@ def certify(model, task=None, seq_len=None, **options):
 def check(certificate, checkpoint=None, z3=False):
     """Re-check a certificate (path, JSON text or parsed document) with the kernel (verifier.kernel); with
     z3=True, Z3's second opinion runs after every rule has passed."""
-    from .second_opinion import check as _check
+    from .interop.second_opinion import check as _check
 
     return _check(certificate, checkpoint=checkpoint, z3=z3)

@@ -14,10 +14,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .errors import UnsupportedError
+from ..errors import UnsupportedError
 from .exact import cross2 as cross, dot, primitive
-from .model import RNN, IntRNN, Pattern, argmax_first
-from .tasks import POSITION_TASKS, label as task_label
+from ..load.model import RNN, IntRNN, Pattern, argmax_first
+from ..load.tasks import POSITION_TASKS, label as task_label
 
 Ray = tuple[int, int]
 

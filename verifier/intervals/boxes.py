@@ -33,7 +33,7 @@ class _Float:
         """arrays: W_hi, W_hh, W_oh as float64 (`LoadedModel.float_arrays`); one logit per position."""
         import numpy as np
 
-        from .kernel.model import TASK_RANK
+        from ..kernel.model import TASK_RANK
 
         W_hi, self.Wh, self.Wo = arrays
         self.Wi = W_hi[:, 0]
@@ -168,7 +168,7 @@ def undecided_breakdown(fl: _Float, lo, hi, batch: int = 20000) -> dict:
 
 def _confirm(args):
     """A work unit: the kernel's exact verdict ('R', 'W' or None) on each box of a chunk."""
-    from .kernel.boxes import box_prediction, box_target
+    from ..kernel.boxes import box_prediction, box_target
 
     (m, task), boxes = args
     n = m.n
@@ -192,9 +192,9 @@ def search(lm, width: Fraction | None = None, deadline: float | None = None,
     import numpy as np
     from scipy.special import ndtr, ndtri
 
-    from .kernel.measure import _quiet_worker
+    from ..kernel.measure import _quiet_worker
 
-    from .kernel.model import Model
+    from ..kernel.model import Model
 
     fl = _Float(lm.float_arrays(), lm.task)
     n = fl.n
@@ -366,9 +366,9 @@ def _tokens(split: dict, flag: dict) -> list[str]:
 def document(lm, head: dict, tokens: list[str]):
     """(the version-5 certificate of this tree, error lower, upper, counts): `head` (the common header)
     completed, the interval from the kernel's own arb enclosure of the decided boxes' masses, rounded outward."""
-    from .kernel.boxes import box_masses
-    from .kernel.measure import bounds
-    from .rational import q
+    from ..kernel.boxes import box_masses
+    from ..kernel.measure import bounds
+    from ..load.rational import q
 
     counts = {k: sum(1 for t in tokens if t == f) for k, f in (("right", "R"), ("wrong", "W"), ("undecided", "U"))}
     Wb, Rb = box_masses(DENOMINATOR, _leaves(tokens, lm.seq_len), 128)
@@ -388,7 +388,7 @@ def certify_boxes(lm, head: dict, width: Fraction | None, deadline: float | None
     """Search, then the certificate (version 5: `head`, the common header, completed) with its rigorous interval;
     the fields of a CertifyResult.  With `checkpoint`, the certificate reached so far is written there every
     `checkpoint_every` seconds of search (atomically; resume from it with `resume`)."""
-    from .rational import write_certificate
+    from ..load.rational import write_certificate
 
     def write_checkpoint(tokens):
         write_certificate(checkpoint, document(lm, head, tokens)[0])

@@ -67,7 +67,7 @@ def wedge_angle_sum_ball(wedges, prec: int):
 def past(deadline: float | None, what: str) -> None:
     """Raise LimitReached when a --timeout deadline (time.monotonic()) has passed."""
     if deadline is not None and time.monotonic() > deadline:
-        from .errors import LimitReached
+        from ..errors import LimitReached
 
         raise LimitReached(f"timeout (--timeout) during {what}; stopped, nothing written")
 
@@ -170,7 +170,7 @@ def orthant_ball(normals, prec: int):
     one-dimensional integral per cone for P_4 and for P_5, the odd-n identity as P_5's fallback): the kernel
     recomputes every cone's ball when it checks a certificate, so a second copy here would add no evidence,
     only a second place to mend."""
-    from .kernel.measure import orthant
+    from ..kernel.measure import orthant
 
     flint = _flint()
     if not 4 <= len(normals) <= 7:
@@ -185,7 +185,7 @@ ORTHANT_PREC = 80  # per-integral tolerance 2^-61: ~1e-19 radius per cone (64 bi
 
 def orthant_closed_form(measured: str, count: int, n: int) -> str:
     """The canonical description of an n >= 4 error (no elementary closed form exists): the kernel's sentence."""
-    from .kernel.measure import orthant_form
+    from ..kernel.measure import orthant_form
 
     return orthant_form(measured, count, n)
 
@@ -203,7 +203,7 @@ def each_cone_bounds(cones, workers, stack: contextlib.ExitStack, prec: int = OR
     kernel's own per-cone map (the caller's ordered map such as a Ray cluster, a local process pool entered
     into `stack`, or this process; memoized in this process, so the built-in self-check does not integrate the
     cones again)."""
-    from .kernel.measure import each_cone_bounds as kernel_each
+    from ..kernel.measure import each_cone_bounds as kernel_each
 
     yield from kernel_each(cones, prec, workers, stack)
 

@@ -17,9 +17,9 @@ from typing import Any
 
 from ._version import __version__
 from .errors import InputError, UnsupportedError
-from .loader import LoadedModel, load
-from .model import RNN
-from .rational import dumps_canonical, q, weights_doc, write_certificate
+from .load.loader import LoadedModel, load
+from .load.model import RNN
+from .load.rational import dumps_canonical, q, weights_doc, write_certificate
 
 # seq_len 2 is served by certificate version 1 (the disc), 3 to 7 by version 2 (cones); see ARCHITECTURE.md
 MAX_SEQ_LEN = 7
@@ -80,14 +80,14 @@ class CertifyResult:
 def _as_loaded(model, task, seq_len) -> LoadedModel:
     if isinstance(model, LoadedModel):
         if task and task != model.task:
-            from .tasks import check_task
+            from .load.tasks import check_task
 
             check_task(task, model.family, model.seq_len)
             return LoadedModel(model.path, model.sha256, model.family, task, model.rnn, model.source_dtype,
                                model.hidden_size, model.seq_len, model.parameters, model.shapes)
         return model
     if isinstance(model, RNN):
-        from .tasks import check_task
+        from .load.tasks import check_task
 
         t = task or ("median" if model.family == "scalar" else "2nd_argmax")
         check_task(t, model.family, model.seq_len)
@@ -111,14 +111,14 @@ def header(lm: LoadedModel, version: int, method: str) -> dict:
 
 
 def _certify_disc(lm: LoadedModel, z3: bool, digits: int, timings: dict) -> CertifyResult:
-    from .disc import sectors, wrong_wedges
-    from .measure import closed_form_wedges, enclose, wedge_angle_sum_ball
+    from .cells.disc import sectors, wrong_wedges
+    from .cells.measure import closed_form_wedges, enclose, wedge_angle_sum_ball
 
     t0 = time.perf_counter()
     secs = sectors(lm.rnn, lm.task)
     timings["sectors"] = time.perf_counter() - t0
     if z3:
-        from .smt import confirm_sectors
+        from .cells.smt import confirm_sectors
 
         t0 = time.perf_counter()
         confirm_sectors(lm.rnn, lm.task, secs)
@@ -145,7 +145,7 @@ def _certify_disc(lm: LoadedModel, z3: bool, digits: int, timings: dict) -> Cert
 
 def _traverse_cells(lm: LoadedModel, z3: bool, timings: dict, progress: bool, max_regions, deadline, workers: int):
     """The cells of a seq_len >= 3 RNN (verifier/cones.py), each optionally confirmed by Z3; timings recorded."""
-    from .cones import traverse
+    from .cells.cones import traverse
 
     t0 = time.perf_counter()
     tr, cells = traverse(lm.rnn, lm.task, progress=progress, max_regions=max_regions,
@@ -153,7 +153,7 @@ def _traverse_cells(lm: LoadedModel, z3: bool, timings: dict, progress: bool, ma
                          workers=workers)
     timings["traverse"] = time.perf_counter() - t0
     if z3:
-        from .smt import confirm_cells
+        from .cells.smt import confirm_cells
 
         t0 = time.perf_counter()
         confirm_cells(lm.rnn, lm.task, cells, tr.roots, progress=progress, deadline=deadline)
@@ -171,13 +171,13 @@ def _certify_cones(lm: LoadedModel, z3: bool, digits: int, timings: dict, progre
                    max_regions=None, deadline=None, workers: int = 1) -> CertifyResult:
     """Certificate version 2 for a position model of seq_len 3 to 5 (exact closed form for 3, rigorous
     orthant-probability enclosure for 4 and 5)."""
-    from .cones import cell_document, facet_cuts, triangulate
-    from .measure import (closed_form_spherical, enclose, enclose_orthants, orthant_closed_form, spherical_sum_ball,
+    from .cells.cones import cell_document, facet_cuts, triangulate
+    from .cells.measure import (closed_form_spherical, enclose, enclose_orthants, orthant_closed_form, spherical_sum_ball,
                           spherical_terms)
 
     n = lm.seq_len
     if progress and n >= 4 and deadline is None and max_regions is None:  # no limit asked for: say if it is long
-        from .anytime import cells_hit, long_run_note
+        from .intervals.anytime import cells_hit, long_run_note
 
         note = long_run_note(lm, cells_hit(lm))
         if note:
@@ -220,9 +220,9 @@ def _certify_cones(lm: LoadedModel, z3: bool, digits: int, timings: dict, progre
 def _certify_moments(lm: LoadedModel, z3: bool, digits: int, timings: dict, progress: bool = False,
                      max_regions=None, deadline=None, workers: int = 1) -> CertifyResult:
     """Certificate version 3: the exact MSE of a median RNN of seq_len 2 or 3 (second moments of its cells)."""
-    from .cones import cell_document
-    from .measure import arb_to_bounds, enclose, round_outward
-    from .moments import MomentSum, cell_moments, output_scale
+    from .cells.cones import cell_document
+    from .cells.measure import arb_to_bounds, enclose, round_outward
+    from .families.median import MomentSum, cell_moments, output_scale
 
     rnn, n = lm.rnn, lm.seq_len
     tr, cells = _traverse_cells(lm, z3, timings, progress, max_regions, deadline, workers)
@@ -270,10 +270,10 @@ def _certify_partial(lm: LoadedModel, z3: bool, digits: int, timings: dict, widt
     """An anytime certificate (version 2, coverage "partial", seq_len 4 to 7): cells discovered by samples (then
     breadth-first), their simplicial cones measured largest estimate first, until error in [W, 1 - R] is at most `width` wide,
     every cell is measured, or measure_deadline passes (verifier/anytime.py)."""
-    from .anytime import discover_and_measure
-    from .cones import cell_document
+    from .intervals.anytime import discover_and_measure
+    from .cells.cones import cell_document
     from .kernel.measure import partial_form  # the kernel's sentence: one spelling
-    from .measure import correct_digits, round_outward
+    from .cells.measure import correct_digits, round_outward
 
     n = lm.seq_len
     t0 = time.perf_counter()
@@ -283,7 +283,7 @@ def _certify_partial(lm: LoadedModel, z3: bool, digits: int, timings: dict, widt
     # the certificate lists the cells in the canonical order of a full one: root, pattern, decisions
     listed = sorted(done, key=lambda c: (c.root, "".join("".join(map(str, s)) for s in c.sigma), c.tau))
     if z3:
-        from .smt import confirm_cells
+        from .cells.smt import confirm_cells
 
         t0 = time.perf_counter()
         confirm_cells(lm.rnn, lm.task, listed, tr.roots, progress=progress)
@@ -339,7 +339,7 @@ def certify(model, task: str | None = None, seq_len: int | None = None, *, z3: b
     """
     lm = _as_loaded(model, task, seq_len)
     if lm.family == "transformer":  # longest cycle: every input evaluated (verifier/cycle.py, version 4)
-        from .cycle import certify_cycle
+        from .families.transformer import certify_cycle
 
         return CertifyResult(**certify_cycle(lm, out=out, self_check=self_check, timeout=timeout,
                                              compress_large=compress_large))
@@ -411,7 +411,7 @@ def _finish(res: CertifyResult, self_check: bool, deadline, timeout, timings: di
     if out:
         res.certificate_path = write_certificate(out, res.certificate, compress_large)
     if samples:
-        from .sample import sample_error
+        from .empirical.sample import sample_error
 
         res.sampled = sample_error(lm.float_arrays(), lm.seq_len, lm.task, samples=samples, seed=seed,
                                    progress=progress)
@@ -432,7 +432,7 @@ DEFAULT_MAX_BOXES = 1 << 24  # --method boxes with --width alone stops here (a f
 def _resume_tokens(lm, path: str) -> list[str]:
     """The tree of a version-5 certificate of this very model, read and checked for shape by the kernel's reader
     and its box-tree rule (the rest is re-derived when the continued certificate is checked)."""
-    from .boxes import DENOMINATOR, RADIUS
+    from .intervals.boxes import DENOMINATOR, RADIUS
     from .kernel import Reject, Unreadable, parse_json
     from .kernel.boxes import box_tree
     from .kernel.certificate import read_certificate
@@ -460,7 +460,7 @@ def _certify_with_boxes(lm, width, timeout, max_boxes, workers, self_check, prog
     """The boxes method (certificate version 5): search until the width, the box budget or the time limit (half
     of it when the kernel re-checks, which costs about as much as the search's exact confirmations), then the
     kernel's re-check, which runs to the end: the interval reached is certified whatever the clock says."""
-    from .boxes import certify_boxes
+    from .intervals.boxes import certify_boxes
 
     if lm.family != "position":
         raise UnsupportedError(f"{lm.path}: --method boxes certifies the position tasks (argmax, 2nd argmax, "

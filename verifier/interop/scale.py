@@ -11,7 +11,7 @@ Ray is an optional extra: `pip install -e '.[ray]'`.
 
 from __future__ import annotations
 
-from .errors import InputError
+from ..errors import InputError
 
 
 def _apply(fn, chunk):

@@ -29,10 +29,10 @@ import random
 import time
 from dataclasses import dataclass, field
 
-from .errors import InternalError, LimitReached, UnsupportedError
+from ..errors import InternalError, LimitReached, UnsupportedError
 from .exact import dot, independent_subset, null_vector, primitive, rank, solve_nonneg
-from .model import IntRNN
-from .tasks import POSITION_TASKS, SCALAR_TASKS, label_of_ranking
+from ..load.model import IntRNN
+from ..load.tasks import POSITION_TASKS, SCALAR_TASKS, label_of_ranking
 
 
 @dataclass(frozen=True)

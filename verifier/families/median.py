@@ -26,8 +26,8 @@ from __future__ import annotations
 import math
 from fractions import Fraction
 
-from .exact import cross2, dot
-from .kernel.moments import angle_text, rational_text  # the closed form's text is the kernel's, one spelling
+from ..cells.exact import cross2, dot
+from ..kernel.moments import angle_text, rational_text  # the closed form's text is the kernel's, one spelling
 
 
 def median_form(ranking, n: int) -> tuple[Fraction, ...]:

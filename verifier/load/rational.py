@@ -10,7 +10,7 @@ import tempfile
 from fractions import Fraction
 from typing import Any
 
-from .errors import InputError
+from ..errors import InputError
 
 _RATIONAL = re.compile(r"-?(0|[1-9][0-9]*)(/[1-9][0-9]*)?")
 MAX_DIGITS = 4300  # digits of one integer in a file: Python's int() limit (sys.int_info.default_max_str_digits)
@@ -149,7 +149,7 @@ def certificate_files(folder: str) -> list[str]:
     """Every certificate file (*.cert.json, *.cert.json.gz, *.cert.json.xz) in `folder` and its subfolders, in the
     order of their folder-relative paths compared part by part (the same on any machine); symbolic links to
     folders are not followed and hidden folders are skipped."""
-    from .kernel.read import CERT_SUFFIXES
+    from ..kernel.read import CERT_SUFFIXES
 
     found = []
     for here, dirs, names in os.walk(folder):
@@ -161,7 +161,7 @@ def certificate_files(folder: str) -> list[str]:
 def load_certificate(path: str) -> Any:
     """A certificate file's document (plain, gzip or xz, read under the kernel's limits) as plain JSON: for
     scripts, benchmarks and tests; the kernel reads certificates strictly (kernel.check)."""
-    from .kernel.read import certificate_bytes
+    from ..kernel.read import certificate_bytes
 
     return json.loads(certificate_bytes(path).decode("utf-8"))
 

@@ -11,10 +11,10 @@ from __future__ import annotations
 
 from fractions import Fraction
 
-from .kernel import Reject, Unreadable, check as kernel_check, read_certificate
-from .kernel.claim import Work, model, task
-from .kernel.cones import pattern as cone_pattern, prediction as cone_prediction, roots as cone_roots
-from .kernel.model import TASK_RANK
+from ..kernel import Reject, Unreadable, check as kernel_check, read_certificate
+from ..kernel.claim import Work, model, task
+from ..kernel.cones import pattern as cone_pattern, prediction as cone_prediction, roots as cone_roots
+from ..kernel.model import TASK_RANK
 
 
 def _z3():

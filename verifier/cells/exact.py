@@ -40,7 +40,7 @@ def det(rows: Sequence[Sequence[int]]) -> int:
         from flint import fmpz_mat
 
         return int(fmpz_mat([list(r) for r in rows]).det())
-    from .kernel.geometry import det as kernel_det
+    from ..kernel.geometry import det as kernel_det
 
     return kernel_det(rows)
 

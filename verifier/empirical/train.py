@@ -18,9 +18,9 @@ import sys
 import time
 from dataclasses import dataclass
 
-from .errors import InputError
-from .rational import write_atomic
-from .tasks import TASKS, torch_labels
+from ..errors import InputError
+from ..load.rational import write_atomic
+from ..load.tasks import TASKS, torch_labels
 
 CYCLE_TASK = "longest_cycle"  # the transformer family (verifier/cycle.py)
 ZOO_STEPS = 1 << 20  # 2^30 sequences / batch 1024
@@ -110,7 +110,7 @@ def train_seed(task: str, d: int, n: int, seed: int, sequences: int, batch: int,
     torch.manual_seed(seed)
     cycle = task == CYCLE_TASK
     if cycle:
-        from .cycle import torch_module, torch_targets
+        from ..families.transformer import torch_module, torch_targets
 
         module = torch_module(d, n).to(device)
     else:
@@ -174,7 +174,7 @@ def cycle_accuracy_bytes(data: bytes, d: int, n: int, device: str = "cpu") -> fl
     """float32 accuracy of longest-cycle checkpoint bytes over all n^n inputs (no sampling needed)."""
     import torch
 
-    from .cycle import all_tokens, torch_module, torch_targets
+    from ..families.transformer import all_tokens, torch_module, torch_targets
 
     sd = torch.load(io.BytesIO(data), map_location=device, weights_only=True)
     layers = len({k.split(".")[1] for k in sd if k.startswith("attns.")})
@@ -260,7 +260,7 @@ def run_training(task: str, d: int, n: int, seeds: list[int], sequences: int, ba
     if task == CYCLE_TASK:
         return _cycle_entry(path, best, results, d, n, seeds, sequences, batch, threads, out)
     # Manifest entry: accuracy on fresh samples (a different seed from selection).
-    from .loader import load
+    from ..load.loader import load
     from .zoo import sampled_figures
 
     lm = load(path, task=task, seq_len=n if task == "median" else None)
@@ -277,7 +277,7 @@ def run_training(task: str, d: int, n: int, seeds: list[int], sequences: int, ba
 
 def _cycle_entry(path, best, results, d, n, seeds, sequences, batch, threads, out) -> dict:
     """The manifest entry of a longest-cycle transformer: its float32 accuracy over all n^n inputs."""
-    from .loader import load
+    from ..load.loader import load
     from .zoo import published, update_index
 
     lm = load(path)

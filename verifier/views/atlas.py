@@ -31,8 +31,8 @@ from __future__ import annotations
 
 from fractions import Fraction
 
-from .errors import InputError, InternalError, VerifierError
-from .exact import cross2, dot, primitive
+from ..errors import InputError, InternalError, VerifierError
+from ..cells.exact import cross2, dot, primitive
 
 DEFAULT_TOP = 3
 DEFAULT_DIGITS = 20
@@ -49,10 +49,10 @@ def _q(x: Fraction) -> str:
 
 def _kernel_work(doc, checkpoint):
     """Read and check the certificate with the kernel; return (Certificate, Work)."""
-    from .kernel.certificate import read_certificate
-    from .kernel.check import rules_for
-    from .kernel.claim import Work
-    from .kernel.rules import Reject, Unreadable
+    from ..kernel.certificate import read_certificate
+    from ..kernel.check import rules_for
+    from ..kernel.claim import Work
+    from ..kernel.rules import Reject, Unreadable
 
     try:
         c = read_certificate(doc)
@@ -143,27 +143,27 @@ def _pattern_text(pattern) -> list[str]:
 
 
 def _sector_ball(sectors):
-    from .measure import wedge_angle_sum_ball
+    from ..cells.measure import wedge_angle_sum_ball
 
     return lambda prec: wedge_angle_sum_ball(sectors, prec)
 
 
 def _polygon_ball(polygons):
-    from .measure import spherical_sum_ball, spherical_terms
+    from ..cells.measure import spherical_sum_ball, spherical_terms
 
     terms = spherical_terms(polygons)
     return lambda prec: spherical_sum_ball(terms, prec)
 
 
 def _bounds(ball_fn, digits):
-    from .measure import enclose
+    from ..cells.measure import enclose
 
     lo, hi, _ = enclose(ball_fn, digits)
     return max(lo, Fraction(0)), min(hi, Fraction(1))
 
 
 def _closed_form(piece, n):
-    from .measure import closed_form_spherical, spherical_terms
+    from ..cells.measure import closed_form_spherical, spherical_terms
 
     if n == 2:
         u, v = piece
@@ -187,7 +187,7 @@ def _pieces_n2(c, w):
 
 def _pieces_n3(c, w):
     """Wrong cells cut so that torch's argmax is constant on each piece."""
-    from .kernel.model import argmax_first
+    from ..kernel.model import argmax_first
 
     out = []
     for ci, cell in enumerate(c.cells):
@@ -223,7 +223,7 @@ def _pieces_n3(c, w):
 
 def _confirm(c, w, x, pattern, true, pred, where):
     """The exact forward pass at the integer point x must show the cell's pattern, label and prediction."""
-    from .kernel.model import argmax_first, forward, target
+    from ..kernel.model import argmax_first, forward, target
 
     pat, logits = forward(w.m, x)
     if tuple(tuple(r) for r in pat) != tuple(tuple(r) for r in pattern) or target(c.task, x) != true \
@@ -337,7 +337,7 @@ def _cover_certified(rows, err_lo: Fraction, err_hi: Fraction):
 def _counts_only(c, w) -> dict:
     """seq_len 4, 5: wrong cells per (true, predicted) pair where the argmax is constant on the cell (signs at
     its extreme rays), else counted under predicted "mixed"."""
-    from .kernel.model import argmax_first
+    from ..kernel.model import argmax_first
 
     pairs: dict = {}
     wrong = 0
@@ -376,9 +376,9 @@ def _mse_breakdown(c, w, top: int, digits: int) -> dict:
     ordered ridge pairs (g, h) of (r.u)(r.g) / (|g|^2 sqrt(D)) (proofs/FORMAT.md, "Version 3"), with the
     kernel's own residual, angle terms and ridge pairs; each group's sum is enclosed in an arb ball and
     rounded outward, and the groups' enclosures are widened to sum over the certified MSE."""
-    from .kernel.moments import _angle_ball, _cell_terms, _residual
-    from .kernel.model import forward
-    from .measure import enclose
+    from ..kernel.moments import _angle_ball, _cell_terms, _residual
+    from ..kernel.model import forward
+    from ..cells.measure import enclose
 
     gamma = Fraction(1) if c.n == 2 else Fraction(1, 2)
     cells = []  # (ranking, weight, angle terms, [(coef, D)], cell index)

@@ -30,7 +30,7 @@ import time
 from dataclasses import dataclass, field
 from fractions import Fraction
 
-from .errors import InputError, UnsupportedError
+from ..errors import InputError, UnsupportedError
 from .export import STRICT_EPS
 
 
@@ -86,9 +86,9 @@ def _wins(out: int, k: int) -> list:
 
 def cell_claims(doc, checkpoint: str | None = None) -> tuple[object, list[CellClaim], float]:
     """(certificate, the claims of its cells, kernel seconds to derive them) for versions 1 and 2."""
-    from .kernel.certificate import read_certificate
-    from .kernel.check import rules_for
-    from .kernel.claim import Work
+    from ..kernel.certificate import read_certificate
+    from ..kernel.check import rules_for
+    from ..kernel.claim import Work
 
     c = read_certificate(doc)
     if c.version == 3:
@@ -142,7 +142,7 @@ def cell_claims(doc, checkpoint: str | None = None) -> tuple[object, list[CellCl
 
 def _exact_violation(c, claim: CellClaim, x) -> bool:
     """The point x (rationals) is strictly inside the cell and the exact network breaks the claim there."""
-    from .model import RNN, forward
+    from ..load.model import RNN, forward
 
     if any(sum(g_i * x_i for g_i, x_i in zip(g, x)) <= 0 for g in claim.constraints):
         return False

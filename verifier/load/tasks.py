@@ -15,7 +15,7 @@ from __future__ import annotations
 from fractions import Fraction
 from typing import Sequence
 
-from .errors import InputError
+from ..errors import InputError
 
 POSITION_TASKS = ("2nd_argmax", "argmax", "argmedian")
 SCALAR_TASKS = ("median",)

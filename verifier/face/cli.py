@@ -23,9 +23,9 @@ import sys
 import time
 from fractions import Fraction
 
-from .errors import (EXIT_INPUT, EXIT_INTERNAL, EXIT_INTERRUPTED, EXIT_LIMIT, EXIT_REJECTED, EXIT_TERMINATED,
+from ..errors import (EXIT_INPUT, EXIT_INTERNAL, EXIT_INTERRUPTED, EXIT_LIMIT, EXIT_REJECTED, EXIT_TERMINATED,
                      InputError, Terminated, UnsupportedError, VerifierError)
-from .tasks import POSITION_TASKS, TASKS
+from ..load.tasks import POSITION_TASKS, TASKS
 
 COMMANDS = ("certify", "check", "inspect", "sample", "explain", "train", "export", "crosscheck")
 
@@ -37,7 +37,7 @@ class _Parser(argparse.ArgumentParser):
 
 
 def _count(text: str) -> int:
-    from .train import parse_count
+    from ..empirical.train import parse_count
 
     try:
         return parse_count(text)
@@ -209,9 +209,9 @@ def _emit_json(obj) -> None:
 
 
 def cmd_inspect(a) -> int:
-    from .loader import load
-    from .model import standardize
-    from .rational import q, q_matrix, weights_doc
+    from ..load.loader import load
+    from ..load.model import standardize
+    from ..load.rational import q, q_matrix, weights_doc
 
     m = load(a.checkpoint, task=a.task, seq_len=a.seq_len)
     out = {"family": m.family, "task": m.task, "task_assumed": not m.task_given, "hidden_size": m.hidden_size, "seq_len": m.seq_len,
@@ -254,8 +254,8 @@ def cmd_inspect(a) -> int:
 
 
 def cmd_sample(a) -> int:
-    from .loader import load
-    from .sample import sample_error
+    from ..load.loader import load
+    from ..empirical.sample import sample_error
 
     m = load(a.checkpoint, task=a.task, seq_len=a.seq_len)
     if m.rnn is None:
@@ -286,7 +286,7 @@ def cmd_sample(a) -> int:
 
 
 def cmd_train(a) -> int:
-    from .train import parse_seeds, run_training
+    from ..empirical.train import parse_seeds, run_training
 
     entry = run_training(a.task, a.hidden, a.seq_len, parse_seeds(a.seeds), a.sequences, a.batch, a.out,
                          threads=a.threads, device=a.device, progress=not a.quiet,
@@ -313,7 +313,7 @@ def _fmt(x: Fraction, digits: int = 12) -> str:
 
 
 def report_json(res) -> dict:
-    from .rational import q
+    from ..load.rational import q
 
     if res.measure == "mse":
         out = {"checkpoint": res.model.path, "sha256": res.model.sha256, "task": res.model.task,
@@ -357,7 +357,7 @@ def _workers(a):
     """--ray ADDRESS (an ordered map over a Ray cluster, verifier/scale.py) or --workers N (local processes)."""
     if getattr(a, "ray", None):
         if not hasattr(a, "_ray_mapper"):
-            from .scale import RayMapper
+            from ..interop.scale import RayMapper
 
             a._ray_mapper = RayMapper(a.ray)
         return a._ray_mapper
@@ -365,7 +365,7 @@ def _workers(a):
 
 
 def cmd_certify(a) -> int:
-    from .certification import certify, default_certificate_path
+    from ..pipeline import certify, default_certificate_path
 
     out = a.out or default_certificate_path(a.checkpoint)
     if os.path.isdir(out):
@@ -388,7 +388,7 @@ def cmd_certify(a) -> int:
         report["warnings"] = warnings
         _emit_json(report)
         return code
-    from .measure import sympy_form
+    from ..cells.measure import sympy_form
 
     lm = res.model
     print(f"{lm.path}: {_task_words(lm)}, d={lm.hidden_size}, n={lm.seq_len}, {lm.parameters} parameters "
@@ -471,7 +471,7 @@ def _print_partial(a, res, warnings, code: int) -> int:
 
 def _print_mse(a, res) -> int:
     """The text report of a median model's certified mean squared error."""
-    from .measure import sympy_form
+    from ..cells.measure import sympy_form
 
     form = res.closed_form
     if a.closed_form or len(form) <= MAX_FORM_CHARS:
@@ -492,7 +492,7 @@ def _print_mse(a, res) -> int:
 
 def _print_cycle(a, res) -> int:
     """A longest-cycle transformer's certified accuracy (every one of the n^n inputs evaluated)."""
-    from .rational import q
+    from ..load.rational import q
 
     lm, det = res.model, res.details
     N, wrong, und = det["inputs"], det["wrong"], det["undecided"]
@@ -537,7 +537,7 @@ def _task_warnings(lm) -> list[str]:
     model is worse than chance on its task (sampled, 2^14 float64 inputs)."""
     if lm.rnn is None or lm.family != "position":
         return []
-    from .sample import task_errors, task_warning
+    from ..empirical.sample import task_errors, task_warning
 
     w = task_warning(lm.task, lm.seq_len, task_errors(lm.float_arrays(), lm.seq_len), lm.task_given)
     return [w] if w else []
@@ -546,7 +546,7 @@ def _task_warnings(lm) -> list[str]:
 def _gather(paths) -> list[str]:
     """The certificate files named: a file as given; a folder walked with its subfolders
     (rational.certificate_files: *.cert.json, .gz and .xz, in a stable order)."""
-    from .rational import certificate_files
+    from ..load.rational import certificate_files
 
     files = []
     for p in paths:
@@ -564,8 +564,8 @@ def _gather(paths) -> list[str]:
 
 def _checkpoint_name(cert_path: str, max_bytes: int | None = None) -> str | None:
     """The checkpoint file name a certificate names, or None when it cannot be read (the kernel reports why)."""
-    from .kernel import Reject, Unreadable, parse_json
-    from .kernel.read import MAX_CERT_BYTES, certificate_bytes
+    from ..kernel import Reject, Unreadable, parse_json
+    from ..kernel.read import MAX_CERT_BYTES, certificate_bytes
 
     try:
         text = certificate_bytes(cert_path, max_bytes or MAX_CERT_BYTES).decode("utf-8")
@@ -575,8 +575,8 @@ def _checkpoint_name(cert_path: str, max_bytes: int | None = None) -> str | None
 
 
 def cmd_check(a) -> int:
-    from .kernel import Unreadable
-    from .second_opinion import check as checked
+    from ..kernel import Unreadable
+    from ..interop.second_opinion import check as checked
 
     files = _gather(a.certificates)
     max_bytes = a.max_certificate_mb << 20 if a.max_certificate_mb else None
@@ -664,8 +664,8 @@ UNCERTIFIED_LIST = "uncertified.json"  # in a models folder: models shipped with
 def _uncertified(models_dir: str) -> dict:
     """{file name: reason} from models_dir/uncertified.json ({"models": {"<file>": "<reason>", ...}}, strict JSON),
     or {} when there is none.  A malformed list is an InputError (exit 2): it excuses models from a check."""
-    from .kernel import Reject, Unreadable, parse_json
-    from .kernel.read import MAX_JSON_BYTES, read_regular
+    from ..kernel import Reject, Unreadable, parse_json
+    from ..kernel.read import MAX_JSON_BYTES, read_regular
 
     path = os.path.join(models_dir, UNCERTIFIED_LIST)
     if not os.path.lexists(path):
@@ -685,8 +685,8 @@ def _model_files(models_dir: str) -> list[str]:
     """The checkpoint files of a models folder, sorted: every .pth, .pt and .safetensors file, and every .json
     file that reads as verifier-weights (its tensors read by the kernel's torch-free reader); not the folder's
     index.json or list of uncertified models."""
-    from .kernel import Reject, Unreadable, checkpoint_tensors
-    from .kernel.read import MAX_JSON_BYTES, read_regular
+    from ..kernel import Reject, Unreadable, checkpoint_tensors
+    from ..kernel.read import MAX_JSON_BYTES, read_regular
 
     found = []
     for name in sorted(os.listdir(models_dir)):
@@ -728,10 +728,10 @@ def _models_without_certificates(models_dir: str, names: set) -> tuple[list, lis
 
 def _explain_certificate(a, lm):
     """(certificate document, its path or None when certified in memory) for `explain`."""
-    from .certification import certify, default_certificate_path
-    from .kernel.check import read_text
-    from .kernel.read import parse_json
-    from .kernel.rules import Reject, Unreadable
+    from ..pipeline import certify, default_certificate_path
+    from ..kernel.check import read_text
+    from ..kernel.read import parse_json
+    from ..kernel.rules import Reject, Unreadable
 
     path = a.certificate
     if path is None and os.path.isfile(default_certificate_path(a.checkpoint)):
@@ -760,7 +760,7 @@ def _dec(x: Fraction, digits: int, up: bool) -> str:
     """x rounded down (or up) to `digits` significant decimal digits, written exactly: bounds for display."""
     from decimal import Decimal, localcontext
 
-    from .measure import round_outward
+    from ..cells.measure import round_outward
 
     lo, hi = round_outward(x, x, digits)
     v = hi if up else lo
@@ -820,8 +820,8 @@ def _print_mse_atlas(res, cert_path) -> None:
 
 
 def cmd_explain(a) -> int:
-    from .atlas import analyse, breakdown
-    from .loader import load
+    from ..views.atlas import analyse, breakdown
+    from ..load.loader import load
 
     if a.top < 0:
         raise InputError("--top must be >= 0")
@@ -841,12 +841,12 @@ def cmd_explain(a) -> int:
         return 0
     rows = None
     if lm.seq_len == 2:
-        from .explain import sector_rows
+        from ..views.explain import sector_rows
 
         rows = sector_rows(lm.rnn, task)
     files = []
     if not a.no_plot and lm.seq_len in (2, 3):
-        from .certification import default_output_path
+        from ..pipeline import default_output_path
 
         suffix = "_disc" if lm.seq_len == 2 else "_sphere"
         stem = a.out or default_output_path(a.checkpoint, os.path.join("docs", "figures"), suffix)
@@ -855,13 +855,13 @@ def cmd_explain(a) -> int:
             raise InputError(f"--out {stem}: folder {folder} does not exist")
         name = os.path.basename(a.checkpoint)
         if lm.seq_len == 2:
-            from .disc import wrong_wedges
-            from .explain import draw
+            from ..cells.disc import wrong_wedges
+            from ..views.explain import draw
 
             files = draw(rows, wrong_wedges([r["sector"] for r in rows]), stem,
                          f"{name}: sectors of the disc (wrong sectors hatched, by true -> predicted)")
         else:
-            from .explain import draw_sphere
+            from ..views.explain import draw_sphere
 
             files, _ = draw_sphere(atlas, stem, f"{name} ({task}): the unit sphere, Lambert equal-area")
     if a.json:
@@ -875,8 +875,8 @@ def cmd_explain(a) -> int:
 
 
 def _explain_text(lm, task, rows) -> None:
-    from .model import standardize
-    from .rational import q
+    from ..load.model import standardize
+    from ..load.rational import q
 
     std, _ = standardize(lm.rnn)
     print(f"{lm.path}: {task}, d={lm.hidden_size}, n={lm.seq_len}  (standardised weights: same function, exactly)")
@@ -894,7 +894,7 @@ def _explain_text(lm, task, rows) -> None:
 
 
 def cmd_export(a) -> int:
-    from .loader import load
+    from ..load.loader import load
 
     if not a.onnx and not a.vnnlib:
         raise InputError("export: give --onnx FILE and/or --vnnlib DIR")
@@ -907,9 +907,9 @@ def cmd_export(a) -> int:
         raise UnsupportedError(f"{a.checkpoint}: export supports the RNN families")
     claims = None
     if a.vnnlib:
-        from .crosscheck import cell_claims
-        from .kernel import Reject, parse_json
-        from .kernel.check import read_text
+        from ..interop.crosscheck import cell_claims
+        from ..kernel import Reject, parse_json
+        from ..kernel.check import read_text
 
         try:
             c, claims, _ = cell_claims(parse_json(read_text(a.certificate)), a.checkpoint)
@@ -919,8 +919,8 @@ def cmd_export(a) -> int:
         import onnx  # noqa: F401
     except ImportError:
         raise InputError("export needs onnx: pip install onnx (or the [trust] extra)") from None
-    from .export import vnnlib_property, write_onnx
-    from .rational import write_atomic
+    from ..interop.export import vnnlib_property, write_onnx
+    from ..load.rational import write_atomic
 
     rnn = lm.rnn
     if a.onnx:
@@ -941,9 +941,9 @@ def cmd_export(a) -> int:
 
 
 def cmd_crosscheck(a) -> int:
-    from .crosscheck import crosscheck
-    from .kernel import Reject, Unreadable, parse_json
-    from .kernel.check import read_text
+    from ..interop.crosscheck import crosscheck
+    from ..kernel import Reject, Unreadable, parse_json
+    from ..kernel.check import read_text
 
     try:
         doc = parse_json(read_text(a.certificate))
@@ -1008,7 +1008,7 @@ def main(argv=None) -> int:
     a = parser.parse_args(argv)
     handlers = {"certify": cmd_certify, "check": cmd_check, "inspect": cmd_inspect, "sample": cmd_sample,
                 "explain": cmd_explain, "train": cmd_train, "export": cmd_export, "crosscheck": cmd_crosscheck}
-    from .kernel.rules import Unreadable
+    from ..kernel.rules import Unreadable
 
     previous = _on_sigterm()
     try:

@@ -16,8 +16,8 @@ from __future__ import annotations
 from fractions import Fraction
 from typing import Sequence
 
-from .errors import InternalError
-from .tasks import TARGET_RANK
+from ..errors import InternalError
+from ..load.tasks import TARGET_RANK
 
 
 def smt_num(v) -> str:

@@ -15,7 +15,7 @@ MIN_DRAWN_DEG = 3.0
 
 
 def _fmt_form(coeffs) -> str:
-    from .rational import q
+    from ..load.rational import q
 
     parts = []
     for k, c in enumerate(coeffs):
@@ -30,8 +30,8 @@ def _fmt_form(coeffs) -> str:
 
 def sector_rows(rnn, task):
     """Per sector: start/end angle (degrees), pattern, exact Delta = l_1 - l_0, label, prediction, wrong."""
-    from .disc import sectors
-    from .model import linear_map
+    from ..cells.disc import sectors
+    from ..load.model import linear_map
 
     rows = []
     for s in sectors(rnn, task):
@@ -114,7 +114,7 @@ def draw(rows, wedges, path_stem: str, title: str) -> list[str]:
 
     import matplotlib.pyplot as plt
 
-    from .rational import write_atomic
+    from ..load.rational import write_atomic
 
     fig = disc_figure(rows, wedges, title)
     written = []
@@ -249,7 +249,7 @@ def sphere_geometry(atlas):
     matplotlib."""
     import numpy as np
 
-    from .exact import primitive
+    from ..cells.exact import primitive
 
     c, w = atlas.cert, atlas.work
     segs = {kind: {1: [], -1: []} for kind in ("neuron", "decision", "wall", "x0")}
@@ -303,7 +303,7 @@ def draw_sphere(atlas, path_stem: str, title: str):
     from matplotlib.lines import Line2D
     from matplotlib.patches import Patch
 
-    from .rational import write_atomic
+    from ..load.rational import write_atomic
 
     c = atlas.cert
     segs, drawn = sphere_geometry(atlas)

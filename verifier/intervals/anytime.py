@@ -101,7 +101,7 @@ def cells_hit(lm, samples: int = FIRST_LOOK_SAMPLES, seed: int = 0) -> int:
     """How many distinct cells (float64 keys: root, pattern, decisions) `samples` seeded Gaussian inputs hit:
     an estimate, and a floor on the cell count in all but name (most cells are tiny and never hit), used only
     to warn that a full certificate will be long."""
-    from .cones import Traversal
+    from ..cells.cones import Traversal
 
     return len(sampled_keys(lm, Traversal(lm.rnn, lm.task), samples, seed)[1])
 
@@ -136,7 +136,7 @@ _TRAVERSALS: dict = {}  # per worker process: token -> Traversal (its caches of 
 def _process_chunk(args):
     """Process and triangulate a chunk of cells on a worker: [(root, sigma, tau)] -> [Cell], each with
     `estimates`, a float estimate of each simplicial cone's measure (`cone_estimates`)."""
-    from .cones import Traversal, facet_cuts, triangulate
+    from ..cells.cones import Traversal, facet_cuts, triangulate
 
     token, rnn, task, keys = args
     tr = _TRAVERSALS.get(token)
@@ -202,10 +202,10 @@ def discover_and_measure(lm, width: Fraction, deadline: float | None = None, wor
     import hashlib
     import itertools
 
-    from .cones import Traversal
-    from .errors import LimitReached
-    from .kernel.measure import _quiet_worker
-    from .measure import ANYTIME_PREC, ORTHANT_PREC, each_cone_bounds
+    from ..cells.cones import Traversal
+    from ..errors import LimitReached
+    from ..kernel.measure import _quiet_worker
+    from ..cells.measure import ANYTIME_PREC, ORTHANT_PREC, each_cone_bounds
 
     n = lm.seq_len
     tr = Traversal(lm.rnn, lm.task)

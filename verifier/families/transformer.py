@@ -30,7 +30,7 @@ import math
 from dataclasses import dataclass
 from fractions import Fraction
 
-from .errors import InputError
+from ..errors import InputError
 
 TASK = "longest_cycle"
 PRECISIONS = (64, 128, 256, 512, 1024)  # bits; an input still open at the last is undecided
@@ -144,7 +144,7 @@ class Transformer:
         return 3 * n * d + len(self.layers) * 4 * d * d
 
     def weights_doc(self) -> dict:
-        from .rational import q_matrix
+        from ..load.rational import q_matrix
 
         return {"embed": q_matrix(self.embed), "pos_embed": q_matrix(self.pos_embed),
                 "layers": [{"in_proj": q_matrix(a), "out_proj": q_matrix(o)} for a, o in self.layers],
@@ -441,7 +441,7 @@ def fn_text(f) -> str:
 def model_block(m: Transformer) -> dict:
     import hashlib
 
-    from .rational import dumps_canonical
+    from ..load.rational import dumps_canonical
 
     w = m.weights_doc()
     return {"family": "transformer", "hidden_size": m.d, "seq_len": m.n, "heads": 1, **w,
@@ -465,8 +465,8 @@ def state_dict(m: Transformer, dtype: str = "float32") -> dict:
 
 
 def certificate(lm, ev: Evaluation) -> dict:
-    from ._version import __version__
-    from .rational import q
+    from .._version import __version__
+    from ..load.rational import q
 
     m = lm.transformer
     n, N = m.n, m.n ** m.n
@@ -494,8 +494,8 @@ def certify_cycle(lm, out: str | None = None, self_check: bool = True, timeout: 
     re-check; the fields of a CertifyResult (error bounds; details: inputs, undecided, torch disagreements)."""
     import time
 
-    from .errors import LimitReached
-    from .rational import write_certificate
+    from ..errors import LimitReached
+    from ..load.rational import write_certificate
 
     m = lm.transformer
     n, N = m.n, m.n ** m.n
@@ -519,7 +519,7 @@ def certify_cycle(lm, out: str | None = None, self_check: bool = True, timeout: 
     timings["torch"] = time.perf_counter() - t0
     doc = certificate(lm, ev)
     if self_check:
-        from .selfcheck import kernel_self_check
+        from ..selfcheck import kernel_self_check
 
         kernel_self_check(doc, deadline, timeout, timings)
     timings["total"] = time.perf_counter() - t_all

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Any
 
-from .errors import InputError, UnsupportedError
+from ..errors import InputError, UnsupportedError
 from .model import FAMILY_POSITION, FAMILY_SCALAR, RNN
 from .rational import loads_strict, parse_q_matrix, weights_doc
 from .tasks import check_task
@@ -65,8 +65,8 @@ def _read_bytes(path: str, limit: int = MAX_FILE_BYTES, what: str = "any support
     symbolic links are followed to a regular file; anything else (a directory, a device such as /dev/zero, a
     FIFO, a dangling link, a link loop) is refused before it is read, and the size is judged by fstat of the
     opened file: at most limit + 1 bytes are ever read."""
-    from .kernel.read import read_regular
-    from .kernel.rules import Unreadable
+    from ..kernel.read import read_regular
+    from ..kernel.rules import Unreadable
 
     try:
         data = read_regular(path, limit, "checkpoint file", too_large=what)
@@ -91,7 +91,7 @@ def _torch_container_problem(data: bytes) -> str | None:
     import zipfile
 
     if data[:2] == b"PK":
-        from .kernel.read import zip_problem
+        from ..kernel.read import zip_problem
 
         problem = zip_problem(data, MAX_UNZIPPED_BYTES, MAX_ZIP_MEMBERS)  # before anything is decompressed
         if problem:
@@ -216,7 +216,7 @@ def _is_transformer(sd: dict) -> bool:
 def _load_transformer(path: str, sha: str, sd: dict, task: str | None, seq_len: int | None) -> LoadedModel:
     """The longest-cycle transformer: exact weights, any number of layers attns.0 .. attns.{L-1}, no biases,
     one head per layer (an assumption: a multi-head layer has the same weight shapes)."""
-    from .cycle import TASK, Transformer
+    from ..families.transformer import TASK, Transformer
 
     keys = set(sd)
     bias = sorted(k for k in keys if k.endswith("bias"))
@@ -283,7 +283,7 @@ def _load_transformer(path: str, sha: str, sd: dict, task: str | None, seq_len: 
 
 def loaded_transformer(m, name: str = "<in-memory>") -> LoadedModel:
     """A LoadedModel for exact transformer weights given in memory (sha256 of the canonical weights JSON)."""
-    from .cycle import TASK
+    from ..families.transformer import TASK
     from .rational import dumps_canonical
 
     sha = hashlib.sha256(dumps_canonical(m.weights_doc()).encode()).hexdigest()
