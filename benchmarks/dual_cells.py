@@ -57,7 +57,8 @@ def dual_terms(cell, n):
 def polar_bounds(normals, prec):
     """Rational bounds of P(g . x >= 0 for g in normals): 1/2, the closed forms P_2, P_3, else the kernel's P_k."""
     from verifier.kernel.geometry import dot
-    from verifier.kernel.measure import _asin_r, _p3_closed, arb_module, bounds, orthant
+    from verifier.kernel.measure import arb_module, bounds
+    from verifier.kernel.orthant import _asin_r, _p3_closed, orthant
 
     k = len(normals)
     if k == 1:
@@ -82,7 +83,7 @@ def main() -> int:
     a = ap.parse_args()
     from verifier.intervals.anytime import exact_key, sampled_keys
     from verifier.cells.cones import Traversal, triangulate
-    from verifier.kernel.measure import each_cone_bounds
+    from verifier.kernel.orthant import each_cone_bounds
     from verifier.load.loader import load
 
     lm = load(a.model)

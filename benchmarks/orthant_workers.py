@@ -21,7 +21,7 @@ sys.path.insert(0, ROOT)
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from common import certificate_cones  # noqa: E402
-from verifier.kernel.measure import orthant_bounds  # noqa: E402
+from verifier.kernel.orthant import orthant_bounds  # noqa: E402
 
 
 def main() -> int:

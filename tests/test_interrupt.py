@@ -50,7 +50,7 @@ def test_an_exception_in_the_orthant_integrand_is_raised_not_swallowed(monkeypat
     import flint
     import pytest
 
-    from verifier.kernel.measure import cone_bounds
+    from verifier.kernel.orthant import cone_bounds
 
     class Boom:
         @property

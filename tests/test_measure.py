@@ -176,7 +176,7 @@ THIN_CONE = [(0, 0, 0, -1), (1, -1048576, -1048576, -1048576), (1048577, -109951
 
 
 def test_a_thin_cone_gets_sound_bounds_in_generator_and_kernel(monkeypatch):
-    from verifier.kernel import measure as KM
+    from verifier.kernel import orthant as KM
 
     lo, hi = KM.cone_bounds(THIN_CONE, 80)
     assert 0 < lo <= hi < Fraction(1, 10 ** 14) and hi - lo < Fraction(1, 10 ** 16)
@@ -216,7 +216,7 @@ def test_p4_is_the_same_through_every_edge(seed):
     import flint
 
     from verifier.kernel.geometry import dot
-    from verifier.kernel.measure import p4, simplex_normals
+    from verifier.kernel.orthant import p4, simplex_normals
 
     rays = _random_simplex(random.Random(100 + seed), 4)
     normals = simplex_normals(rays)
@@ -236,7 +236,7 @@ def test_p5_pencil_agrees_with_the_odd_n_identity_through_every_face(seed):
     import flint
 
     from verifier.kernel.geometry import dot
-    from verifier.kernel.measure import (_adjugate, _balanced, _p5_face, _p5_pencil_terms, p5, p5_identity,
+    from verifier.kernel.orthant import (_adjugate, _balanced, _p5_face, _p5_pencil_terms, p5, p5_identity,
                                          simplex_normals)
 
     rays = _random_simplex(random.Random(200 + seed), 5)
@@ -260,7 +260,7 @@ def test_p5_pencil_agrees_with_the_odd_n_identity_through_every_face(seed):
 def test_p5_known_answers():
     import flint
 
-    from verifier.kernel.measure import p5
+    from verifier.kernel.orthant import p5
 
     equi = [[2 if i == j else 1 for j in range(5)] for i in range(5)]
     chamber = [tuple(1 if j == i else -1 if j == i + 1 else 0 for j in range(5)) for i in range(4)] + [(1, 0, 0, 0, 0)]
@@ -278,7 +278,7 @@ def test_p6_is_the_same_through_every_face(seed):
     import flint
 
     from verifier.kernel.geometry import dot
-    from verifier.kernel.measure import _balanced, _pencil_face, _pencil_terms, p6, simplex_normals
+    from verifier.kernel.orthant import _balanced, _pencil_face, _pencil_terms, p6, simplex_normals
 
     rays = _random_simplex(random.Random(300 + seed), 6)
     normals = simplex_normals(rays)
@@ -300,7 +300,7 @@ def test_p6_is_the_same_through_every_face(seed):
 def test_p6_known_answers():
     import flint
 
-    from verifier.kernel.measure import p6
+    from verifier.kernel.orthant import p6
 
     identity = [[int(i == j) for j in range(6)] for i in range(6)]
     equi = [[2 if i == j else 1 for j in range(6)] for i in range(6)]
@@ -345,7 +345,7 @@ def test_p7_known_answers_and_sampling():
     import flint
     import numpy as np
 
-    from verifier.kernel.measure import odd_identity, p7
+    from verifier.kernel.orthant import odd_identity, p7
 
     identity = [[int(i == j) for j in range(7)] for i in range(7)]
     equi = [[2 if i == j else 1 for j in range(7)] for i in range(7)]
@@ -355,7 +355,7 @@ def test_p7_known_answers_and_sampling():
                 lo, hi = arb_to_bounds(method(G, flint, 80))
                 assert lo <= expected <= hi and hi - lo < Fraction(1, 10 ** 14)
     rays = _random_simplex(random.Random(700), 7)
-    from verifier.kernel.measure import cone_bounds
+    from verifier.kernel.orthant import cone_bounds
 
     lo, hi = cone_bounds(rays, 80)
     assert hi - lo < Fraction(1, 10 ** 14)
@@ -373,7 +373,7 @@ def test_p7_pencil_through_every_face_agrees_with_the_odd_identity(seed):
     import flint
 
     from verifier.kernel.geometry import dot
-    from verifier.kernel.measure import _balanced, _pencil_face, _pencil_terms, odd_identity, p7, simplex_normals
+    from verifier.kernel.orthant import _balanced, _pencil_face, _pencil_terms, odd_identity, p7, simplex_normals
 
     rays = _random_simplex(random.Random(800 + seed), 7)
     normals = simplex_normals(rays)

@@ -20,7 +20,7 @@ def tiny_n6():
 
 
 def test_full_certificate_at_seq_len_6_agrees_with_sampling():
-    from verifier.kernel import measure
+    from verifier.kernel import orthant as measure
     from verifier.empirical.sample import sample_error
 
     res = verifier.certify(tiny_n6(), task="2nd_argmax", z3=False, workers=1, samples=0)

@@ -24,7 +24,7 @@ def test_kernel_bounds_do_not_depend_on_workers():
     from verifier.kernel import read_certificate
     from verifier.kernel.check import rules_for
     from verifier.kernel.claim import Work
-    from verifier.kernel.measure import orthant_bounds
+    from verifier.kernel.orthant import orthant_bounds
 
     doc = verifier.certify(tiny_n4(), task="2nd_argmax", z3=False, self_check=False).certificate
     c, w = read_certificate(doc), Work()

@@ -545,15 +545,15 @@ def traverse(rnn, task: str, progress: bool = False, max_regions: int | None = N
     by_root: dict = {}
     try:
         if hasattr(workers, "map") or workers > 1:
-            import multiprocessing as mp
+            from ..kernel.work import mapper
 
             with contextlib.ExitStack() as stack:
                 units = [(rnn, task, r.index) for r in tr.roots]
-                if hasattr(workers, "map"):  # a cluster (verifier/scale.py)
-                    results = workers.map(_root_worker, units)
-                else:
-                    results = stack.enter_context(mp.get_context("spawn").Pool(workers)).imap_unordered(
-                        _root_worker, units)
+                pool = mapper(workers, stack)  # a cluster (interop/scale.py) or local processes
+                # each result names its root: local processes hand them back as they finish (the limits are
+                # looked at sooner), a cluster in order
+                results = pool.map_unordered(_root_worker, units) if hasattr(pool, "map_unordered") else \
+                    pool.map(_root_worker, units)
                 for idx, cells in results:
                     by_root[idx] = cells
                     done_before[0] += len(cells)

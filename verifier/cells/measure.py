@@ -170,7 +170,7 @@ def orthant_ball(normals, prec: int):
     one-dimensional integral per cone for P_4 and for P_5, the odd-n identity as P_5's fallback): the kernel
     recomputes every cone's ball when it checks a certificate, so a second copy here would add no evidence,
     only a second place to mend."""
-    from ..kernel.measure import orthant
+    from ..kernel.orthant import orthant
 
     flint = _flint()
     if not 4 <= len(normals) <= 7:
@@ -203,7 +203,7 @@ def each_cone_bounds(cones, workers, stack: contextlib.ExitStack, prec: int = OR
     kernel's own per-cone map (the caller's ordered map such as a Ray cluster, a local process pool entered
     into `stack`, or this process; memoized in this process, so the built-in self-check does not integrate the
     cones again)."""
-    from ..kernel.measure import each_cone_bounds as kernel_each
+    from ..kernel.orthant import each_cone_bounds as kernel_each
 
     yield from kernel_each(cones, prec, workers, stack)
 

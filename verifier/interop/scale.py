@@ -43,8 +43,9 @@ class RayMapper:
         """CPUs the cluster offers (for progress and sizing only)."""
         return int(self.ray.cluster_resources().get("CPU", 1))
 
-    def map(self, fn, items):
-        """fn over items on the cluster; results in the items' order."""
+    def map(self, fn, items, chunksize: int | None = None):
+        """fn over items on the cluster; results in the items' order (this mapper's own chunk size is used: the
+        argument is the local pools' and is ignored here)."""
         items = list(items)
         refs = [self._remote.remote(fn, items[i:i + self.chunksize]) for i in range(0, len(items), self.chunksize)]
         for ref in refs:

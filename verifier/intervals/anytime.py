@@ -170,16 +170,6 @@ def cone_estimates(rays, simplices, n: int) -> list[float]:
     return (dets / (math.factorial(n - 1) * sphere)).tolist()
 
 
-class _Lazy:
-    """A process pool as an ordered map whose results arrive one by one (the deadline is looked at per cone)."""
-
-    def __init__(self, pool):
-        self.pool = pool
-
-    def map(self, fn, items):
-        return self.pool.imap(fn, items, chunksize=1)
-
-
 def discover_and_measure(lm, width: Fraction, deadline: float | None = None, workers=1, progress: bool = False,
                          samples: int = DISCOVERY_SAMPLES, seed: int = 0, max_cells: int | None = None,
                          max_cones: int | None = None):
@@ -204,8 +194,8 @@ def discover_and_measure(lm, width: Fraction, deadline: float | None = None, wor
 
     from ..cells.cones import Traversal
     from ..errors import LimitReached
-    from ..kernel.measure import _quiet_worker
     from ..cells.measure import ANYTIME_PREC, ORTHANT_PREC, each_cone_bounds
+    from ..kernel.work import IN_PROCESS, mapper
 
     n = lm.seq_len
     tr = Traversal(lm.rnn, lm.task)
@@ -268,12 +258,7 @@ def discover_and_measure(lm, width: Fraction, deadline: float | None = None, wor
         return len(heap) < BATCH_CONES or -heap[0][0] < SHARE * nxt[0] / samples
 
     with contextlib.ExitStack() as stack:
-        mapper = workers
-        if local and workers > 1:  # one pool for every round: processing and measuring
-            import multiprocessing
-
-            pool = stack.enter_context(multiprocessing.get_context("spawn").Pool(workers, initializer=_quiet_worker))
-            mapper = _Lazy(pool)
+        pool = mapper(workers, stack)  # one pool for every round: processing and measuring
         bar = None
         if progress:
             from tqdm import tqdm
@@ -289,12 +274,12 @@ def discover_and_measure(lm, width: Fraction, deadline: float | None = None, wor
                 while len(chunk) < PROCESS_CHUNK and peek() is not None:
                     chunk.append(upcoming.pop())
                 keys = [k for _, k in chunk]
-                if mapper == 1 or len(keys) == 1:
+                if pool is IN_PROCESS or len(keys) == 1:
                     new = _process_chunk((token, lm.rnn, lm.task, keys))
                 else:  # consecutive parts, two per worker; the ordered map gives them back in order
                     size = -(-len(keys) // (2 * (workers if local else 4)))
                     parts = [(token, lm.rnn, lm.task, keys[i:i + size]) for i in range(0, len(keys), size)]
-                    new = [c for cs in mapper.map(_process_chunk, parts) for c in cs]
+                    new = [c for cs in pool.map(_process_chunk, parts) for c in cs]
                 for c in new:
                     ci = len(cells)
                     cells.append(c)
@@ -313,7 +298,7 @@ def discover_and_measure(lm, width: Fraction, deadline: float | None = None, wor
             size = BATCH_CONES if max_cones is None else min(BATCH_CONES, max_cones - cones_done)
             batch = [heapq.heappop(heap) for _ in range(min(size, len(heap)))]
             tasks = [[cells[ci].rays[r] for r in cells[ci].simplices[si]] for _, _, ci, si in batch]
-            results = each_cone_bounds(tasks, mapper, stack, prec)
+            results = each_cone_bounds(tasks, pool, stack, prec)
             for _, _, ci, si in batch:
                 lo = next(results)[0]
                 if not measured[ci]:

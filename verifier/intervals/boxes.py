@@ -187,14 +187,12 @@ def search(lm, width: Fraction | None = None, deadline: float | None = None,
     made, or `deadline` (time.monotonic()) passed.  `start`: the tree tokens of an earlier run (a version-5
     certificate's tree) to go on from, its U leaves open again.  Returns (tree tokens, stats)."""
     import contextlib
-    import multiprocessing
 
     import numpy as np
     from scipy.special import ndtr, ndtri
 
-    from ..kernel.measure import _quiet_worker
-
     from ..kernel.model import Model
+    from ..kernel.work import mapper
 
     fl = _Float(lm.float_arrays(), lm.task)
     n = fl.n
@@ -220,11 +218,7 @@ def search(lm, width: Fraction | None = None, deadline: float | None = None,
     stats = {"rounds": 0, "proposed": 0, "refuted": 0, "exhausted": 0, "trace": []}
 
     with contextlib.ExitStack() as stack:
-        pool = None
-        if hasattr(workers, "map"):
-            pool = workers
-        elif workers > 1:
-            pool = stack.enter_context(multiprocessing.get_context("spawn").Pool(workers, initializer=_quiet_worker))
+        pool = mapper(workers, stack)
         while len(open_ids):
             if width is not None and 1 - mass_r - mass_w <= float(width) * 0.98:
                 break
@@ -269,7 +263,7 @@ def search(lm, width: Fraction | None = None, deadline: float | None = None,
             stats["proposed"] += len(prop)
             boxes = [(tuple(clo[i].tolist()), tuple(chi[i].tolist())) for i in prop]
             chunks = [(key, boxes[i:i + CHUNK]) for i in range(0, len(boxes), CHUNK)]
-            results = (pool.map(_confirm, chunks) if pool is not None else map(_confirm, chunks))
+            results = pool.map(_confirm, chunks)
             verdict = [v for chunk in results for v in chunk]
             keep = np.ones(2 * h, dtype=bool)
             cm = _fmass(clo, chi)

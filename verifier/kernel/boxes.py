@@ -22,7 +22,8 @@ import re
 
 from .certificate import BoxCertificate
 from .claim import SUBJECT, Work, rule
-from .measure import arb_module, bounds, check_deadline
+from .measure import arb_module, bounds
+from .work import check_deadline, local_count, mapper
 from .model import TASK_RANK, argmax_first, forward
 from .rules import Reject
 
@@ -221,25 +222,17 @@ def box_prediction_rule(c: BoxCertificate, w: Work):
     spread = hasattr(w.workers, "map") or (isinstance(w.workers, int) and w.workers > 1)
     if spread and len(leaves) >= SPREAD_MIN_LEAVES:
         import contextlib
-        import multiprocessing
 
-        from .measure import _quiet_worker
-
-        parts = 8 * (w.workers if isinstance(w.workers, int) else 8)
+        parts = 8 * local_count(w.workers)
         bounds_ = [len(leaves) * i // parts for i in range(parts + 1)]
         tasks = [(w.m, leaves[a:b]) for a, b in zip(bounds_, bounds_[1:]) if a < b]
         with contextlib.ExitStack() as stack:
-            if hasattr(w.workers, "map"):
-                results = list(w.workers.map(_prediction_share, tasks))
-            else:
-                pool = stack.enter_context(multiprocessing.get_context("spawn").Pool(w.workers,
-                                                                                    initializer=_quiet_worker))
-                results = []
-                for r in pool.imap(_prediction_share, tasks):
-                    results.append(r)
-                    if r is not None:
-                        break  # shares come back in order: this is the lowest failing leaf
-                    check_deadline(w.deadline)
+            results = []
+            for r in mapper(w.workers, stack).map(_prediction_share, tasks):
+                results.append(r)
+                if r is not None:
+                    break  # shares come back in order: this is the lowest failing leaf
+                check_deadline(w.deadline)
         failure = next((r for r in results if r is not None), None)
     else:
         failure = None

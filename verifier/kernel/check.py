@@ -11,11 +11,11 @@ from .cones import facet, pattern, prediction, rays, redundant, rules_v2, witnes
 from .boxes import RULES_V5
 from .cycle import RULES_V4
 from .disc import RULES_V1
-from .measure import _quiet_worker
 from .model import Forms
 from .moments import rules_v3
 from .read import MAX_CERT_BYTES, certificate_bytes, decompressed, parse_json
 from .rules import Reject, Unreadable, Verdict
+from .work import local_count, mapper
 
 
 def rules_for(c: Certificate) -> tuple:
@@ -65,10 +65,9 @@ def _spread(c: Certificate, w: Work):
     running each rule over all cells in turn would report, so it is raised."""
     import contextlib
     import dataclasses
-    import multiprocessing
 
     n_cells = len(c.cells)
-    parts = 4 * (w.workers if isinstance(w.workers, int) else 8)
+    parts = 4 * local_count(w.workers)
     bounds = [n_cells * i // parts for i in range(parts + 1)]
     tasks = []
     for lo, hi in zip(bounds, bounds[1:]):
@@ -77,11 +76,7 @@ def _spread(c: Certificate, w: Work):
             share = Work(m=w.m, forms=Forms(w.m), roots=w.roots)
             tasks.append((dataclasses.replace(c, cells=cells), share, lo, hi))
     with contextlib.ExitStack() as stack:
-        if hasattr(w.workers, "map"):
-            results = w.workers.map(_share, tasks)
-        else:
-            pool = stack.enter_context(multiprocessing.get_context("spawn").Pool(w.workers, initializer=_quiet_worker))
-            results = pool.map(_share, tasks, chunksize=1)
+        results = mapper(w.workers, stack).map(_share, tasks)
         w.cons, w.shapes = [None] * n_cells, [None] * n_cells
         first = None
         for lo, cons, shapes, failure in results:

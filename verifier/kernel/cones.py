@@ -10,7 +10,8 @@ import itertools
 from .certificate import Certificate, Facet, Same
 from .claim import CLOSING, SUBJECT, Work, counts, rule
 from .geometry import cross3, det, dot, neg, null, primitive, proportional, solve_integral, solve_integral_many
-from .measure import bounds, orthant_bounds, orthant_form, partial_form, vos_ball, vos_form, vos_terms
+from .measure import bounds, orthant_form, partial_form, vos_ball, vos_form, vos_terms
+from .orthant import orthant_bounds
 from .model import target_of_ranking, wrong_of
 from .rules import Reject
 

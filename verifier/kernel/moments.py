@@ -22,7 +22,8 @@ from .certificate import Certificate
 from .claim import SUBJECT, Work, counts, enclosure, rule
 from .cones import GEOMETRY_FACETS, GEOMETRY_N3, cover, pattern
 from .geometry import cross2, dot
-from .measure import arb_module, bounds, check_deadline, vos_terms
+from .measure import arb_module, bounds, vos_terms
+from .work import check_deadline
 from .rules import Reject
 
 
