@@ -33,7 +33,7 @@ def main():
 
     import verifier
     from verifier.pipeline import _as_loaded
-    from verifier.load.model import RNN
+    from verifier.loading.model import RNN
 
     base = _as_loaded(a.checkpoint, None, None)
     W = [np.array([[float(v) for v in r] for r in m], dtype=np.float32) for m in

@@ -8,7 +8,7 @@ int_0^inf phi(s) prod_i (Phi(b_i s) - Phi(a_i s)) ds — one-dimensional, but no
 midpoint rule; a certificate would need a rigorous lower bound (each factor is quasi-concave in s, so a lower
 Riemann sum with the factors' values at the interval ends is one) and a kernel rule for it.
 
-Measured 2026-11-29 (2 cores, other jobs running), against the certified x-space boxes (verifier/boxes.py):
+Measured 2026-11-29 (2 cores, other jobs running), against the certified x-space boxes (verifier/intervals/boxes.py):
 M(2,3) width 0.002 with 91k boxes (x-space: 0.018 with 1M); M(4,4) 0.34 with 141k (x-space prototype 0.42 with
 2.1M); M(16,5) 0.89 with 112k (x-space 0.88 with 1.25M): about ten times fewer boxes for the same width.
 
@@ -28,7 +28,7 @@ from scipy.special import ndtr
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 
 from verifier.intervals.boxes import _Float  # noqa: E402
-from verifier.load.loader import load  # noqa: E402
+from verifier.loading.loader import load  # noqa: E402
 
 S = np.linspace(0, 8, 801)
 SM, WS = (S[1:] + S[:-1]) / 2, ndtr(S[1:]) - ndtr(S[:-1])

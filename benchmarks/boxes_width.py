@@ -58,7 +58,7 @@ def main() -> int:
             draw(rows, a.png)
         return 0
     from verifier.pipeline import certify
-    from verifier.load.loader import load
+    from verifier.loading.loader import load
 
     rows = []
     for name in a.models.split(","):

@@ -34,7 +34,7 @@ sys.path.insert(0, ROOT)
 
 def dual_terms(cell, n):
     """(sign, normals) per face F of the dual cone's pulling triangulation not inside its boundary."""
-    from verifier.cells.cones import triangulate
+    from verifier.cells.triangulate import triangulate
 
     facets = [j for j, e in enumerate(cell.evidence) if e[0] == "facet"]
     masks = [sum(1 << r for r, m in enumerate(cell.masks) if m >> j & 1) for j in facets]
@@ -82,9 +82,10 @@ def main() -> int:
     ap.add_argument("--prec", type=int, default=53)
     a = ap.parse_args()
     from verifier.intervals.anytime import exact_key, sampled_keys
-    from verifier.cells.cones import Traversal, triangulate
+    from verifier.cells.cones import Traversal
+    from verifier.cells.triangulate import triangulate
     from verifier.kernel.orthant import each_cone_bounds
-    from verifier.load.loader import load
+    from verifier.loading.loader import load
 
     lm = load(a.model)
     tr = Traversal(lm.rnn, lm.task)

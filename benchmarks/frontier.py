@@ -43,7 +43,7 @@ def _run(path, kind, budget, workers, q, keep=None, task=None):
             res = verifier.certify(path, task, method="boxes", timeout=budget, workers=workers, samples=0, out=out)
         else:
             # a width it will not reach in the budget (the interval reached is the entry), above 2^-30: measured at
-            # the anytime precision (verifier/measure.py ANYTIME_PREC)
+            # the anytime precision (verifier/cells/measure.py ANYTIME_PREC)
             res = verifier.certify(path, task, z3=False, timeout=budget, workers=workers, width=Fraction(1, 1 << 20),
                                    out=out)
         q.put({"status": kind, "seconds": res.timings.get("total", time.perf_counter() - t0),

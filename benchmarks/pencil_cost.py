@@ -75,7 +75,7 @@ def main() -> int:
     import verifier
     from common import samples_for_relative_error, sampling_throughput
 
-    from verifier.load.rational import load_certificate
+    from verifier.loading.rational import load_certificate
 
     doc = load_certificate(a.certificate)
     ckpt = a.checkpoint or os.path.join(ROOT, "models", doc["checkpoint"]["name"])

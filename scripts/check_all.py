@@ -85,7 +85,7 @@ def main() -> int:
                                                                     else "") + f"  {out.splitlines()[-1][:160]}",
               flush=True)
         if a.record:
-            from verifier.load.rational import load_certificate
+            from verifier.loading.rational import load_certificate
 
             doc = load_certificate(path)
             art["lower"], art["upper"] = doc["error"]["lower"], doc["error"]["upper"]

@@ -105,10 +105,10 @@ def check_model(W_hi, W_hh, W_oh, n, task, rng, samples=1 << 16) -> dict:
     import verifier
     from verifier.errors import LimitReached
     from verifier.kernel import check, parse_json
-    from verifier.kernel.certificate import read_certificate
+    from verifier.kernel import read_certificate
     from verifier.kernel.check import run_rules
-    from verifier.load.model import argmax_first, forward
-    from verifier.load.tasks import label
+    from verifier.loading.model import argmax_first, forward
+    from verifier.loading.tasks import label
 
     rnn = verifier.RNN.make(W_hi, W_hh, W_oh, seq_len=n)
     try:

@@ -17,9 +17,9 @@ from fractions import Fraction as F
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
 
-from verifier.load.loader import load, state_dict_bytes, weights_json  # noqa: E402
-from verifier.load.model import RNN  # noqa: E402
-from verifier.load.rational import dumps_canonical, write_atomic  # noqa: E402
+from verifier.loading.loader import load, state_dict_bytes, weights_json  # noqa: E402
+from verifier.loading.model import RNN  # noqa: E402
+from verifier.loading.rational import dumps_canonical, write_atomic  # noqa: E402
 from verifier.empirical.train import parse_count  # noqa: E402
 from verifier.empirical.zoo import sampled_figures, update_index  # noqa: E402
 

@@ -22,7 +22,7 @@ sys.path.insert(0, ROOT)
 
 import verifier  # noqa: E402
 from verifier.kernel import RULES, check, canonical_json  # noqa: E402
-from verifier.load.rational import q  # noqa: E402
+from verifier.loading.rational import q  # noqa: E402
 
 OUT = os.path.join(ROOT, "tests", "data", "must_fail")
 
@@ -92,8 +92,9 @@ def median_mutants(m2, m3):
 def tiny_cycles():
     """Two tiny longest-cycle transformers (n = 3, d = 2, 27 inputs): one with wrong inputs, and one whose
     logits 0 and 1 are equal in the reals but not as balls (9 inputs undecided)."""
-    from verifier.families.transformer import certify_cycle, make
-    from verifier.load.loader import loaded_transformer as as_loaded
+    import verifier
+    from verifier.families.transformer import make
+    from verifier.loading.loader import loaded_transformer as as_loaded
 
     F = Fraction
     wrong = make([[1, 0], [0, 1], [-1, 1]], [[0, F(1, 2)], [F(1, 2), 0], [F(1, 4), F(-1, 4)]],
@@ -103,8 +104,8 @@ def tiny_cycles():
     tie = make([[1, 1], [-1, -1], [-2, -2]], [[0, 0], [F(1, 2), F(1, 2)], [F(1, 4), F(1, 4)]],
                [([[1, 1], [1, 1], [1, 0], [0, 1], [1, 0], [0, 1]], [[1, 0], [0, 1]])],
                [[1, 0], [0, 1], [0, 0]])
-    return (certify_cycle(as_loaded(wrong, "tiny_cycle_2_3"), self_check=False)["certificate"],
-            certify_cycle(as_loaded(tie, "tie_cycle_2_3"), self_check=False)["certificate"])
+    return (verifier.certify(as_loaded(wrong, "tiny_cycle_2_3"), self_check=False).certificate,
+            verifier.certify(as_loaded(tie, "tie_cycle_2_3"), self_check=False).certificate)
 
 
 def cycle_mutants(cyc, tie):

@@ -6,7 +6,7 @@ markers, on lines of their own or inline inside a sentence:
     <!-- generated: NAME -->...<!-- end: NAME -->
 
 This script rewrites each block from the files it describes: the certificates in proofs/ (their documents, sizes
-and kinds), models/index.json and models/uncertified.json, the zoo's shapes (verifier/zoo.py), the kernel's rule
+and kinds), models/index.json and models/uncertified.json, the zoo's shapes (verifier/empirical/zoo.py), the kernel's rule
 table, the logs of measured figures (docs/validation.json, docs/frontier.jsonl, docs/measurements.jsonl,
 docs/mutation.json).  Nothing here is measured: a block is a pure function of files in the repository, so
 tests/test_docs.py fails whenever a document differs from what this script writes now (`--check`).
@@ -46,7 +46,7 @@ def certificates() -> list[dict]:
     import hashlib
 
     from verifier.kernel.read import certificate_bytes
-    from verifier.load.rational import certificate_files
+    from verifier.loading.rational import certificate_files
 
     out = []
     for path in certificate_files(os.path.join(ROOT, "proofs")):

@@ -5,7 +5,7 @@ import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
 
-from verifier.load.rational import write_atomic  # noqa: E402
+from verifier.loading.rational import write_atomic  # noqa: E402
 from verifier.empirical.zoo import read_index, render_readme  # noqa: E402
 
 folder = sys.argv[1] if len(sys.argv) > 1 else "models"

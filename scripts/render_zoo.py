@@ -44,7 +44,7 @@ def certificates(root: str) -> dict:
     """checkpoint file name -> (certificate path relative to root, the document's summary fields).  Where a model
     has several certificates (a full one and an anytime interval), the one that says most: full before an
     interval, then the narrowest."""
-    from verifier.load.rational import certificate_files, load_certificate
+    from verifier.loading.rational import certificate_files, load_certificate
 
     out = {}
     for path in certificate_files(os.path.join(root, "proofs")):
@@ -152,7 +152,7 @@ def plots(root: str = ROOT) -> list[str]:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from verifier.load.rational import write_atomic
+    from verifier.loading.rational import write_atomic
 
     rs = [r for r in rows(root) if r["cert"] and r["origin"] == "trained"]
     written = []
@@ -217,7 +217,7 @@ def main() -> int:
             stale = fh.read() != text
         print(f"{ZOO_MD}: {'stale: run python scripts/render_zoo.py' if stale else 'up to date'}")
         return 1 if stale else 0
-    from verifier.load.rational import write_atomic
+    from verifier.loading.rational import write_atomic
 
     write_atomic(path, text)
     print(f"wrote {ZOO_MD}")

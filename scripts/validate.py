@@ -27,8 +27,8 @@ from fractions import Fraction
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
 
 from verifier.kernel.read import certificate_bytes  # noqa: E402
-from verifier.load.loader import load  # noqa: E402
-from verifier.load.rational import certificate_files  # noqa: E402
+from verifier.loading.loader import load  # noqa: E402
+from verifier.loading.rational import certificate_files  # noqa: E402
 from verifier.empirical.sample import sample_error  # noqa: E402
 
 

@@ -63,7 +63,7 @@ def proof_path(*parts) -> str:
 
 def load_proof(*parts):
     """A shipped certificate's document (plain JSON, however it is stored)."""
-    from verifier.load.rational import load_certificate
+    from verifier.loading.rational import load_certificate
 
     return load_certificate(proof_path(*parts))
 
@@ -81,7 +81,7 @@ def run_cli(*args, cwd=None, env=None):
 
 def linear_readout_model(a: int, b: int):
     """A d = 4, n = 2 model whose logits are exactly (-(a x0 + b x1), a x0 + b x1) (see test_disc)."""
-    from verifier.load.model import RNN
+    from verifier.loading.model import RNN
 
     W_hi = [[1], [-1], [b], [-b]]
     W_hh = [[0, 0, 0, 0], [0, 0, 0, 0], [a, -a, 0, 0], [-a, a, 0, 0]]
@@ -95,7 +95,7 @@ def linear_logits_model(A):
     Neurons (P, N) read the current input (P - N = x_t); (Q, M) carry the previous input; (R, S) the one
     before: at the last step P - N = x_2, Q - M = x_1, R - S = x_0.
     """
-    from verifier.load.model import RNN
+    from verifier.loading.model import RNN
 
     W_hi = [[1], [-1], [0], [0], [0], [0]]
     W_hh = [[0] * 6, [0] * 6,

@@ -17,7 +17,7 @@ from conftest import TickClock, load_proof
 
 import verifier
 from verifier.kernel import check, parse_json
-from verifier.load.rational import dumps_compact
+from verifier.loading.rational import dumps_compact
 
 ROOT = os.path.join(os.path.dirname(__file__), "..")
 
@@ -84,7 +84,7 @@ def _cli(*args, cwd):
 
 def test_cli_width_and_timeout(tmp_path):
     ck = tmp_path / "tiny.json"
-    from verifier.load.loader import weights_json
+    from verifier.loading.loader import weights_json
 
     ck.write_text(json.dumps(weights_json(tiny_n4(), task="2nd_argmax")))
     out = tmp_path / "tiny.partial.cert.json"
@@ -133,7 +133,7 @@ def test_discovery_starts_with_the_sampled_cells_most_hit_first():
     """The keys of the samples, re-derived exactly, are cells; the most hit come first."""
     from verifier.intervals.anytime import exact_key, sampled_keys
     from verifier.cells.cones import Traversal
-    from verifier.load.loader import load
+    from verifier.loading.loader import load
 
     lm = load(os.path.join(ROOT, "models", "2nd_argmax_4_4.pth"))
     tr = Traversal(lm.rnn, lm.task)
@@ -152,6 +152,7 @@ def test_a_timeout_before_the_traversal_ends_still_gives_a_certificate(monkeypat
     before the end; the cells measured by then give an interval that, re-checked by the kernel, contains the full
     certificate's value.  1 and 2 workers give the same certificate: the budget is counted, not timed."""
     import verifier.intervals.anytime
+    import verifier.kinds.cones
     import verifier.pipeline
 
     path = os.path.join(ROOT, "models", "2nd_argmax_8_4.pth")
@@ -160,6 +161,7 @@ def test_a_timeout_before_the_traversal_ends_still_gives_a_certificate(monkeypat
     for workers in (1, 2):
         clock = TickClock()
         monkeypatch.setattr(verifier.pipeline, "time", clock)
+        monkeypatch.setattr(verifier.kinds.cones, "time", clock)
         monkeypatch.setattr(verifier.intervals.anytime, "time", clock)
         res = verifier.certify(path, z3=False, width=Fraction(1, 1000), timeout=400, workers=workers, samples=0)
         monkeypatch.undo()
@@ -197,7 +199,7 @@ def test_the_deadline_is_looked_at_per_cone(monkeypatch):
     import time
 
     from verifier.intervals.anytime import BATCH_CONES, discover_and_measure
-    from verifier.load.loader import load
+    from verifier.loading.loader import load
 
     lm = load(os.path.join(ROOT, "models", "2nd_argmax_4_4.pth"))
     clock = itertools.count()  # one tick per look at the clock
@@ -217,7 +219,7 @@ def test_the_largest_cones_of_a_cell_are_measured_first():
     gives them by their pulling paths (`pulled`) and the kernel, re-deriving each cone from its path, accepts
     it; the interval contains the full certificate's value."""
     from verifier.intervals.anytime import discover_and_measure
-    from verifier.load.loader import load
+    from verifier.loading.loader import load
 
     lm = load(os.path.join(ROOT, "models", "2nd_argmax_4_4.pth"))
     tr, done, w, r, reached, stats = discover_and_measure(lm, Fraction(1, 4), samples=1 << 14)
@@ -241,9 +243,10 @@ def test_a_pulled_path_gives_the_cone_of_the_triangulation():
     the kernel's ball is the generator's, in a fresh `check` too), for every simplex of a cell's triangulation
     (a partial certificate with every path of a cell measures the whole cell)."""
     from verifier.intervals.anytime import exact_key, sampled_keys
-    from verifier.cells.cones import Traversal, triangulate
+    from verifier.cells.cones import Traversal
+    from verifier.cells.triangulate import triangulate
     from verifier.kernel.cones import _pulled
-    from verifier.load.loader import load
+    from verifier.loading.loader import load
 
     lm = load(os.path.join(ROOT, "models", "2nd_argmax_8_5.pth"))
     tr = Traversal(lm.rnn, lm.task)

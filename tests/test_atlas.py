@@ -1,4 +1,4 @@
-"""The error atlas (verifier/atlas.py), the sphere picture and the disc picture (verifier/explain.py).
+"""The error atlas (verifier/views/atlas.py), the sphere picture and the disc picture (verifier/views/explain.py).
 
 Known answers are derived by symmetry, independently of the code; the rest is compared with float64
 sampling (numpy, scripts/validate_atlas.py's own forward pass) at a stated number of standard errors.
@@ -136,8 +136,8 @@ def test_shipped_m43_agrees_with_sampling():
 def test_disc_pairs_and_representatives():
     """seq_len 2: the pairs come from the sectors; every listed input really lies in its cell (the generator's
     own exact forward pass, not the kernel's: pattern, target and torch's argmax)."""
-    from verifier.load.loader import load
-    from verifier.load.model import argmax_first, forward, pattern
+    from verifier.loading.loader import load
+    from verifier.loading.model import argmax_first, forward, pattern
 
     lm = load(os.path.join(ROOT, "models", "2nd_argmax_8_2.pth"))
     doc = _cert("2nd_argmax_8_2.cert.json")
@@ -244,7 +244,7 @@ def test_disc_never_paints_a_right_sector_wrong_and_labels_stay_off_the_disc():
 
     from verifier.cells.disc import wrong_wedges
     from verifier.views.explain import WRONG_COLOUR, disc_figure, sector_rows
-    from verifier.load.loader import load
+    from verifier.loading.loader import load
 
     lm = load(os.path.join(ROOT, "models", "2nd_argmax_8_2.pth"))
     rows = sector_rows(lm.rnn, lm.task)

@@ -21,7 +21,7 @@ import verifier
 from verifier.intervals.boxes import DENOMINATOR, _leaves
 from verifier.kernel import check
 from verifier.kernel.model import Model, argmax_first, forward, target
-from verifier.load.rational import dumps_compact
+from verifier.loading.rational import dumps_compact
 
 ROOT = os.path.join(os.path.dirname(__file__), "..")
 

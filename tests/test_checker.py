@@ -87,7 +87,7 @@ def _next_float32(s):
 
 
 def test_weight_changed_by_one_ulp(disc_cert):
-    from verifier.load.rational import q
+    from verifier.loading.rational import q
 
     d = copy.deepcopy(disc_cert)
     d["model"]["W_hh"][0][0] = q(_next_float32(d["model"]["W_hh"][0][0]))
@@ -96,7 +96,7 @@ def test_weight_changed_by_one_ulp(disc_cert):
     import hashlib
 
     w = {k: d["model"][k] for k in ("W_hi", "W_hh", "W_oh")}
-    d["model"]["weights_sha256"] = hashlib.sha256(verifier.load.rational.dumps_canonical(w).encode()).hexdigest()
+    d["model"]["weights_sha256"] = hashlib.sha256(verifier.loading.rational.dumps_canonical(w).encode()).hexdigest()
     v = check(d, checkpoint=os.path.join(MODELS, "2nd_argmax_2_2.pth"))
     assert not v.accepted and v.rule in ("checkpoint-weights", "pattern", "prediction", "label", "wrong",
                                          "closed-form", "enclosure")
@@ -106,7 +106,7 @@ def test_enclosure_shrunk_off_the_value(disc_cert, cone_cert):
     for cert in (disc_cert, cone_cert):
         d = copy.deepcopy(cert)
         hi = Fraction(d["error"]["upper"])
-        from verifier.load.rational import q
+        from verifier.loading.rational import q
 
         d["error"]["lower"] = q(hi + Fraction(1, 10 ** 40))
         d["error"]["upper"] = q(hi + Fraction(2, 10 ** 40))
@@ -275,7 +275,7 @@ def _mutants(doc, rng):
 
 
 def _median_mutants(doc, rng):
-    from verifier.load.rational import q
+    from verifier.loading.rational import q
 
     out = []
     cells = doc["cells"]
@@ -311,7 +311,7 @@ def _proof_files():
 
 @pytest.mark.parametrize("name", _proof_files())
 def test_mutants_of_shipped_certificates_rejected(name):
-    from verifier.load.rational import load_certificate
+    from verifier.loading.rational import load_certificate
 
     doc = load_certificate(os.path.join(ROOT, "proofs", name))
     rng = random.Random(name)

@@ -10,8 +10,8 @@ import pytest
 
 from conftest import ROOT, linear_logits_model, run_cli
 import verifier
-from verifier.load.model import RNN, forward, pattern, argmax_first
-from verifier.load.tasks import label
+from verifier.loading.model import RNN, forward, pattern, argmax_first
+from verifier.loading.tasks import label
 
 
 def _cell_of_point(cert, m, x):

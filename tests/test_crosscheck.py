@@ -14,7 +14,7 @@ import pytest
 from conftest import load_proof
 
 from verifier.interop.crosscheck import crosscheck
-from verifier.load.loader import load
+from verifier.loading.loader import load
 from verifier.empirical.zoo import read_index
 
 ROOT = os.path.join(os.path.dirname(__file__), "..")

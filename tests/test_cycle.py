@@ -11,11 +11,13 @@ from fractions import Fraction as F
 
 import pytest
 
+import verifier
+
 from conftest import ROOT, run_cli, save_state
-from verifier.families.transformer import certify_cycle, evaluate, inputs, make, numpy_logits, target
+from verifier.families.transformer import evaluate, inputs, make, numpy_logits, target
 from verifier.kernel import check
 from verifier.kernel.cycle import cycle_target
-from verifier.load.loader import loaded_transformer
+from verifier.loading.loader import loaded_transformer
 
 
 # ------------------------------------------------------------------------------------------------
@@ -71,7 +73,8 @@ def random_weights(n, d, layers, seed, zero_unembed=False):
 
 
 def certify_mem(m, name="mem"):
-    return certify_cycle(loaded_transformer(m, name))
+    """The pipeline's result as a dict of its fields (the enumeration kind, checked by the kernel)."""
+    return vars(verifier.certify(loaded_transformer(m, name)))
 
 
 # ------------------------------------------------------------------------------------------------
@@ -198,7 +201,7 @@ SHIPPED = sorted(glob.glob(os.path.join(ROOT, "models", "longest_cycle_*.pth")))
 
 
 def _certificate_of(name):
-    from verifier.load.rational import certificate_files, certificate_stem
+    from verifier.loading.rational import certificate_files, certificate_stem
 
     for p in certificate_files(os.path.join(ROOT, "proofs")):
         if certificate_stem(p) == name.replace(".pth", ""):
@@ -214,7 +217,7 @@ def test_shipped_certificate_matches_float64(path):
     import numpy as np
     import torch
 
-    from verifier.load.loader import load
+    from verifier.loading.loader import load
 
     cert = _certificate_of(os.path.basename(path))
     assert cert is not None, f"{path} has no certificate in proofs/"
@@ -253,7 +256,7 @@ def state(n=3, d=2, layers=2, seed=0):
 
 
 def test_loader_gives_the_exact_floats(tmp_path):
-    from verifier.load.loader import load
+    from verifier.loading.loader import load
 
     sd = state(4, 3, 3)
     p = save_state(tmp_path / "t.pth", sd)
@@ -285,7 +288,7 @@ def _bad(tmp_path, sd, *needles, extra=(), cli=False):
     """Refused with one line naming the culprit: in-process (load) always, and through the CLI (exit 2,
     nothing written) when cli is set (each CLI run costs a torch import)."""
     from verifier.errors import InputError
-    from verifier.load.loader import load
+    from verifier.loading.loader import load
 
     p = save_state(tmp_path / "bad.pth", sd)
     with pytest.raises(InputError) as exc:

@@ -10,7 +10,7 @@ import pytest
 
 from conftest import ROOT, linear_readout_model, rnn_state, run_cli, save_state
 import verifier
-from verifier.load.model import RNN
+from verifier.loading.model import RNN
 
 
 def arb_value(expr_fn, prec=200):

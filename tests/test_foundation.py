@@ -13,8 +13,8 @@ import pytest
 from hypothesis import example, given, settings, strategies as st
 
 from conftest import ROOT, rnn_state, run_cli, save_state
-from verifier.load.model import RNN, IntRNN, exact_from_float, forward, pattern, standardize
-from verifier.load.tasks import label, ranking
+from verifier.loading.model import RNN, IntRNN, exact_from_float, forward, pattern, standardize
+from verifier.loading.tasks import label, ranking
 
 
 def test_import_is_light():
@@ -54,7 +54,7 @@ def test_label_convention_ties():
 def test_torch_labels_match_exact_labels():
     import torch
 
-    from verifier.load.tasks import torch_labels
+    from verifier.loading.tasks import torch_labels
 
     g = torch.Generator().manual_seed(0)
     x = torch.randn(500, 5, generator=g, dtype=torch.float64)
@@ -151,7 +151,7 @@ def test_exact_forward_matches_torch_float64(entry):
     """
     import torch
 
-    from verifier.load.loader import load
+    from verifier.loading.loader import load
     from verifier.empirical.sample import rnn_logits
 
     lm = load(os.path.join(ROOT, "models", entry["file"]), task=entry["task"], seq_len=entry["seq_len"]

@@ -163,7 +163,7 @@ def test_output_symlink_or_directory_refused(tmp_path, capsys):
 
 def test_write_atomic_refuses_links_and_leaves_nothing(tmp_path):
     from verifier.errors import InputError
-    from verifier.load.rational import write_atomic
+    from verifier.loading.rational import write_atomic
 
     os.symlink(tmp_path / "target", tmp_path / "link")
     with pytest.raises(InputError, match="symbolic link"):

@@ -100,16 +100,16 @@ def test_every_shipped_model_has_a_certificate_or_is_listed_with_its_reason():
     the same after checking every certificate; this reads only the names the certificates give)."""
     import re
 
-    from verifier.face.cli import _models_without_certificates
+    from verifier.face.check import models_without_certificates
     from verifier.kernel.read import certificate_bytes
-    from verifier.load.rational import certificate_files
+    from verifier.loading.rational import certificate_files
 
     names = set()
     for f in certificate_files(PROOFS):  # canonical compact JSON: the checkpoint's name is found without parsing
         found = re.findall(rb'"checkpoint":\{"name":"([^"]+)"', certificate_bytes(f))
         assert len(found) == 1, f
         names.add(found[0].decode())
-    missing, excused, inexact = _models_without_certificates(MODELS, names)
+    missing, excused, inexact = models_without_certificates(MODELS, names)
     assert missing == [] and inexact == []
     assert all(reason.strip() for _, reason in excused)
 
@@ -180,12 +180,12 @@ def test_the_text_limit_applies_after_decompression(tmp_path):
 def test_certify_compresses_a_large_certificate_by_default(tmp_path, monkeypatch, capsys):
     """Without --out, a certificate of more text than COMPRESS_ABOVE is written as .cert.json.xz (here the limit is
     lowered to a few bytes); its text is the plain certificate's, byte for byte, and `check` accepts it."""
-    import verifier.load.rational
+    import verifier.loading.rational
     from verifier.face.cli import main
 
     ck = tmp_path / "m.pth"
     shutil.copy(os.path.join(MODELS, "2nd_argmax_2_2.pth"), ck)
-    monkeypatch.setattr(verifier.load.rational, "COMPRESS_ABOVE", 100)
+    monkeypatch.setattr(verifier.loading.rational, "COMPRESS_ABOVE", 100)
     assert main([str(ck), "--samples", "0"]) == 0
     assert (tmp_path / "m.cert.json.xz").exists() and not (tmp_path / "m.cert.json").exists()
     assert main([str(ck), "--samples", "0", "--out", str(tmp_path / "plain.cert.json")]) == 0  # --out: as named

@@ -100,7 +100,7 @@ def test_p4_against_monte_carlo_on_a_thin_cone():
 
 
 def _n4_model():
-    from verifier.load.model import RNN
+    from verifier.loading.model import RNN
 
     return RNN.make([[1]], [[Fraction(1, 2)]], [[1], [2], [3], [4]], seq_len=4)
 
@@ -151,7 +151,7 @@ def test_n4_triangulation_tampering_rejected():
     (5, "argmax", Fraction(437, 640)), (5, "2nd_argmax", Fraction(231, 320)),
 ])
 def test_orthant_measure_known_answers_n4_n5(n, task, expected):
-    from verifier.load.model import RNN
+    from verifier.loading.model import RNN
 
     rnn = RNN.make([[1]], [[0]], [[k + 1] for k in range(n)], seq_len=n)
     res = verifier.certify(rnn, task=task)
@@ -162,7 +162,7 @@ def test_orthant_measure_known_answers_n4_n5(n, task, expected):
 
 @pytest.mark.parametrize("n", [4, 5])
 def test_no_input_model_errs_n_minus_one_over_n(n):
-    from verifier.load.model import RNN
+    from verifier.loading.model import RNN
 
     res = verifier.certify(RNN.make([[0]], [[1]], [[0]] * n, seq_len=n))
     assert res.error_lower <= Fraction(n - 1, n) <= res.error_upper

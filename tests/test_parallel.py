@@ -7,7 +7,7 @@ from fractions import Fraction
 
 import verifier
 from verifier.kernel import check
-from verifier.load.rational import dumps_compact
+from verifier.loading.rational import dumps_compact
 
 
 def tiny_n4():

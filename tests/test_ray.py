@@ -1,4 +1,4 @@
-"""Scale-out on Ray (verifier/scale.py): a local Ray instance gives the byte-identical certificate and the same
+"""Scale-out on Ray (verifier/interop/scale.py): a local Ray instance gives the byte-identical certificate and the same
 kernel verdict as one process (the work units are the same; results are summed in the same order)."""
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ import pytest
 
 import verifier
 from verifier.kernel import check, parse_json
-from verifier.load.rational import dumps_compact
+from verifier.loading.rational import dumps_compact
 
 ray = pytest.importorskip("ray")
 

@@ -22,7 +22,7 @@ MODELS = os.path.join(ROOT, "models")
 @pytest.fixture(scope="module")
 def argmax_ckpt(tmp_path_factory):
     """A checkpoint 'trained by other code' for argmax (logits = x exactly), which stores no task."""
-    from verifier.load.loader import state_dict_bytes
+    from verifier.loading.loader import state_dict_bytes
 
     path = tmp_path_factory.mktemp("other") / "mystery_model.pth"
     path.write_bytes(state_dict_bytes(linear_logits_model([[1, 0, 0], [0, 1, 0], [0, 0, 1]])))
@@ -83,14 +83,16 @@ def test_timeout_holds_in_the_measure_phase(tmp_path, monkeypatch, capsys):
     """M(3,4) on one worker, --timeout 40, with the clock stopped at 0 for the pipeline and the traversal and
     far past the deadline for the measure: the run reaches the orthant integrals, stops there at the first look
     (exit 3, the phase named), and writes nothing."""
-    import verifier.pipeline
     import verifier.cells.cones
-    import verifier.cells.measure
+    import verifier.errors
+    import verifier.kinds.cones
+    import verifier.pipeline
     from verifier.face.cli import main
 
     monkeypatch.setattr(verifier.pipeline, "time", StoppedClock(0.0))
+    monkeypatch.setattr(verifier.kinds.cones, "time", StoppedClock(0.0))
     monkeypatch.setattr(verifier.cells.cones, "time", StoppedClock(0.0))
-    monkeypatch.setattr(verifier.cells.measure, "time", StoppedClock(1e12))
+    monkeypatch.setattr(verifier.errors, "time", StoppedClock(1e12))  # the generator's deadline helper, `past`
     out = tmp_path / "m34.cert.json"
     code = main([os.path.join(MODELS, "2nd_argmax_3_4.pth"), "--out", str(out), "--timeout", "40", "--workers", "1",
                  "--samples", "0", "--quiet", "--no-z3"])

@@ -18,7 +18,7 @@ PROOFS = os.path.join(ROOT, "proofs")
 def _certificates():
     """Every certificate in proofs/ and its subfolders but the longest-cycle ones (exact enumerations of every input:
     tests/test_cycle.py), by path under proofs/."""
-    from verifier.load.rational import certificate_files
+    from verifier.loading.rational import certificate_files
 
     return [os.path.relpath(p, PROOFS) for p in certificate_files(PROOFS)
             if not os.path.basename(p).startswith("longest_cycle_")]
@@ -28,8 +28,8 @@ def _certificates():
 def test_certified_error_matches_float64_sampling(name):
     """A full certificate's value within 5 standard errors of the sampled error; an interval (anytime cells, boxes)
     within 5 standard errors of containing it."""
-    from verifier.load.loader import load
-    from verifier.load.rational import load_certificate
+    from verifier.loading.loader import load
+    from verifier.loading.rational import load_certificate
     from verifier.empirical.sample import sample_error
 
     cert = load_certificate(os.path.join(PROOFS, name))

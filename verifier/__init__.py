@@ -15,12 +15,12 @@ __all__ = ["certify", "check", "load", "RNN", "VerifierError", "InputError", "__
 
 from ._version import __version__
 from .errors import InputError, VerifierError
-from .load.model import RNN
+from .loading.model import RNN
 
 
 def load(path, task=None, seq_len=None):
-    """Read a checkpoint into exact rationals (see verifier.loader.load)."""
-    from .load.loader import load as _load
+    """Read a checkpoint (or a model in memory) into exact rationals (see verifier.loading.loader.load)."""
+    from .loading.loader import load as _load
 
     return _load(path, task=task, seq_len=seq_len)
 

@@ -1,4 +1,4 @@
-"""`python -m verifier`: see verifier.cli."""
+"""`python -m verifier`: see verifier.face.cli."""
 
 import sys
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 # Documented exit codes (README "Exit codes").
 EXIT_OK = 0
 EXIT_REJECTED = 1  # a certificate was rejected / a checked property fails
@@ -43,3 +45,10 @@ class InternalError(VerifierError):
     """A claim the generator was about to make failed its own exact re-check (a bug, never a verdict): exit 4."""
 
     exit_code = EXIT_INTERNAL
+
+
+def past(deadline: float | None, what: str) -> None:
+    """The generator's deadline helper: LimitReached once a --timeout deadline (time.monotonic()) has passed,
+    naming the phase (`what`).  The kernel has its own, which raises TimeoutError (kernel/work.py)."""
+    if deadline is not None and time.monotonic() > deadline:
+        raise LimitReached(f"timeout (--timeout) during {what}; stopped, nothing written")

@@ -16,8 +16,8 @@ from dataclasses import dataclass
 
 from ..errors import UnsupportedError
 from .exact import cross2 as cross, dot, primitive
-from ..load.model import RNN, IntRNN, Pattern, argmax_first
-from ..load.tasks import POSITION_TASKS, label as task_label
+from ..loading.model import RNN, IntRNN, Pattern, argmax_first
+from ..loading.tasks import POSITION_TASKS, label as task_label
 
 Ray = tuple[int, int]
 

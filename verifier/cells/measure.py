@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import contextlib
 import math
-import time
 from fractions import Fraction
 
-from .exact import cross2, dot, null_vector, primitive
+from ..errors import past
+
+from .exact import cross2, dot
 
 BASE_PREC = 256
 
@@ -62,14 +63,6 @@ def wedge_angle_sum_ball(wedges, prec: int):
         for a, b in wedges:
             total += flint.arb.atan2(flint.arb(cross2(a, b)), flint.arb(dot(a, b)))
         return total / (2 * flint.arb.pi())
-
-
-def past(deadline: float | None, what: str) -> None:
-    """Raise LimitReached when a --timeout deadline (time.monotonic()) has passed."""
-    if deadline is not None and time.monotonic() > deadline:
-        from ..errors import LimitReached
-
-        raise LimitReached(f"timeout (--timeout) during {what}; stopped, nothing written")
 
 
 def enclose(ball_fn, digits: int, exact_zero: bool = False, deadline: float | None = None
@@ -150,23 +143,10 @@ def spherical_sum_ball(terms, prec: int):
 # n >= 4: orthant probabilities of simplicial cones (the kernel's pencil formula, rigorous quadrature)
 
 
-def simplex_normals(rays):
-    """Facet normals g_i of the simplicial cone spanned by n integer rays: g_i . r_j = 0 (j != i), g_i . r_i > 0."""
-
-    n = len(rays)
-    out = []
-    for i in range(n):
-        g = null_vector([r for j, r in enumerate(rays) if j != i], n)
-        if sum(a * b for a, b in zip(g, rays[i])) < 0:
-            g = tuple(-c for c in g)
-        out.append(primitive(g))
-    return out
-
-
 def orthant_ball(normals, prec: int):
     """arb ball of P(g_i . x >= 0 for all i), x ~ N(0, I_n), for n = 4 to 7 independent integer normals.
 
-    The generator uses the kernel's own enclosure (verifier/kernel/measure.py: the pencil formula, one
+    The generator uses the kernel's own enclosure (verifier/kernel/orthant.py: the pencil formula, one
     one-dimensional integral per cone for P_4 and for P_5, the odd-n identity as P_5's fallback): the kernel
     recomputes every cone's ball when it checks a certificate, so a second copy here would add no evidence,
     only a second place to mend."""

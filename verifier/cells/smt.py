@@ -17,7 +17,7 @@ from fractions import Fraction
 from typing import Sequence
 
 from ..errors import InternalError
-from ..load.tasks import TARGET_RANK
+from ..loading.tasks import TARGET_RANK
 
 
 def smt_num(v) -> str:
@@ -158,7 +158,7 @@ def confirm_sectors(rnn, task: str, secs) -> None:
 
 def confirm_cells(rnn, task: str, cells, roots, progress: bool = False, deadline: float | None = None) -> None:
     """Z3: on every open cell the claimed pattern and label hold and the cell is right or wrong as claimed."""
-    from .measure import past
+    from ..errors import past
 
     ns = NetworkSolver(rnn, task)
     it = enumerate(cells)

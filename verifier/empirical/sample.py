@@ -11,7 +11,7 @@ import time
 from dataclasses import dataclass
 
 from ..errors import InputError
-from ..load.tasks import torch_labels
+from ..loading.tasks import torch_labels
 
 Z95 = 1.959963984540054
 
@@ -145,7 +145,7 @@ def task_errors(arrays, seq_len: int, samples: int = 1 << 14, seed: int = 202611
     an assumed task."""
     import torch
 
-    from ..load.tasks import POSITION_TASKS, TARGET_RANK
+    from ..loading.tasks import POSITION_TASKS, TARGET_RANK
 
     W_hi, W_hh, W_oh = model_tensors(*arrays, torch.float64, torch.device("cpu"))
     gen = torch.Generator()
@@ -168,7 +168,7 @@ def task_errors(arrays, seq_len: int, samples: int = 1 << 14, seed: int = 202611
 def task_warning(task: str, seq_len: int, errors: dict, given: bool) -> str | None:
     """A one-line warning when the model errs more often than chance on its task, or another position task
     fits it much better (half the error and at least 5 points less); None otherwise."""
-    from ..load.tasks import TARGET_RANK
+    from ..loading.tasks import TARGET_RANK
 
     rank = TARGET_RANK[task](seq_len)
     mine = next((e for t, e in errors.items() if TARGET_RANK[t](seq_len) == rank), None)

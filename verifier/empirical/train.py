@@ -19,10 +19,10 @@ import time
 from dataclasses import dataclass
 
 from ..errors import InputError
-from ..load.rational import write_atomic
-from ..load.tasks import TASKS, torch_labels
+from ..loading.rational import write_atomic
+from ..loading.tasks import TASKS, torch_labels
 
-CYCLE_TASK = "longest_cycle"  # the transformer family (verifier/cycle.py)
+CYCLE_TASK = "longest_cycle"  # the transformer family (verifier/families/transformer.py)
 ZOO_STEPS = 1 << 20  # 2^30 sequences / batch 1024
 ZOO_WARMUP = 1 << 14
 
@@ -260,7 +260,7 @@ def run_training(task: str, d: int, n: int, seeds: list[int], sequences: int, ba
     if task == CYCLE_TASK:
         return _cycle_entry(path, best, results, d, n, seeds, sequences, batch, threads, out)
     # Manifest entry: accuracy on fresh samples (a different seed from selection).
-    from ..load.loader import load
+    from ..loading.loader import load
     from .zoo import sampled_figures
 
     lm = load(path, task=task, seq_len=n if task == "median" else None)
@@ -277,7 +277,7 @@ def run_training(task: str, d: int, n: int, seeds: list[int], sequences: int, ba
 
 def _cycle_entry(path, best, results, d, n, seeds, sequences, batch, threads, out) -> dict:
     """The manifest entry of a longest-cycle transformer: its float32 accuracy over all n^n inputs."""
-    from ..load.loader import load
+    from ..loading.loader import load
     from .zoo import published, update_index
 
     lm = load(path)

@@ -199,7 +199,7 @@ def update_index(folder: str, entry: dict) -> dict:
     """Insert or replace `entry` in folder/index.json and re-render folder/README.md (under a file lock)."""
     import fcntl
 
-    from ..load.rational import dumps_canonical, write_atomic
+    from ..loading.rational import dumps_canonical, write_atomic
 
     os.makedirs(folder, exist_ok=True)
     with open(os.path.join(folder, ".index.lock"), "w") as lock:  # parallel trainings share the manifest

@@ -2,7 +2,7 @@
 
 On a cell K (a root = ordering chamber x sign of x_0, and an activation pattern) the model's output and the
 median are both linear, so f(x) - median(x) = c . x there and MSE = sum_K c^T M(K) c with
-M(K) = E[x x^T 1_K].  Gaussian integration by parts (../shared/measure.md, "Second moments of a cone"):
+M(K) = E[x x^T 1_K].  Gaussian integration by parts (proofs/FORMAT.md, "Version 3", "Measure: second moments of a cone"):
 
     M(K) = gamma(K) I + (1/2 pi) sum_{facets F} sum_{ridges G of F} gamma_{n-2}(G) m_{G,F} n_F^T
 

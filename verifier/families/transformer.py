@@ -144,7 +144,7 @@ class Transformer:
         return 3 * n * d + len(self.layers) * 4 * d * d
 
     def weights_doc(self) -> dict:
-        from ..load.rational import q_matrix
+        from ..loading.rational import q_matrix
 
         return {"embed": q_matrix(self.embed), "pos_embed": q_matrix(self.pos_embed),
                 "layers": [{"in_proj": q_matrix(a), "out_proj": q_matrix(o)} for a, o in self.layers],
@@ -359,7 +359,7 @@ def _evaluate(m: Transformer, precisions, deadline) -> Evaluation:
         for idx in todo:
             if deadline is not None and (idx & 1023) == 0 and time.monotonic() > deadline:
                 raise TimeoutError("exact evaluation of the inputs")
-            f = _unindex(idx, n)
+            f = unindex(idx, n)
             last, g = _final(bl, f, n, d, L)
             k = _decide(bl, last, g, n)
             if k is None:
@@ -371,7 +371,7 @@ def _evaluate(m: Transformer, precisions, deadline) -> Evaluation:
     return Evaluation(n, preds, counts)
 
 
-def _unindex(idx: int, n: int) -> tuple:
+def unindex(idx: int, n: int) -> tuple:
     out = [0] * n
     for i in range(n - 1, -1, -1):
         idx, out[i] = divmod(idx, n)
@@ -441,7 +441,7 @@ def fn_text(f) -> str:
 def model_block(m: Transformer) -> dict:
     import hashlib
 
-    from ..load.rational import dumps_canonical
+    from ..loading.rational import dumps_canonical
 
     w = m.weights_doc()
     return {"family": "transformer", "hidden_size": m.d, "seq_len": m.n, "heads": 1, **w,
@@ -466,7 +466,7 @@ def state_dict(m: Transformer, dtype: str = "float32") -> dict:
 
 def certificate(lm, ev: Evaluation) -> dict:
     from .._version import __version__
-    from ..load.rational import q
+    from ..loading.rational import q
 
     m = lm.transformer
     n, N = m.n, m.n ** m.n
@@ -486,53 +486,6 @@ def certificate(lm, ev: Evaluation) -> dict:
             "counts": {"right": N - len(wrong) - len(undecided), "wrong": len(wrong), "undecided": len(undecided)},
             "wrong": wrong, "undecided": undecided,
             "error": {"lower": q(lo), "upper": q(hi)}, "accuracy": {"lower": q(1 - hi), "upper": q(1 - lo)}}
-
-
-def certify_cycle(lm, out: str | None = None, self_check: bool = True, timeout: float | None = None,
-                  compress_large: bool = False):
-    """Evaluate every input exactly, compare with torch, write the version-4 certificate after the kernel's
-    re-check; the fields of a CertifyResult (error bounds; details: inputs, undecided, torch disagreements)."""
-    import time
-
-    from ..errors import LimitReached
-    from ..load.rational import write_certificate
-
-    m = lm.transformer
-    n, N = m.n, m.n ** m.n
-    timings: dict = {}
-    t_all = time.perf_counter()
-    deadline = None if timeout is None else time.monotonic() + timeout
-    t0 = time.perf_counter()
-    try:
-        ev = evaluate(m, deadline=deadline)
-    except TimeoutError:
-        raise LimitReached(f"timeout after {timeout:g}s (--timeout) while evaluating the inputs; stopped, "
-                           "nothing written") from None
-    timings["evaluate"] = time.perf_counter() - t0
-    t0 = time.perf_counter()
-    dtype = "float64" if lm.source_dtype == "float64" else "float32"
-    import torch
-
-    torch_preds = torch_predictions(state_dict(m, dtype), n, m.d, len(m.layers),
-                                    dtype=torch.float64 if dtype == "float64" else None)
-    disagree = [i for i, (a, b) in enumerate(zip(torch_preds, ev.predictions)) if b is not None and a != b]
-    timings["torch"] = time.perf_counter() - t0
-    doc = certificate(lm, ev)
-    if self_check:
-        from ..selfcheck import kernel_self_check
-
-        kernel_self_check(doc, deadline, timeout, timings)
-    timings["total"] = time.perf_counter() - t_all
-    c = doc["counts"]
-    lo, hi = Fraction(doc["error"]["lower"]), Fraction(doc["error"]["upper"])
-    if out:
-        out = write_certificate(out, doc, compress_large)
-    return dict(error_lower=lo, error_upper=hi, closed_form=f"{c['wrong']}/{N}", rigorous=True, regions=N,
-                wrong_regions=c["wrong"], certificate=doc, model=lm, certificate_path=out or None, timings=timings,
-                details={"inputs": N, "wrong": c["wrong"], "undecided": c["undecided"],
-                         "torch_dtype": dtype, "torch_disagreements": len(disagree),
-                         "torch_disagreement_inputs": [fn_text(_unindex(i, n)) for i in disagree[:20]],
-                         "precision_counts": ev.precision_counts})
 
 
 def make(embed, pos_embed, layers, unembed) -> Transformer:

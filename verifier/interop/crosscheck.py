@@ -86,18 +86,16 @@ def _wins(out: int, k: int) -> list:
 
 def cell_claims(doc, checkpoint: str | None = None) -> tuple[object, list[CellClaim], float]:
     """(certificate, the claims of its cells, kernel seconds to derive them) for versions 1 and 2."""
-    from ..kernel.certificate import read_certificate
+    from ..kernel import read_certificate
     from ..kernel.check import rules_for
     from ..kernel.claim import Work
 
+    from ..kinds import of_version
+
     c = read_certificate(doc)
-    if c.version == 3:
-        raise UnsupportedError("a median certificate claims an MSE, not per-cell predictions: nothing to "
-                               "cross-check cell by cell")
-    if c.version in (4, 5):
-        raise UnsupportedError(f"a version-{c.version} certificate has no cells to cross-check ("
-                               + ("its inputs are enumerated" if c.version == 4 else
-                                  "its boxes are decided by the kernel's exact interval propagation") + ")")
+    kind = of_version(c.version)
+    if kind.no_cells is not None or kind.no_claims is not None:
+        raise UnsupportedError(f"nothing to cross-check cell by cell: this is {kind.no_cells or kind.no_claims}")
     t0 = time.perf_counter()
     n = c.n
     if c.version == 1:
@@ -142,7 +140,7 @@ def cell_claims(doc, checkpoint: str | None = None) -> tuple[object, list[CellCl
 
 def _exact_violation(c, claim: CellClaim, x) -> bool:
     """The point x (rationals) is strictly inside the cell and the exact network breaks the claim there."""
-    from ..load.model import RNN, forward
+    from ..loading.model import RNN, forward
 
     if any(sum(g_i * x_i for g_i, x_i in zip(g, x)) <= 0 for g in claim.constraints):
         return False

@@ -140,7 +140,7 @@ def float_forward_bound(W_hi, W_hh, W_oh, xs, dtype: str = "float32"):
 def write_onnx(path: str, W_hi, W_hh, W_oh, n: int, batch: int | str = 1, dtype: str = "float32") -> None:
     import onnx
 
-    from ..load.rational import write_atomic
+    from ..loading.rational import write_atomic
 
     model = onnx_model(W_hi, W_hh, W_oh, n, batch, dtype)
     onnx.checker.check_model(model)

@@ -136,7 +136,8 @@ _TRAVERSALS: dict = {}  # per worker process: token -> Traversal (its caches of 
 def _process_chunk(args):
     """Process and triangulate a chunk of cells on a worker: [(root, sigma, tau)] -> [Cell], each with
     `estimates`, a float estimate of each simplicial cone's measure (`cone_estimates`)."""
-    from ..cells.cones import Traversal, facet_cuts, triangulate
+    from ..cells.cones import Traversal
+    from ..cells.triangulate import facet_cuts, triangulate
 
     token, rnn, task, keys = args
     tr = _TRAVERSALS.get(token)

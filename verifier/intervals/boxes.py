@@ -362,7 +362,7 @@ def document(lm, head: dict, tokens: list[str]):
     completed, the interval from the kernel's own arb enclosure of the decided boxes' masses, rounded outward."""
     from ..kernel.boxes import box_masses
     from ..kernel.measure import bounds
-    from ..load.rational import q
+    from ..loading.rational import q
 
     counts = {k: sum(1 for t in tokens if t == f) for k, f in (("right", "R"), ("wrong", "W"), ("undecided", "U"))}
     Wb, Rb = box_masses(DENOMINATOR, _leaves(tokens, lm.seq_len), 128)
@@ -382,7 +382,7 @@ def certify_boxes(lm, head: dict, width: Fraction | None, deadline: float | None
     """Search, then the certificate (version 5: `head`, the common header, completed) with its rigorous interval;
     the fields of a CertifyResult.  With `checkpoint`, the certificate reached so far is written there every
     `checkpoint_every` seconds of search (atomically; resume from it with `resume`)."""
-    from ..load.rational import write_certificate
+    from ..loading.rational import write_certificate
 
     def write_checkpoint(tokens):
         write_certificate(checkpoint, document(lm, head, tokens)[0])

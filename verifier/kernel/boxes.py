@@ -19,15 +19,83 @@ therefore evaluates the integer boxes as they are.  No solver is trusted.
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 
-from .certificate import BoxCertificate
-from .claim import SUBJECT, Work, rule
+from .certificate import MAX_DIM, MAX_INDEX
+from .claim import Work, method_is, rule, subject
+from .read import boolean, obj, qmat, rat, small_int, string
 from .measure import arb_module, bounds
 from .work import check_deadline, local_count, mapper
 from .model import TASK_RANK, argmax_first, forward
-from .rules import Reject
+from .rules import Reject, Unreadable
 
 MAX_TREE_TOKENS = 1 << 23  # 8.4 million nodes
+
+
+# ---- reading ----------------------------------------------------------------------------------------
+
+_TOP_V5 = ("format", "version", "generator", "claim", "checkpoint", "model", "task", "method", "grid", "tree",
+           "counts", "error", "accuracy")
+MAX_TREE_CHARS = 1 << 28
+
+
+@dataclass(frozen=True)
+class BoxCertificate:
+    """Version 5: the exact weights, the grid, the tree of boxes (preorder text) and the claimed interval."""
+
+    version: int
+    method: str
+    task: str
+    family: str
+    d: int
+    n: int
+    weights_text: dict
+    weights_sha256: str
+    W_hi: tuple
+    W_hh: tuple
+    W_oh: tuple
+    checkpoint_name: str
+    checkpoint_sha256: str
+    denominator: int  # a grid point k is x = k / denominator
+    radius: int  # the tree splits [-radius, radius]^n (grid units)
+    tree: str
+    counts: tuple  # (right, wrong, undecided) leaves
+    error: tuple  # (lower, upper)
+    rigorous: bool
+    accuracy: tuple  # (lower, upper)
+
+
+def read(doc) -> BoxCertificate:
+    """A version-5 certificate as named parts; Reject (json, rational, schema) on a malformed one."""
+    obj(doc, "certificate", _TOP_V5)
+    mo = obj(doc["model"], "model", ("family", "hidden_size", "seq_len", "W_hi", "W_hh", "W_oh", "weights_sha256"))
+    d = small_int(mo["hidden_size"], "model.hidden_size", 1, MAX_DIM)
+    n = small_int(mo["seq_len"], "model.seq_len", 2, 64)
+    ck = obj(doc["checkpoint"], "checkpoint", ("name", "sha256"))
+    grid = obj(doc["grid"], "grid", ("denominator", "radius"))
+    cnt = obj(doc["counts"], "counts", ("right", "wrong", "undecided"))
+    err = obj(doc["error"], "error", ("lower", "upper", "rigorous"))
+    acc = obj(doc["accuracy"], "accuracy", ("lower", "upper"))
+    tree = string(doc["tree"], "tree")
+    if len(tree) > MAX_TREE_CHARS:
+        raise Unreadable(f"the tree has {len(tree)} characters, more than this kernel reads ({MAX_TREE_CHARS})")
+    den = rat(grid["denominator"], "grid.denominator")
+    rad = rat(grid["radius"], "grid.radius")
+    if den.denominator != 1 or den < 1 or rad.denominator != 1:
+        raise Reject("schema", "grid.denominator and grid.radius are integers, the denominator positive")
+    return BoxCertificate(
+        version=5, method=string(doc["method"], "method"), task=string(doc["task"], "task"),
+        family=string(mo["family"], "model.family"), d=d, n=n,
+        weights_text={k: mo[k] for k in ("W_hi", "W_hh", "W_oh")},
+        weights_sha256=string(mo["weights_sha256"], "model.weights_sha256"),
+        W_hi=qmat(mo["W_hi"], "W_hi", d, 1), W_hh=qmat(mo["W_hh"], "W_hh", d, d), W_oh=qmat(mo["W_oh"], "W_oh", None, d),
+        checkpoint_name=string(ck["name"], "checkpoint.name"), checkpoint_sha256=string(ck["sha256"], "checkpoint.sha256"),
+        denominator=int(den), radius=int(rad), tree=tree,
+        counts=tuple(small_int(cnt[k], f"counts.{k}", 0, MAX_INDEX) for k in ("right", "wrong", "undecided")),
+        error=(rat(err["lower"], "error.lower"), rat(err["upper"], "error.upper")),
+        rigorous=boolean(err["rigorous"], "error.rigorous"),
+        accuracy=(rat(acc["lower"], "accuracy.lower"), rat(acc["upper"], "accuracy.upper")))
+
 
 
 @rule("box-tree")
@@ -304,4 +372,20 @@ def accuracy(c: BoxCertificate, w: Work):
         raise Reject("accuracy", "accuracy is not exactly 1 - error")
 
 
-RULES_V5 = SUBJECT + (box_tree, box_label, box_prediction_rule, box_mass, accuracy)
+@rule("method")
+def method(c: BoxCertificate, w: Work):
+    """Version 5 uses method 'boxes' (any seq_len)."""
+    method_is(c, 5, "boxes")
+
+
+def summary(c: BoxCertificate) -> dict:
+    """A version-5 verdict's summary: an interval from the decided leaves."""
+    q = lambda x: str(x.numerator) if x.denominator == 1 else f"{x.numerator}/{x.denominator}"  # noqa: E731
+    right, wrong, undecided = c.counts
+    return {"method": c.method, "task": c.task, "hidden_size": c.d, "seq_len": c.n, "regions": right + wrong,
+            "error_lower": q(c.error[0]), "error_upper": q(c.error[1]),
+            "closed_form": f"[mass of {wrong} wrong boxes, 1 - mass of {right} right boxes] ({undecided} undecided)",
+            "boxes": right + wrong + undecided, "undecided": undecided}
+
+
+RULES_V5 = subject(method) + (box_tree, box_label, box_prediction_rule, box_mass, accuracy)

@@ -11,13 +11,11 @@ from .read import MAX_CELLS, boolean, indices, int_vec, lst, obj, pattern, qmat,
 from .rules import Reject, Unreadable
 
 FORMAT = "verifier-certificate"
-VERSIONS = (1, 2, 3, 4, 5)
 MAX_DIM = 4096
 MAX_INDEX = 1 << 30
-MAX_INPUTS = 8 ** 8  # version 4: wrong + undecided inputs listed (enumeration covers seq_len 2 to 8)
 
 
-def _capped(v, where: str, cap: int) -> list:
+def capped(v, where: str, cap: int) -> list:
     """A list of at most `cap` entries: a longer one is refused before any entry is read (a limit of this
     kernel, Unreadable: exit 2, not a verdict)."""
     v = lst(v, where)
@@ -116,29 +114,27 @@ class Certificate:
     coverage: str = "full"  # version 2: "partial" for an anytime certificate (a subset of the cells)
 
 
-def _header(doc) -> int:
+def version_of(doc, known) -> int:
+    """The certificate's version, one of `known` (rules schema, format, version)."""
     if not isinstance(doc, dict):
         raise Reject("schema", "certificate is not a JSON object")
     if doc.get("format") != FORMAT:
         raise Reject("format", f"format is {doc.get('format')!r}, expected {FORMAT!r}")
     version = doc.get("version")
-    if isinstance(version, bool) or version not in VERSIONS:
-        raise Reject("version", f"unknown format version {version!r} (this kernel knows {list(VERSIONS)})")
+    if isinstance(version, bool) or version not in known:
+        raise Reject("version", f"unknown format version {version!r} (this kernel knows {list(known)})")
     return version
 
 
-def read_certificate(doc) -> Certificate:
-    """The parsed certificate; raises Reject (json, rational, schema, format, version) on a malformed one."""
-    version = _header(doc)
-    if version == 4:
-        return _read_v4(doc)
-    if version == 5:
-        return _read_v5(doc)
+def read_rnn(doc) -> Certificate:
+    """A version 1, 2 or 3 certificate (an RNN's regions: sectors, or cells with evidence) as named parts; Reject
+    (json, rational, schema) on a malformed one.  check.read_certificate has read its version."""
+    version = doc["version"]
     top = {1: (_TOP_V1, ()), 2: (_TOP_V2, _TOP_V2_OPTIONAL), 3: (_TOP_V3, ())}[version]
     obj(doc, "certificate", *top)
     for key in ("sectors", "cells", "roots", "wedges"):
         if key in doc:
-            _capped(doc[key], key, MAX_CELLS)
+            capped(doc[key], key, MAX_CELLS)
     mo = obj(doc["model"], "model", ("family", "hidden_size", "seq_len", "W_hi", "W_hh", "W_oh", "weights_sha256"))
     d = small_int(mo["hidden_size"], "model.hidden_size", 1, MAX_DIM)
     n = small_int(mo["seq_len"], "model.seq_len", 2, 64)
@@ -252,144 +248,3 @@ def _read_v2(doc, common, rmse=()) -> Certificate:
 
 # ------------------------------------------------------------------------------------------------
 # Version 4: enumeration (the longest-cycle transformers)
-
-_TOP_V4 = ("format", "version", "generator", "claim", "checkpoint", "model", "task", "method", "inputs", "counts",
-           "wrong", "undecided", "error", "accuracy")
-
-
-@dataclass(frozen=True)
-class CycleCertificate:
-    """Version 4: a transformer's exact weights and the claimed outcome at each of the n^n inputs."""
-
-    version: int
-    method: str
-    task: str
-    family: str
-    d: int
-    n: int
-    heads: int
-    weights_text: dict  # embed, pos_embed, layers, unembed as written (the digest is taken of them)
-    weights_sha256: str
-    embed: tuple
-    pos_embed: tuple
-    layers: tuple  # ((in_proj, out_proj), ...)
-    unembed: tuple
-    checkpoint_name: str
-    checkpoint_sha256: str
-    inputs: int
-    counts: tuple  # (right, wrong, undecided)
-    wrong: tuple  # ((f as a tuple, prediction), ...)
-    undecided: tuple  # (f, ...)
-    error: tuple  # (lower, upper)
-    accuracy: tuple  # (lower, upper)
-
-
-def _function(v, where: str, n: int) -> tuple:
-    """An input written as the string of its values f(0) f(1) ... f(n-1), one decimal digit each."""
-    if not isinstance(v, str) or len(v) != n or any(ch not in "0123456789" for ch in v):
-        raise Reject("schema", f"{where}: expected a string of {n} digits (the values f(0) .. f({n - 1}))")
-    return tuple(int(ch) for ch in v)
-
-
-def _read_v4(doc) -> CycleCertificate:
-    obj(doc, "certificate", _TOP_V4)
-    if len(_capped(doc["wrong"], "wrong", MAX_INPUTS)) + len(_capped(doc["undecided"], "undecided", MAX_INPUTS)) \
-            > MAX_INPUTS:
-        raise Unreadable(f"the certificate lists more than {MAX_INPUTS} wrong and undecided inputs (n^n for n = 8), "
-                         "more than this kernel reads")
-    mo = obj(doc["model"], "model", ("family", "hidden_size", "seq_len", "heads", "embed", "pos_embed", "layers",
-                                     "unembed", "weights_sha256"))
-    d = small_int(mo["hidden_size"], "model.hidden_size", 1, MAX_DIM)
-    n = small_int(mo["seq_len"], "model.seq_len", 2, 10)
-    layers = []
-    for i, layer in enumerate(lst(mo["layers"], "model.layers")):
-        layer = obj(layer, f"model.layers[{i}]", ("in_proj", "out_proj"))
-        layers.append((qmat(layer["in_proj"], f"model.layers[{i}].in_proj", 3 * d, d),
-                       qmat(layer["out_proj"], f"model.layers[{i}].out_proj", d, d)))
-    ck = obj(doc["checkpoint"], "checkpoint", ("name", "sha256"))
-    cnt = obj(doc["counts"], "counts", ("right", "wrong", "undecided"))
-    wrong = []
-    for k, e in enumerate(lst(doc["wrong"], "wrong")):
-        e = lst(e, f"wrong[{k}]", 2)
-        wrong.append((_function(e[0], f"wrong[{k}][0]", n), small_int(e[1], f"wrong[{k}][1]", 0, n - 1)))
-    err = obj(doc["error"], "error", ("lower", "upper"))
-    acc = obj(doc["accuracy"], "accuracy", ("lower", "upper"))
-    return CycleCertificate(
-        version=4, method=string(doc["method"], "method"), task=string(doc["task"], "task"),
-        family=string(mo["family"], "model.family"), d=d, n=n, heads=small_int(mo["heads"], "model.heads", 1, MAX_DIM),
-        weights_text={k: mo[k] for k in ("embed", "pos_embed", "layers", "unembed")},
-        weights_sha256=string(mo["weights_sha256"], "model.weights_sha256"),
-        embed=qmat(mo["embed"], "model.embed", n, d), pos_embed=qmat(mo["pos_embed"], "model.pos_embed", n, d),
-        layers=tuple(layers), unembed=qmat(mo["unembed"], "model.unembed", n, d),
-        checkpoint_name=string(ck["name"], "checkpoint.name"), checkpoint_sha256=string(ck["sha256"], "checkpoint.sha256"),
-        inputs=small_int(doc["inputs"], "inputs", 1, MAX_INDEX),
-        counts=tuple(small_int(cnt[k], f"counts.{k}", 0, MAX_INDEX) for k in ("right", "wrong", "undecided")),
-        wrong=tuple(wrong),
-        undecided=tuple(_function(e, f"undecided[{k}]", n) for k, e in enumerate(lst(doc["undecided"], "undecided"))),
-        error=(rat(err["lower"], "error.lower"), rat(err["upper"], "error.upper")),
-        accuracy=(rat(acc["lower"], "accuracy.lower"), rat(acc["upper"], "accuracy.upper")))
-
-
-# ------------------------------------------------------------------------------------------------
-# Version 5: boxes (an anytime certified interval for a position-family RNN of any seq_len)
-
-_TOP_V5 = ("format", "version", "generator", "claim", "checkpoint", "model", "task", "method", "grid", "tree",
-           "counts", "error", "accuracy")
-MAX_TREE_CHARS = 1 << 28
-
-
-@dataclass(frozen=True)
-class BoxCertificate:
-    """Version 5: the exact weights, the grid, the tree of boxes (preorder text) and the claimed interval."""
-
-    version: int
-    method: str
-    task: str
-    family: str
-    d: int
-    n: int
-    weights_text: dict
-    weights_sha256: str
-    W_hi: tuple
-    W_hh: tuple
-    W_oh: tuple
-    checkpoint_name: str
-    checkpoint_sha256: str
-    denominator: int  # a grid point k is x = k / denominator
-    radius: int  # the tree splits [-radius, radius]^n (grid units)
-    tree: str
-    counts: tuple  # (right, wrong, undecided) leaves
-    error: tuple  # (lower, upper)
-    rigorous: bool
-    accuracy: tuple  # (lower, upper)
-
-
-def _read_v5(doc) -> BoxCertificate:
-    obj(doc, "certificate", _TOP_V5)
-    mo = obj(doc["model"], "model", ("family", "hidden_size", "seq_len", "W_hi", "W_hh", "W_oh", "weights_sha256"))
-    d = small_int(mo["hidden_size"], "model.hidden_size", 1, MAX_DIM)
-    n = small_int(mo["seq_len"], "model.seq_len", 2, 64)
-    ck = obj(doc["checkpoint"], "checkpoint", ("name", "sha256"))
-    grid = obj(doc["grid"], "grid", ("denominator", "radius"))
-    cnt = obj(doc["counts"], "counts", ("right", "wrong", "undecided"))
-    err = obj(doc["error"], "error", ("lower", "upper", "rigorous"))
-    acc = obj(doc["accuracy"], "accuracy", ("lower", "upper"))
-    tree = string(doc["tree"], "tree")
-    if len(tree) > MAX_TREE_CHARS:
-        raise Unreadable(f"the tree has {len(tree)} characters, more than this kernel reads ({MAX_TREE_CHARS})")
-    den = rat(grid["denominator"], "grid.denominator")
-    rad = rat(grid["radius"], "grid.radius")
-    if den.denominator != 1 or den < 1 or rad.denominator != 1:
-        raise Reject("schema", "grid.denominator and grid.radius are integers, the denominator positive")
-    return BoxCertificate(
-        version=5, method=string(doc["method"], "method"), task=string(doc["task"], "task"),
-        family=string(mo["family"], "model.family"), d=d, n=n,
-        weights_text={k: mo[k] for k in ("W_hi", "W_hh", "W_oh")},
-        weights_sha256=string(mo["weights_sha256"], "model.weights_sha256"),
-        W_hi=qmat(mo["W_hi"], "W_hi", d, 1), W_hh=qmat(mo["W_hh"], "W_hh", d, d), W_oh=qmat(mo["W_oh"], "W_oh", None, d),
-        checkpoint_name=string(ck["name"], "checkpoint.name"), checkpoint_sha256=string(ck["sha256"], "checkpoint.sha256"),
-        denominator=int(den), radius=int(rad), tree=tree,
-        counts=tuple(small_int(cnt[k], f"counts.{k}", 0, MAX_INDEX) for k in ("right", "wrong", "undecided")),
-        error=(rat(err["lower"], "error.lower"), rat(err["upper"], "error.upper")),
-        rigorous=boolean(err["rigorous"], "error.rigorous"),
-        accuracy=(rat(acc["lower"], "accuracy.lower"), rat(acc["upper"], "accuracy.upper")))

@@ -4,12 +4,14 @@ rule that failed."""
 from __future__ import annotations
 
 import os
+from dataclasses import dataclass
+from typing import Callable
 
-from .certificate import Certificate, read_certificate
+from . import boxes as v5
+from . import cycle as v4
+from .certificate import Certificate, read_rnn, version_of
 from .claim import Work
 from .cones import facet, pattern, prediction, rays, redundant, rules_v2, witness, wrong
-from .boxes import RULES_V5
-from .cycle import RULES_V4
 from .disc import RULES_V1
 from .model import Forms
 from .moments import rules_v3
@@ -18,9 +20,46 @@ from .rules import Reject, Unreadable, Verdict
 from .work import local_count, mapper
 
 
+@dataclass(frozen=True)
+class Version:
+    """One version of the certificate format: how it is read into named parts, its ordered rules, and the
+    summary a verdict carries.  Its module holds all three (and its `method` rule states the method it uses)."""
+
+    read: Callable
+    rules: Callable
+    summary: Callable
+
+
+def rnn_summary(c: Certificate) -> dict:
+    """The summary of versions 1, 2, 3 (an RNN's regions: sectors or cells)."""
+    what = "mse" if c.version == 3 else "error"
+    out = {"method": c.method, "task": c.task, "hidden_size": c.d, "seq_len": c.n, "regions": c.regions,
+           f"{what}_lower": _q(c.error.lower), f"{what}_upper": _q(c.error.upper), "closed_form": c.error.closed_form}
+    if c.version >= 2:
+        out["cells"] = len(c.cells)
+    if c.version == 3:
+        out["rmse_lower"], out["rmse_upper"] = _q(c.rmse[0]), _q(c.rmse[1])
+    return out
+
+
+# The certificate versions this kernel checks (a certificate's `version` picks the row; the generator's kinds
+# table, verifier/kinds, has one kind per row: tests/test_structure.py).
+VERSIONS = {1: Version(read_rnn, lambda c: RULES_V1, rnn_summary),
+            2: Version(read_rnn, lambda c: rules_v2(c.n, c.coverage), rnn_summary),
+            3: Version(read_rnn, lambda c: rules_v3(c.n), rnn_summary),
+            4: Version(v4.read, lambda c: v4.RULES_V4, v4.summary),
+            5: Version(v5.read, lambda c: v5.RULES_V5, v5.summary)}
+
+
+def read_certificate(doc):
+    """The parsed certificate as named parts (its version's reader); raises Reject (json, rational, schema,
+    format, version) on a malformed one."""
+    return VERSIONS[version_of(doc, tuple(VERSIONS))].read(doc)
+
+
 def rules_for(c: Certificate) -> tuple:
     """The ordered rule functions a certificate runs."""
-    return {1: lambda: RULES_V1, 2: lambda: rules_v2(c.n, c.coverage), 3: lambda: rules_v3(c.n), 4: lambda: RULES_V4, 5: lambda: RULES_V5}[c.version]()
+    return VERSIONS[c.version].rules(c)
 
 
 # The per-cell rules of a version-2 certificate with facets evidence: each reads and writes only cell ci's data
@@ -89,26 +128,8 @@ def _spread(c: Certificate, w: Work):
 
 
 def summary(c: Certificate) -> dict:
-    if c.version == 4:  # enumeration: regions are the inputs
-        return {"method": c.method, "task": c.task, "hidden_size": c.d, "seq_len": c.n, "regions": c.inputs,
-                "inputs": c.inputs, "error_lower": _q(c.error[0]), "error_upper": _q(c.error[1]),
-                "closed_form": f"{len(c.wrong)}/{c.inputs}" + (f" + up to {len(c.undecided)}/{c.inputs} undecided"
-                                                                if c.undecided else ""),
-                "wrong": len(c.wrong), "undecided": len(c.undecided)}
-    if c.version == 5:  # boxes: an interval from the decided leaves
-        right, wrong, undecided = c.counts
-        return {"method": c.method, "task": c.task, "hidden_size": c.d, "seq_len": c.n, "regions": right + wrong,
-                "error_lower": _q(c.error[0]), "error_upper": _q(c.error[1]),
-                "closed_form": f"[mass of {wrong} wrong boxes, 1 - mass of {right} right boxes] ({undecided} undecided)",
-                "boxes": right + wrong + undecided, "undecided": undecided}
-    what = "mse" if c.version == 3 else "error"
-    out = {"method": c.method, "task": c.task, "hidden_size": c.d, "seq_len": c.n, "regions": c.regions,
-           f"{what}_lower": _q(c.error.lower), f"{what}_upper": _q(c.error.upper), "closed_form": c.error.closed_form}
-    if c.version >= 2:
-        out["cells"] = len(c.cells)
-    if c.version == 3:
-        out["rmse_lower"], out["rmse_upper"] = _q(c.rmse[0]), _q(c.rmse[1])
-    return out
+    """What a verdict reports of an accepted certificate (its version's summary)."""
+    return VERSIONS[c.version].summary(c)
 
 
 def _q(x) -> str:

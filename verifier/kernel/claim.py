@@ -52,36 +52,10 @@ class Work:
         return ((ci, cells[ci]) for ci in range(lo, hi))
 
 
-@rule("method")
-def method(c: Certificate, w: Work):
-    """Version 1 uses method 'disc' for seq_len 2; version 2 uses 'cones' for seq_len 3 (polygon evidence)
-    and 4 to 7 (facets evidence); version 3 uses 'moments' for seq_len 2 (facets) and 3 (polygon); version 5 uses
-    'boxes' (any seq_len)."""
-    if c.version == 1:
-        if c.method != "disc":
-            raise Reject("method", f"version 1 certificates use method 'disc', not {c.method!r}")
-        if c.n != 2:
-            raise Reject("method", f"method disc covers seq_len 2, not {c.n}")
-        return
-    if c.version == 5:
-        if c.method != "boxes":
-            raise Reject("method", f"version 5 certificates use method 'boxes', not {c.method!r}")
-        return
-    if c.version == 3:
-        if c.method != "moments":
-            raise Reject("method", f"version 3 certificates use method 'moments', not {c.method!r}")
-        if c.n not in (2, 3):
-            raise Reject("method", f"method moments has a measure rule for seq_len 2 and 3, not {c.n}")
-        if (c.evidence == "polygon") != (c.n == 3):
-            raise Reject("method", f"evidence {c.evidence!r} does not fit seq_len {c.n} (facets for 2, polygon for 3)")
-        return
-    if c.method != "cones":
-        raise Reject("method", f"version 2 certificates use method 'cones', not {c.method!r}")
-    if not 3 <= c.n <= 7:
-        raise Reject("method", f"method cones has a measure rule for seq_len 3 to 7, not {c.n}"
-                     + (" (seq_len 2 uses version 1, the disc)" if c.n == 2 else ""))
-    if (c.evidence == "polygon") != (c.n == 3):
-        raise Reject("method", f"evidence {c.evidence!r} does not fit seq_len {c.n} (polygon for 3, facets for 4 to 7)")
+def method_is(c, version: int, method: str) -> None:
+    """The part of each version's `method` rule they share: version v certificates name method m."""
+    if c.method != method:
+        raise Reject("method", f"version {version} certificates use method {method!r}, not {c.method!r}")
 
 
 @rule("model")
@@ -170,7 +144,10 @@ def counts(c: Certificate, w: Work):
         raise Reject("schema", "cell_count / regions do not match the cells listed")
 
 
-SUBJECT = (method, model, task, weights_digest, checkpoint, checkpoint_hash, checkpoint_weights)
+def subject(method) -> tuple:
+    """The rules every RNN certificate runs first: its version's own `method` rule, then what the claim is about
+    (the model, the task, the weights and their binding to the checkpoint)."""
+    return (method, model, task, weights_digest, checkpoint, checkpoint_hash, checkpoint_weights)
 
 
 @rule("enclosure")

@@ -8,7 +8,7 @@ from __future__ import annotations
 import itertools
 
 from .certificate import Certificate, Facet, Same
-from .claim import CLOSING, SUBJECT, Work, counts, rule
+from .claim import CLOSING, Work, counts, method_is, rule, subject
 from .geometry import cross3, det, dot, neg, null, primitive, proportional, solve_integral, solve_integral_many
 from .measure import bounds, orthant_form, partial_form, vos_ball, vos_form, vos_terms
 from .orthant import orthant_bounds
@@ -467,11 +467,23 @@ GEOMETRY_N3 = (polygon,)
 GEOMETRY_FACETS = (rays, witness, facet, redundant)
 
 
+@rule("method")
+def method(c: Certificate, w: Work):
+    """Version 2 uses method 'cones', for seq_len 3 (polygon evidence) and 4 to 7 (facets evidence)."""
+    method_is(c, 2, "cones")
+    if not 3 <= c.n <= 7:
+        raise Reject("method", f"method cones has a measure rule for seq_len 3 to 7, not {c.n}"
+                     + (" (seq_len 2 uses version 1, the disc)" if c.n == 2 else ""))
+    if (c.evidence == "polygon") != (c.n == 3):
+        raise Reject("method", f"evidence {c.evidence!r} does not fit seq_len {c.n} (polygon for 3, facets for 4 to 7)")
+
+
 def rules_v2(n: int, coverage: str = "full") -> tuple:
     """The ordered rules of a version-2 certificate of seq_len n (the method rule has checked 3 <= n <= 7); a
     partial one (coverage 'partial') replaces cover, triangulation and the closed form by its own rules."""
     geometry = GEOMETRY_N3 if n == 3 else GEOMETRY_FACETS
     if coverage == "partial":
-        return SUBJECT + (roots, pattern, prediction, wrong) + geometry + (partial, counts, partial_closed_form) + CLOSING
-    return SUBJECT + (roots, pattern, prediction, wrong) + geometry + (cover, counts, triangulation,
-                                                                      closed_form) + CLOSING
+        return subject(method) + (roots, pattern, prediction, wrong) + geometry + (partial, counts,
+                                                                                   partial_closed_form) + CLOSING
+    return subject(method) + (roots, pattern, prediction, wrong) + geometry + (cover, counts, triangulation,
+                                                                               closed_form) + CLOSING

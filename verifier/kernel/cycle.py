@@ -3,7 +3,7 @@ f: {0..n-1} -> {0..n-1}, so the claim is a count.  The kernel recomputes, by its
 arithmetic, torch's argmax at every input the certificate calls decided, and the longest-cycle target of
 every input; the error bounds are then exact rationals.
 
-Written independently of the generator (verifier/cycle.py): here the forward pass applies in_proj and
+Written independently of the generator (verifier/families/transformer.py): here the forward pass applies in_proj and
 out_proj row by row as the module does (q, k, v per position, softmax, the weighted sum of values, the out
 projection), memoising only what depends on one (token, position) pair in the first layer; and instead of
 searching for the argmax it proves the claimed class: the target for an input not listed, the listed
@@ -14,15 +14,98 @@ from __future__ import annotations
 
 import hashlib
 import time
+from dataclasses import dataclass
 from fractions import Fraction
 
-from .certificate import CycleCertificate
+from .certificate import MAX_DIM, MAX_INDEX, capped
 from .claim import Work, _checkpoint_bytes, checkpoint, checkpoint_hash, rule
-from .read import canonical_json, checkpoint_tensors
-from .rules import Reject
+from .read import canonical_json, checkpoint_tensors, lst, obj, qmat, rat, small_int, string
+from .rules import Reject, Unreadable
 
 PRECISIONS = (64, 128, 256, 512, 1024)  # bits; a claim still unproven at the last is rejected
 MAX_SEQ_LEN = 8
+
+
+# ---- reading ----------------------------------------------------------------------------------------
+
+MAX_INPUTS = 8 ** 8  # wrong + undecided inputs listed (enumeration covers seq_len 2 to 8)
+_TOP_V4 = ("format", "version", "generator", "claim", "checkpoint", "model", "task", "method", "inputs", "counts",
+           "wrong", "undecided", "error", "accuracy")
+
+
+@dataclass(frozen=True)
+class CycleCertificate:
+    """Version 4: a transformer's exact weights and the claimed outcome at each of the n^n inputs."""
+
+    version: int
+    method: str
+    task: str
+    family: str
+    d: int
+    n: int
+    heads: int
+    weights_text: dict  # embed, pos_embed, layers, unembed as written (the digest is taken of them)
+    weights_sha256: str
+    embed: tuple
+    pos_embed: tuple
+    layers: tuple  # ((in_proj, out_proj), ...)
+    unembed: tuple
+    checkpoint_name: str
+    checkpoint_sha256: str
+    inputs: int
+    counts: tuple  # (right, wrong, undecided)
+    wrong: tuple  # ((f as a tuple, prediction), ...)
+    undecided: tuple  # (f, ...)
+    error: tuple  # (lower, upper)
+    accuracy: tuple  # (lower, upper)
+
+
+def _function(v, where: str, n: int) -> tuple:
+    """An input written as the string of its values f(0) f(1) ... f(n-1), one decimal digit each."""
+    if not isinstance(v, str) or len(v) != n or any(ch not in "0123456789" for ch in v):
+        raise Reject("schema", f"{where}: expected a string of {n} digits (the values f(0) .. f({n - 1}))")
+    return tuple(int(ch) for ch in v)
+
+
+def read(doc) -> CycleCertificate:
+    """A version-4 certificate as named parts; Reject (json, rational, schema) on a malformed one."""
+    obj(doc, "certificate", _TOP_V4)
+    if len(capped(doc["wrong"], "wrong", MAX_INPUTS)) + len(capped(doc["undecided"], "undecided", MAX_INPUTS)) \
+            > MAX_INPUTS:
+        raise Unreadable(f"the certificate lists more than {MAX_INPUTS} wrong and undecided inputs (n^n for n = 8), "
+                         "more than this kernel reads")
+    mo = obj(doc["model"], "model", ("family", "hidden_size", "seq_len", "heads", "embed", "pos_embed", "layers",
+                                     "unembed", "weights_sha256"))
+    d = small_int(mo["hidden_size"], "model.hidden_size", 1, MAX_DIM)
+    n = small_int(mo["seq_len"], "model.seq_len", 2, 10)
+    layers = []
+    for i, layer in enumerate(lst(mo["layers"], "model.layers")):
+        layer = obj(layer, f"model.layers[{i}]", ("in_proj", "out_proj"))
+        layers.append((qmat(layer["in_proj"], f"model.layers[{i}].in_proj", 3 * d, d),
+                       qmat(layer["out_proj"], f"model.layers[{i}].out_proj", d, d)))
+    ck = obj(doc["checkpoint"], "checkpoint", ("name", "sha256"))
+    cnt = obj(doc["counts"], "counts", ("right", "wrong", "undecided"))
+    wrong = []
+    for k, e in enumerate(lst(doc["wrong"], "wrong")):
+        e = lst(e, f"wrong[{k}]", 2)
+        wrong.append((_function(e[0], f"wrong[{k}][0]", n), small_int(e[1], f"wrong[{k}][1]", 0, n - 1)))
+    err = obj(doc["error"], "error", ("lower", "upper"))
+    acc = obj(doc["accuracy"], "accuracy", ("lower", "upper"))
+    return CycleCertificate(
+        version=4, method=string(doc["method"], "method"), task=string(doc["task"], "task"),
+        family=string(mo["family"], "model.family"), d=d, n=n, heads=small_int(mo["heads"], "model.heads", 1, MAX_DIM),
+        weights_text={k: mo[k] for k in ("embed", "pos_embed", "layers", "unembed")},
+        weights_sha256=string(mo["weights_sha256"], "model.weights_sha256"),
+        embed=qmat(mo["embed"], "model.embed", n, d), pos_embed=qmat(mo["pos_embed"], "model.pos_embed", n, d),
+        layers=tuple(layers), unembed=qmat(mo["unembed"], "model.unembed", n, d),
+        checkpoint_name=string(ck["name"], "checkpoint.name"), checkpoint_sha256=string(ck["sha256"], "checkpoint.sha256"),
+        inputs=small_int(doc["inputs"], "inputs", 1, MAX_INDEX),
+        counts=tuple(small_int(cnt[k], f"counts.{k}", 0, MAX_INDEX) for k in ("right", "wrong", "undecided")),
+        wrong=tuple(wrong),
+        undecided=tuple(_function(e, f"undecided[{k}]", n) for k, e in enumerate(lst(doc["undecided"], "undecided"))),
+        error=(rat(err["lower"], "error.lower"), rat(err["upper"], "error.upper")),
+        accuracy=(rat(acc["lower"], "accuracy.lower"), rat(acc["upper"], "accuracy.upper")))
+
 
 
 def cycle_target(f) -> int:
@@ -110,10 +193,10 @@ def inputs(c: CycleCertificate, w: Work):
     n, N = c.n, c.n ** c.n
     if c.inputs != N:
         raise Reject("inputs", f"inputs is {c.inputs}, but there are {N} functions on {n} points")
-    for name, lst in (("wrong", [f for f, _ in c.wrong]), ("undecided", list(c.undecided))):
-        if any(v >= n for f in lst for v in f):
+    for name, listed in (("wrong", [f for f, _ in c.wrong]), ("undecided", list(c.undecided))):
+        if any(v >= n for f in listed for v in f):
             raise Reject("inputs", f"a {name} input has a value outside 0..{n - 1}")
-        if any(a >= b for a, b in zip(lst, lst[1:])):
+        if any(a >= b for a, b in zip(listed, listed[1:])):
             raise Reject("inputs", f"the {name} inputs are not strictly increasing")
     if set(f for f, _ in c.wrong) & set(c.undecided):
         raise Reject("inputs", "an input is listed both wrong and undecided")
@@ -265,6 +348,16 @@ def accuracy(c: CycleCertificate, w: Work):
     """accuracy.lower = 1 - error.upper and accuracy.upper = 1 - error.lower, exactly."""
     if c.accuracy != (1 - c.error[1], 1 - c.error[0]):
         raise Reject("accuracy", "accuracy is not exactly 1 - error")
+
+
+def summary(c: CycleCertificate) -> dict:
+    """A version-4 verdict's summary: the regions are the inputs."""
+    q = lambda x: str(x.numerator) if x.denominator == 1 else f"{x.numerator}/{x.denominator}"  # noqa: E731
+    return {"method": c.method, "task": c.task, "hidden_size": c.d, "seq_len": c.n, "regions": c.inputs,
+            "inputs": c.inputs, "error_lower": q(c.error[0]), "error_upper": q(c.error[1]),
+            "closed_form": f"{len(c.wrong)}/{c.inputs}" + (f" + up to {len(c.undecided)}/{c.inputs} undecided"
+                                                            if c.undecided else ""),
+            "wrong": len(c.wrong), "undecided": len(c.undecided)}
 
 
 RULES_V4 = (method, model, task, weights_digest, checkpoint, checkpoint_hash, checkpoint_weights, inputs,

@@ -4,7 +4,7 @@ one pattern, one target and one prediction; the wrong ones form wedges whose ang
 from __future__ import annotations
 
 from .certificate import Certificate
-from .claim import CLOSING, SUBJECT, Work, counts, rule
+from .claim import CLOSING, Work, counts, method_is, rule, subject
 from .geometry import cross2, dot
 from .measure import bounds, wedge_ball, wedge_form
 from .model import argmax_first, forward, lin, target
@@ -134,4 +134,12 @@ def closed_form(c: Certificate, w: Work):
         raise Reject("closed-form", "closed_form is not the sum of the wedges' angles over 2 pi")
 
 
-RULES_V1 = SUBJECT + (cover, counts, pattern, label, prediction, wrong, wedges, closed_form) + CLOSING
+@rule("method")
+def method(c: Certificate, w: Work):
+    """Version 1 uses method 'disc', for seq_len 2."""
+    method_is(c, 1, "disc")
+    if c.n != 2:
+        raise Reject("method", f"method disc covers seq_len 2, not {c.n}")
+
+
+RULES_V1 = subject(method) + (cover, counts, pattern, label, prediction, wrong, wedges, closed_form) + CLOSING

@@ -19,7 +19,7 @@ import math
 from fractions import Fraction
 
 from .certificate import Certificate
-from .claim import SUBJECT, Work, counts, enclosure, rule
+from .claim import Work, counts, enclosure, method_is, rule, subject
 from .cones import GEOMETRY_FACETS, GEOMETRY_N3, cover, pattern
 from .geometry import cross2, dot
 from .measure import arb_module, bounds, vos_terms
@@ -48,7 +48,7 @@ def roots(c: Certificate, w: Work):
     w.roots = [(rk, s, median_form(rk, c.n)) for rk, s in c.roots]
 
 
-def _residual(c: Certificate, w: Work, cell) -> tuple:
+def residual(c: Certificate, w: Work, cell) -> tuple:
     """c = (exact output form) - (median form): the integer output form over its positive scale."""
     m = w.m
     co = 1
@@ -76,7 +76,7 @@ def _angles_2(where, facets) -> list:
     return [(abs(cross2(r1, r2)), dot(r1, r2))]
 
 
-def _cell_terms(c: Certificate, w: Work, ci: int):
+def cell_terms(c: Certificate, w: Work, ci: int):
     """(angle terms, ordered ridge pairs (g, h)) of cell ci from the kernel's derived geometry."""
     cons, shape, where = w.cons[ci], w.shapes[ci], f"cell {ci}"
     if c.n == 3:
@@ -105,7 +105,7 @@ def angle_text(t) -> str:
     return f"atan2({N}, sqrt({A * B * C}) + {ab}*sqrt({C}) + {ac}*sqrt({B}) + {bc}*sqrt({A}))"
 
 
-def _angle_ball(arb, t):
+def angle_ball(arb, t):
     if len(t) == 2:
         return arb.atan2(arb(t[0]), arb(t[1]))
     N, A, B, C, ab, ac, bc = t
@@ -121,11 +121,11 @@ def closed_form(c: Certificate, w: Work):
     gamma = Fraction(1) if c.n == 2 else Fraction(1, 2)
     angle_parts, roots_ = [], {}
     for ci, cell in enumerate(c.cells):
-        res = _residual(c, w, cell)
+        res = residual(c, w, cell)
         wt = sum(x * x for x in res)
         if wt == 0:
             continue
-        angles, pairs = _cell_terms(c, w, ci)
+        angles, pairs = cell_terms(c, w, ci)
         angle_parts.append((wt, angles))
         for g, h in pairs:
             gg, hh, gh = dot(g, g), dot(h, h), dot(g, h)
@@ -152,7 +152,7 @@ def closed_form(c: Certificate, w: Work):
                 check_deadline(deadline)
                 s = arb(0)
                 for t in angles:
-                    s += _angle_ball(arb, t)
+                    s += angle_ball(arb, t)
                 tot += arb(wt.numerator) / wt.denominator * s
             for D, b in radicals:
                 tot += arb(b.numerator) / b.denominator / arb(D).sqrt()
@@ -172,8 +172,18 @@ def rmse(c: Certificate, w: Work):
         raise Reject("rmse", "[rmse.lower, rmse.upper] does not contain the square root of the mse enclosure")
 
 
+@rule("method")
+def method(c: Certificate, w: Work):
+    """Version 3 uses method 'moments', for seq_len 2 (facets evidence) and 3 (polygon evidence)."""
+    method_is(c, 3, "moments")
+    if c.n not in (2, 3):
+        raise Reject("method", f"method moments has a measure rule for seq_len 2 and 3, not {c.n}")
+    if (c.evidence == "polygon") != (c.n == 3):
+        raise Reject("method", f"evidence {c.evidence!r} does not fit seq_len {c.n} (facets for 2, polygon for 3)")
+
+
 def rules_v3(n: int) -> tuple:
     """The ordered rules of a version-3 certificate of seq_len n (the method rule has checked n in (2, 3))."""
     geometry = GEOMETRY_N3 if n == 3 else GEOMETRY_FACETS
-    return SUBJECT + (roots, pattern) + geometry + (cover, counts, closed_form, enclosure, rmse)
+    return subject(method) + (roots, pattern) + geometry + (cover, counts, closed_form, enclosure, rmse)
 

@@ -18,7 +18,7 @@ RULES: dict[str, str] = {
               "and the counts (regions, cell_count) match what is listed.",
     "format": "format is 'verifier-certificate'.",
     "version": "version is one this kernel knows: 1 (disc), 2 (cones), 3 (moments), 4 (enumeration) or 5 (boxes).",
-    # the claim's subject (verifier/kernel/check.py)
+    # the claim's subject (verifier/kernel/claim.py)
     "method": "method is the version's own ('disc' for 1, 'cones' for 2, 'moments' for 3, 'enumeration' for 4, "
               "'boxes' for 5) and covers the model's seq_len (disc: 2; cones: 3 with polygon evidence, 4 to 7 with "
               "facets evidence; moments: 2 with facets evidence, 3 with polygon evidence; enumeration: 2 to 8; "
@@ -91,7 +91,7 @@ RULES: dict[str, str] = {
                       "first index on ties) on the whole closed box, and the leaf is W exactly when c is not the target.",
     "box-mass": "The interval is rigorous and error.lower is at most the kernel's lower arb bound on the Gaussian mass of "
                 "the W leaves (products of Phi differences), error.upper at least 1 minus its lower bound on the R leaves'.",
-    # outside the trusted path: only with --z3 (verifier/second_opinion.py)
+    # outside the trusted path: only with --z3 (verifier/interop/second_opinion.py)
     "z3": "Second opinion (only with --z3): Z3 finds no point of a region that breaks its pattern, "
           "label or right/wrong claim.",
 }

@@ -12,7 +12,7 @@ kernel derived itself.  Then:
   integer clipping: a crossing edge (a, b) meets the plane at |f(a)| b + |f(b)| a).  On each piece every
   logit difference keeps one sign, so torch's argmax (first index on ties) is one label, computed exactly
   at the piece's interior point (the sum of its vertices).  The pieces' measures are Van Oosterom-Strackee
-  fan sums (verifier/measure.py), enclosed in arb balls and rounded outward to rationals.
+  fan sums (verifier/cells/measure.py), enclosed in arb balls and rounded outward to rationals.
 - seq_len 4 to 7: cells are counted per pair where the prediction is constant on the cell (checked at its
   extreme rays); masses are not given (their certificates measure one side only, often the right cells).
 
@@ -49,18 +49,18 @@ def _q(x: Fraction) -> str:
 
 def _kernel_work(doc, checkpoint):
     """Read and check the certificate with the kernel; return (Certificate, Work)."""
-    from ..kernel.certificate import read_certificate
+    from ..kernel import read_certificate
     from ..kernel.check import rules_for
     from ..kernel.claim import Work
     from ..kernel.rules import Reject, Unreadable
+    from ..kinds import cell_kinds, of_version
 
     try:
         c = read_certificate(doc)
-        if c.version not in (1, 2, 3):
-            what = {4: "of a longest-cycle transformer (version 4)",
-                    5: "a boxes certificate (version 5: an interval from boxes, no cells to break down)"}[c.version]
-            raise InputError(f"the error atlas needs an RNN certificate with cells (version 1, 2 or 3); this one is "
-                             f"{what}")
+        no_cells = of_version(c.version).no_cells
+        if no_cells is not None:
+            raise InputError(f"the error atlas needs a certificate with cells (kinds {cell_kinds()}); this one is "
+                             f"{no_cells}")
         w = Work(checkpoint=checkpoint)
         for fn in rules_for(c):
             if c.version == 2 and c.n >= 4 and fn.rule in _MEASURE_RULES:
@@ -376,16 +376,16 @@ def _mse_breakdown(c, w, top: int, digits: int) -> dict:
     ordered ridge pairs (g, h) of (r.u)(r.g) / (|g|^2 sqrt(D)) (proofs/FORMAT.md, "Version 3"), with the
     kernel's own residual, angle terms and ridge pairs; each group's sum is enclosed in an arb ball and
     rounded outward, and the groups' enclosures are widened to sum over the certified MSE."""
-    from ..kernel.moments import _angle_ball, _cell_terms, _residual
+    from ..kernel.moments import angle_ball, cell_terms, residual
     from ..kernel.model import forward
     from ..cells.measure import enclose
 
     gamma = Fraction(1) if c.n == 2 else Fraction(1, 2)
     cells = []  # (ranking, weight, angle terms, [(coef, D)], cell index)
     for ci, cell in enumerate(c.cells):
-        res = _residual(c, w, cell)
+        res = residual(c, w, cell)
         wt = sum(x * x for x in res)
-        angles, pairs = _cell_terms(c, w, ci)
+        angles, pairs = cell_terms(c, w, ci)
         rad = []
         for g, h in pairs:
             gg, hh, gh = dot(g, g), dot(h, h), dot(g, h)
@@ -406,7 +406,7 @@ def _mse_breakdown(c, w, top: int, digits: int) -> dict:
                     if wt:
                         s = arb(0)
                         for t in angles:
-                            s += _angle_ball(arb, t)
+                            s += angle_ball(arb, t)
                         tot += arb(wt.numerator) / wt.denominator * s
                     for coef, D in rad:
                         tot += arb(coef.numerator) / coef.denominator / arb(D).sqrt()

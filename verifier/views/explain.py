@@ -15,7 +15,7 @@ MIN_DRAWN_DEG = 3.0
 
 
 def _fmt_form(coeffs) -> str:
-    from ..load.rational import q
+    from ..loading.rational import q
 
     parts = []
     for k, c in enumerate(coeffs):
@@ -31,7 +31,7 @@ def _fmt_form(coeffs) -> str:
 def sector_rows(rnn, task):
     """Per sector: start/end angle (degrees), pattern, exact Delta = l_1 - l_0, label, prediction, wrong."""
     from ..cells.disc import sectors
-    from ..load.model import linear_map
+    from ..loading.model import linear_map
 
     rows = []
     for s in sectors(rnn, task):
@@ -114,7 +114,7 @@ def draw(rows, wedges, path_stem: str, title: str) -> list[str]:
 
     import matplotlib.pyplot as plt
 
-    from ..load.rational import write_atomic
+    from ..loading.rational import write_atomic
 
     fig = disc_figure(rows, wedges, title)
     written = []
@@ -135,7 +135,7 @@ def draw(rows, wedges, path_stem: str, title: str) -> list[str]:
 # spherical polygon / (4 pi), so drawn areas are proportional to probabilities; (2) the diagonal is where
 # all six ordering chambers meet, and the walls x_i = x_j are great circles through it, so in this view
 # they are six straight radial lines: each ordering chamber is a 60-degree sector of each disc.
-# Cells whose polygon crosses the hemisphere boundary are cut there exactly (verifier.atlas.clip).
+# Cells whose polygon crosses the hemisphere boundary are cut there exactly (verifier.views.atlas.clip).
 
 DIAG = (1, 1, 1)
 ARC_STEPS = 24  # points per great-circle edge when drawing (the area test maps them back)
@@ -303,7 +303,7 @@ def draw_sphere(atlas, path_stem: str, title: str):
     from matplotlib.lines import Line2D
     from matplotlib.patches import Patch
 
-    from ..load.rational import write_atomic
+    from ..loading.rational import write_atomic
 
     c = atlas.cert
     segs, drawn = sphere_geometry(atlas)

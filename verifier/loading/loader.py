@@ -50,7 +50,7 @@ class LoadedModel:
     parameters: int
     shapes: dict = field(default_factory=dict)
     task_given: bool = True  # False when the task was assumed (AlgZoo checkpoints do not store it)
-    transformer: Any = None  # the exact transformer (verifier/cycle.py) for the transformer family
+    transformer: Any = None  # the exact transformer (verifier/families/transformer.py) for the transformer family
 
     def float_arrays(self):
         """W_hi, W_hh, W_oh as float64 numpy arrays (exact for float32/float64 sources)."""
@@ -291,8 +291,13 @@ def loaded_transformer(m, name: str = "<in-memory>") -> LoadedModel:
                        transformer=m)
 
 
-def load(path: str, task: str | None = None, seq_len: int | None = None) -> LoadedModel:
-    """Read a checkpoint (or verifier-weights JSON) into exact rationals; raise InputError on bad input."""
+def load(path, task: str | None = None, seq_len: int | None = None) -> LoadedModel:
+    """Read a checkpoint (or verifier-weights JSON) into exact rationals; raise InputError on bad input.  `path` may
+    also be a model held in memory: a torch state_dict (a mapping of names to tensors) or an nn.Module of AlgZoo's
+    architecture (AlgZoo's own OneLayerRNN included: its state_dict has the same keys), read as in_memory()
+    reads it."""
+    if not isinstance(path, (str, bytes, os.PathLike)):
+        return in_memory(path, task, seq_len)
     path = os.fspath(path)
     if path.endswith(".json"):
         data = _read_bytes(path, MAX_JSON_BYTES, f"a {WEIGHTS_FORMAT} JSON file may be")
@@ -305,6 +310,44 @@ def load(path: str, task: str | None = None, seq_len: int | None = None) -> Load
         sd = _load_safetensors(path, data)
     else:
         sd = _load_torch(path, data)
+    return _from_state_dict(path, sha, sd, task, seq_len)
+
+
+def in_memory(model, task: str | None = None, seq_len: int | None = None, name: str | None = None) -> LoadedModel:
+    """A model held in memory, converted exactly as a checkpoint file is: a torch state_dict or an nn.Module
+    (its state_dict(); tensors on any device).  The same checks apply (keys, shapes, dtype, finiteness, no
+    biases); the digest recorded in a certificate (checkpoint.sha256) is that of the tensors (`tensors_sha256`:
+    names, dtypes, shapes and bytes), as there is no file, and the name is `name` or "<ClassName>"."""
+    import torch
+
+    module = callable(getattr(model, "state_dict", None))
+    sd = model.state_dict() if module else model
+    if not hasattr(sd, "items"):
+        raise InputError(f"expected a checkpoint path, a torch state_dict or an nn.Module, got a "
+                         f"{type(model).__name__}")
+    sd = {k: (v.detach().cpu() if isinstance(v, torch.Tensor) else v) for k, v in sd.items()}
+    name = name or (f"<{type(model).__name__}>" if module else "<state_dict>")
+    return _from_state_dict(name, tensors_sha256(name, sd), sd, task, seq_len)
+
+
+def tensors_sha256(name: str, sd: dict) -> str:
+    """SHA-256 of a state_dict's contents in a fixed order: each key, dtype and shape, then its tensor's bytes
+    (little-endian, row-major) — the digest of a model that is not a file."""
+    import torch
+
+    h = hashlib.sha256()
+    for k in sorted(sd, key=str):
+        t = sd[k]
+        if not isinstance(t, torch.Tensor):
+            raise InputError(f"{name}: {_short(str(k))} is a {type(t).__name__}, expected a tensor")
+        h.update(f"{k}\0{str(t.dtype)}\0{list(t.shape)}\0".encode())
+        h.update(t.contiguous().numpy().astype(t.numpy().dtype.newbyteorder("<")).tobytes()
+                 if t.dtype in (torch.float32, torch.float64) else b"")
+    return h.hexdigest()
+
+
+def _from_state_dict(path: str, sha: str, sd: dict, task: str | None, seq_len: int | None) -> LoadedModel:
+    """The checks and the exact conversion shared by checkpoint files and models in memory."""
     if any(not isinstance(k, str) for k in sd):
         raise InputError(f"{path}: state_dict keys must be strings")
     _check_size(path, sd)

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from fractions import Fraction
 from typing import Sequence
 
-from ..cells.exact import dot
+from ..kernel.geometry import dot
 
 Matrix = tuple[tuple[Fraction, ...], ...]
 Pattern = tuple[tuple[int, ...], ...]

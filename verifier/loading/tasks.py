@@ -26,6 +26,9 @@ TARGET_RANK = {"argmax": lambda n: 0, "2nd_argmax": lambda n: 1, "argmedian": la
 
 def check_task(task: str, family: str, n: int | None) -> None:
     """Raise InputError unless the task fits the model family and sequence length."""
+    if task == "longest_cycle" and family != "transformer":
+        raise InputError(f"task longest_cycle is the transformers' (the longest-cycle family); this is a {family} RNN "
+                         f"(tasks: {', '.join(SCALAR_TASKS if family == 'scalar' else POSITION_TASKS)})")
     if task not in TASKS:
         raise InputError(f"unknown task {task!r}; choose one of {', '.join(TASKS)}")
     if family == "scalar" and task not in SCALAR_TASKS:

@@ -1,0 +1,211 @@
+"""Certificate version 2, cones (seq_len 3 to 7): the cells of every root with their evidence (polygons for seq_len
+3, facets for 4 to 7) and the measure of one side; with `--width`, an anytime (partial) certificate of the cells
+found from samples and their largest simplicial cones (intervals/anytime.py).  cells/cones.py traverses and
+triangulates; kernel/cones.py re-checks."""
+
+from __future__ import annotations
+
+import sys
+import time
+from fractions import Fraction
+
+from ..errors import UnsupportedError
+from ..loading.rational import q
+from .base import CertifyResult, Kind, default_workers, error_report, exact_error_lines, fmt, header, model_line, \
+    sampled_and_time_lines, width_not_reached, with_sampled
+
+MAX_SEQ_LEN = 7  # cells have a rigorous measure up to P_7
+
+PARTIAL_CLAIM = ("For the bias-free ReLU RNN with the exact rational weights below (the exact values of the "
+                 "checkpoint's floats) and x ~ N(0, I_n), the probability that argmax(model(x)) (first index on "
+                 "ties) differs from the task's target lies in [error.lower, error.upper]: at least the measure of "
+                 "the wrong cells listed and at most 1 minus that of the right cells listed (coverage: partial).")
+
+
+def accepts(lm, o) -> bool:
+    if lm.family != "position" or lm.seq_len < 3 or o.method == "boxes":
+        return False
+    if lm.seq_len > MAX_SEQ_LEN:
+        raise UnsupportedError(f"{lm.path}: seq_len {lm.seq_len}: cells can be traversed but a rigorous measure "
+                               f"for seq_len >= {MAX_SEQ_LEN + 1} is not implemented yet (no orthant rule: P_8 would "
+                               "need the pencil reduction once more, e.g. through a 6-face with P_6 slices, or a rigorous "
+                               "2-dimensional quadrature); `--method boxes --timeout 600` certifies an interval at any seq_len")
+    if o.width is not None and not 4 <= lm.seq_len <= 7:
+        raise UnsupportedError(f"{lm.path}: --width (an anytime interval) applies to seq_len 4 to 7; seq_len "
+                               f"{lm.seq_len} gets its exact value without it")
+    return True
+
+
+def traverse_cells(lm, z3: bool, timings: dict, progress: bool, max_regions, deadline, workers):
+    """The cells of a seq_len >= 3 RNN (cells/cones.py), each optionally confirmed by Z3; timings recorded."""
+    from ..cells.cones import traverse
+
+    t0 = time.perf_counter()
+    tr, cells = traverse(lm.rnn, lm.task, progress=progress, max_regions=max_regions,
+                         timeout=None if deadline is None else max(0.0, deadline - time.monotonic()),
+                         workers=workers)
+    timings["traverse"] = time.perf_counter() - t0
+    if z3:
+        from ..cells.smt import confirm_cells
+
+        t0 = time.perf_counter()
+        confirm_cells(lm.rnn, lm.task, cells, tr.roots, progress=progress, deadline=deadline)
+        timings["z3"] = time.perf_counter() - t0
+    return tr, cells
+
+
+def roots_document(doc: dict, tr, n: int) -> None:
+    """The roots and the kind of per-cell evidence of versions 2 and 3."""
+    doc["roots"] = [{"ranking": list(r.ranking), "x0_sign": r.sign} for r in tr.roots]
+    doc["evidence"] = "polygon" if n == 3 else "facets"
+
+
+def generate(lm, o, timings: dict, deadline) -> CertifyResult:
+    if o.workers is None:  # all cores where the orthant integrals dominate; process start-up is not worth it below
+        o.workers = default_workers(lm.seq_len >= 4)
+    return (generate_partial if o.width is not None else generate_full)(lm, o, timings, deadline)
+
+
+def generate_full(lm, o, timings: dict, deadline) -> CertifyResult:
+    """Every cell, and the measure of the side with fewer simplicial cones: exact closed form for seq_len 3, a
+    rigorous orthant-probability enclosure for 4 to 7."""
+    from ..cells.cones import cell_document
+    from ..cells.triangulate import facet_cuts, triangulate
+    from ..cells.measure import (closed_form_spherical, enclose, enclose_orthants, orthant_closed_form,
+                                 spherical_sum_ball, spherical_terms)
+
+    n, digits = lm.seq_len, o.digits
+    if o.progress and n >= 4 and deadline is None and o.max_regions is None:  # no limit asked for: say if it is long
+        from ..intervals.anytime import cells_hit, long_run_note
+
+        note = long_run_note(lm, cells_hit(lm))
+        if note:
+            sys.stderr.write(f"verifier: note: {note}\n")
+    tr, cells = traverse_cells(lm, bool(o.z3), timings, o.progress, o.max_regions, deadline, o.workers)
+    t0 = time.perf_counter()
+    index = {(c.root, c.key): i for i, c in enumerate(cells)}
+    measured = None
+    if n == 3:
+        terms = spherical_terms([c.rays for c in cells if c.wrong])
+        form = closed_form_spherical(terms)
+        lo, hi, _ = enclose(lambda p: spherical_sum_ball(terms, p), digits, exact_zero=not terms, deadline=deadline)
+    else:
+        # measure the side with fewer simplicial cones (the integrals dominate; ties: the wrong side)
+        tri = [triangulate(c.rays, c.masks, n, len(c.constraints), cuts=facet_cuts(c)) for c in cells]
+        count = {side: sum(len(t) for c, t in zip(cells, tri) if c.wrong == side) for side in (True, False)}
+        measured = "wrong" if count[True] <= count[False] else "right"
+        cones_ = []
+        for c, t in zip(cells, tri):
+            if c.wrong == (measured == "wrong"):
+                c.simplices = t
+                cones_.extend([c.rays[r] for r in sx] for sx in t)
+        form = orthant_closed_form(measured, len(cones_), n)
+        lo, hi, digits = enclose_orthants(cones_, measured == "right", progress=o.progress, deadline=deadline,
+                                          workers=o.workers)
+    timings["measure"] = time.perf_counter() - t0
+    doc = header(lm, 2, "cones")
+    roots_document(doc, tr, n)
+    if measured is not None:
+        doc["measured"] = measured
+    doc["cells"] = [cell_document(c, index, n) for c in cells]
+    doc["error"] = {"lower": q(lo), "upper": q(hi), "closed_form": form, "rigorous": True, "digits": digits}
+    doc["accuracy"] = {"lower": q(1 - hi), "upper": q(1 - lo)}
+    regions = doc["regions"] = len({c.sigma for c in cells})
+    doc["cell_count"] = len(cells)
+    return CertifyResult(lo, hi, form, True, regions, sum(c.wrong for c in cells), doc, lm, timings=timings,
+                         details={"cells": cells, "roots": tr.roots, "cell_count": len(cells)})
+
+
+def generate_partial(lm, o, timings: dict, deadline) -> CertifyResult:
+    """An anytime certificate (coverage "partial", seq_len 4 to 7): cells discovered by samples (then
+    breadth-first), their simplicial cones measured largest estimate first, until error in [W, 1 - R] is at most
+    the width asked, every cone is measured, --max-cones cones are, or the measure's share of --timeout passes
+    (three quarters of it when the kernel re-checks; intervals/anytime.py)."""
+    from ..cells.cones import cell_document
+    from ..cells.measure import correct_digits, round_outward
+    from ..intervals.anytime import discover_and_measure
+    from ..kernel.measure import partial_form  # the kernel's sentence: one spelling
+
+    n, digits = lm.seq_len, o.digits
+    mdl = None if o.timeout is None else time.monotonic() + (0.75 * o.timeout if o.self_check else o.timeout)
+    t0 = time.perf_counter()
+    tr, done, wrong_lo, right_lo, reached, stats = discover_and_measure(
+        lm, o.width, mdl, o.workers, o.progress, max_cells=o.max_regions, max_cones=o.max_cones)
+    timings["measure"] = time.perf_counter() - t0
+    # the certificate lists the cells in the canonical order of a full one: root, pattern, decisions
+    listed = sorted(done, key=lambda c: (c.root, "".join("".join(map(str, s)) for s in c.sigma), c.tau))
+    if o.z3:
+        from ..cells.smt import confirm_cells
+
+        t0 = time.perf_counter()
+        confirm_cells(lm.rnn, lm.task, listed, tr.roots, progress=o.progress)
+        timings["z3"] = time.perf_counter() - t0
+    lo, hi = round_outward(wrong_lo, 1 - right_lo, digits + 3)
+    lo, hi = max(lo, Fraction(0)), min(hi, Fraction(1))
+    wrong_cells = [c for c in listed if c.wrong]
+    right_cells = [c for c in listed if not c.wrong]
+    form = partial_form(len(wrong_cells), sum(len(c.pulled) for c in wrong_cells),
+                        len(right_cells), sum(len(c.pulled) for c in right_cells), n)
+    doc = header(lm, 2, "cones", PARTIAL_CLAIM)
+    roots_document(doc, tr, n)
+    doc["coverage"] = "partial"
+    doc["cells"] = [cell_document(c, None, n) for c in listed]  # no neighbours: no adjacency claimed
+    doc["error"] = {"lower": q(lo), "upper": q(hi), "closed_form": form, "rigorous": True,
+                    "digits": max(0, int(correct_digits(lo, hi))) if lo != hi else digits}
+    doc["accuracy"] = {"lower": q(1 - hi), "upper": q(1 - lo)}
+    regions = doc["regions"] = len({c.sigma for c in listed})
+    doc["cell_count"] = len(listed)
+    return CertifyResult(lo, hi, form, True, regions, len(wrong_cells), doc, lm, timings=timings,
+                         details={"cells": listed, "roots": tr.roots, "cell_count": len(listed), "partial": True,
+                                  "cells_total": stats["found"], "width": o.width, "width_reached": reached,
+                                  "traversal_complete": stats["complete"],
+                                  "roots_reached": len({c.root for c in done}),
+                                  "order_estimate_samples": stats["samples"],
+                                  "cones_measured": stats["cones"], "cones_total": stats["cones_total"]})
+
+
+def interval_head(res) -> list[str]:
+    """The first lines of an interval certificate's report (anytime cells, boxes)."""
+    width = res.error_upper - res.error_lower
+    return [model_line(res.model),
+            f"  error in      [{fmt(res.error_lower, 12)}, {fmt(res.error_upper, 12)}]  (certified interval, width "
+            f"{float(width):.3g}; anytime certificate)"]
+
+
+def lines(res, closed_form: bool = False) -> list[str]:
+    if not res.details.get("partial"):
+        return exact_error_lines(res, closed_form)
+    d = res.details
+    found = ("every cell found" if d["traversal_complete"] else
+             f"cells found from {d['order_estimate_samples']} samples, then their neighbours; no coverage is claimed")
+    return interval_head(res) + [
+        f"  {d['cones_measured']:,} of the {d['cones_total']:,} simplicial cones of {d['cells_total']:,} cells "
+        f"processed measured, largest first, in {d['cell_count']:,} cells ({found}; {d['roots_reached']} of "
+        f"{len(d['roots'])} roots; at least the measured cones of the wrong cells, at most 1 minus those of the "
+        f"right cells); certificate {res.certificate_path} (checked: accepted)"] + sampled_and_time_lines(res)
+
+
+def report(res) -> dict:
+    out = error_report(res)
+    d = res.details
+    if d.get("partial"):
+        out["partial"] = {"cells_measured": d["cell_count"], "cells_total": d["cells_total"],
+                          "cones_measured": d["cones_measured"], "cones_total": d["cones_total"],
+                          "traversal_complete": d["traversal_complete"], "roots_reached": d["roots_reached"],
+                          "roots_total": len(d["roots"]),
+                          "width_asked": q(d["width"]), "width": q(res.error_upper - res.error_lower),
+                          "width_reached": d["width_reached"]}
+    return with_sampled(out, res)
+
+
+def _partial(res) -> bool:
+    return bool(res.details.get("partial"))
+
+
+KIND = Kind(name="cones", version=2,
+            title="cones: every cell with facet or polygon evidence and the measure of one side (seq_len 3 to 7); "
+                  "with --width, the cells found from samples and their largest cones (coverage: partial)",
+            accepts=accepts, generate=generate, lines=lines, report=report,
+            notes=lambda res: width_not_reached(res) if _partial(res) else [],
+            exit_code=lambda res: 3 if _partial(res) and not res.details["width_reached"] else 0,
+            recheck_deadline=lambda res: not _partial(res))

@@ -1,0 +1,118 @@
+"""Certificate version 3, moments (median models, seq_len 2 and 3): the cells of version 2 without decisions and
+the exact MSE, each cell's second moment by Gaussian integration by parts (families/median.py; kernel/moments.py
+re-checks)."""
+
+from __future__ import annotations
+
+import time
+from fractions import Fraction
+
+from ..errors import UnsupportedError
+from ..loading.rational import q
+from .base import CertifyResult, Kind, default_workers, fmt, header, model_line, sampled_and_time_lines, with_sampled
+from .cones import roots_document, traverse_cells
+
+SEQ_LENS = (2, 3)  # seq_lens whose median MSE has a certificate
+
+MEDIAN_CLAIM = ("For the bias-free ReLU RNN with one output and the exact rational weights below (the exact values "
+                "of the checkpoint's floats) and x ~ N(0, I_n), the mean squared error E[(model(x) - median(x))^2] "
+                "(median: the mean of the two middle values for even n) lies in [mse.lower, mse.upper] and equals "
+                "mse.closed_form; the root mean squared error lies in [rmse.lower, rmse.upper].")
+
+
+def accepts(lm, o) -> bool:
+    if lm.family != "scalar":
+        return False
+    if lm.seq_len not in SEQ_LENS:
+        raise UnsupportedError(f"{lm.path}: seq_len {lm.seq_len}: the exact MSE of a median model is certified "
+                               f"for seq_len {' and '.join(map(str, SEQ_LENS))}; seq_len {lm.seq_len} would "
+                               f"need the Gaussian measure of {lm.seq_len}- and {lm.seq_len - 2}-dimensional cones "
+                               "(not implemented); `sample` estimates its MSE")
+    return o.method != "boxes"  # boxes say why they do not apply
+
+
+def generate(lm, o, timings: dict, deadline) -> CertifyResult:
+    """The exact MSE of a median RNN of seq_len 2 or 3 (second moments of its cells)."""
+    from ..cells.cones import cell_document
+    from ..cells.measure import arb_to_bounds, enclose, round_outward
+    from ..families.median import MomentSum, cell_moments, output_scale
+
+    rnn, n, digits = lm.rnn, lm.seq_len, o.digits
+    if o.workers is None:
+        o.workers = default_workers(n >= 4)
+    tr, cells = traverse_cells(lm, bool(o.z3), timings, o.progress, o.max_regions, deadline, o.workers)
+    t0 = time.perf_counter()
+    scale = output_scale(rnn)
+    total = MomentSum()
+    gamma = Fraction(1) if n == 2 else Fraction(1, 2)
+    for c in cells:
+        res, angles, pairs = cell_moments(c, tr, scale, n)
+        total.add_cell(res, angles, pairs, gamma)
+    form = total.closed_form()
+    lo, hi, _ = enclose(total.ball, digits, exact_zero=total.zero, deadline=deadline)
+    if total.zero:
+        rlo = rhi = Fraction(0)
+    else:
+        import flint
+
+        with flint.ctx.workprec(4 * digits + 64):
+            rlo = arb_to_bounds((flint.arb(lo.numerator) / lo.denominator).sqrt())[0] if lo > 0 else Fraction(0)
+            rhi = arb_to_bounds((flint.arb(hi.numerator) / hi.denominator).sqrt())[1]
+        rlo, rhi = round_outward(max(rlo, Fraction(0)), rhi, digits + 2)
+        rlo = max(rlo, Fraction(0))
+    timings["measure"] = time.perf_counter() - t0
+    index = {(c.root, c.key): i for i, c in enumerate(cells)}
+    doc = header(lm, 3, "moments", MEDIAN_CLAIM)
+    roots_document(doc, tr, n)
+    docs = []
+    for c in cells:
+        cd = cell_document(c, index, n)
+        del cd["decision"], cd["wrong"]
+        docs.append(cd)
+    doc["cells"] = docs
+    doc["mse"] = {"lower": q(lo), "upper": q(hi), "closed_form": form, "rigorous": True, "digits": digits}
+    doc["rmse"] = {"lower": q(rlo), "upper": q(rhi)}
+    regions = doc["regions"] = len({c.sigma for c in cells})
+    doc["cell_count"] = len(cells)
+    return CertifyResult(lo, hi, form, True, regions, 0, doc, lm, timings=timings,
+                         details={"cells": cells, "roots": tr.roots, "cell_count": len(cells),
+                                  "rmse": (rlo, rhi)}, measure="mse")
+
+
+def lines(res, closed_form: bool = False) -> list[str]:
+    """A median model's certified mean squared error."""
+    from ..cells.measure import sympy_form
+    from .base import MAX_FORM_CHARS
+
+    form = res.closed_form
+    out = [model_line(res.model)]
+    if closed_form or len(form) <= MAX_FORM_CHARS:
+        out.append(f"  MSE (exact) = {sympy_form(form)}")
+    else:
+        out.append(f"  MSE (exact): a sum of {form.count('atan2('):,} atan2 and {form.count('/sqrt('):,} square-root "
+                   f"terms over 2*pi ({len(form):,} characters; in the certificate and --json, or --closed-form to "
+                   "print it)")
+    out.append(f"  MSE enclosure  [{fmt(res.error_lower, 25)}, {fmt(res.error_upper, 25)}]")
+    rlo, rhi = res.rmse
+    out.append(f"  RMSE enclosure [{fmt(rlo, 25)}, {fmt(rhi, 25)}]")
+    if res.error_upper == 0:
+        out.append("  the model computes the median exactly (MSE exactly 0)")
+    out.append(f"  {res.regions} regions (activation patterns) split into {res.details['cell_count']} cells; "
+               f"certificate {res.certificate_path} (checked: accepted)")
+    return out + sampled_and_time_lines(res)
+
+
+def report(res) -> dict:
+    out = {"checkpoint": res.model.path, "sha256": res.model.sha256, "task": res.model.task,
+           "hidden_size": res.model.hidden_size, "seq_len": res.model.seq_len,
+           "mse": {"lower": q(res.error_lower), "upper": q(res.error_upper), "closed_form": res.closed_form,
+                   "rigorous": res.rigorous},
+           "rmse": {"lower": q(res.rmse[0]), "upper": q(res.rmse[1])},
+           "regions": res.regions, "cells": res.details.get("cell_count"),
+           "certificate": res.certificate_path, "timings_s": {k: round(v, 4) for k, v in res.timings.items()}}
+    return with_sampled(out, res)
+
+
+KIND = Kind(name="moments", version=3, title="moments: the exact MSE of a median model (seq_len 2 and 3)",
+            accepts=accepts, generate=generate, lines=lines, report=report,
+            no_claims="a median certificate (version 3): it claims an MSE, not per-cell predictions")
