@@ -102,18 +102,15 @@ def cmd_check(a) -> int:
     if a.models:
         missing, excused, inexact = models_without_certificates(a.models, named)
         listed = os.path.join(a.models, UNCERTIFIED_LIST)
-        for m in missing:
+        problems = [(m, "missing", f"model without a certificate (and not in {listed})",
+                     f"MISSING   {m}  has no certificate among those checked, and {listed} does not list it")
+                    for m in missing]
+        problems += [(None, "uncertified-list", f"{listed}: {why}", f"INEXACT   {listed}: {why}") for why in inexact]
+        for m, rule, message, line in problems:
             worst = max(worst, EXIT_REJECTED)
-            results.append({"certificate": None, "checkpoint": m, "accepted": False, "rule": "missing",
-                            "message": f"model without a certificate (and not in {listed})"})
+            results.append({"certificate": None, "checkpoint": m, "accepted": False, "rule": rule, "message": message})
             if not a.json:
-                print(f"MISSING   {m}  has no certificate among those checked, and {listed} does not list it")
-        for why in inexact:
-            worst = max(worst, EXIT_REJECTED)
-            results.append({"certificate": None, "checkpoint": None, "accepted": False, "rule": "uncertified-list",
-                            "message": f"{listed}: {why}"})
-            if not a.json:
-                print(f"INEXACT   {listed}: {why}")
+                print(line)
         if not a.json:
             for m, reason in excused:
                 print(f"EXCUSED   {m}  no certificate: {one_line(reason)}")

@@ -21,7 +21,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from .certificate import MAX_DIM, MAX_INDEX
+from .certificate import MAX_DIM, MAX_INDEX, Subject
 from .claim import Work, method_is, rule, subject
 from .read import boolean, obj, qmat, rat, small_int, string
 from .measure import arb_module, bounds
@@ -40,22 +40,12 @@ MAX_TREE_CHARS = 1 << 28
 
 
 @dataclass(frozen=True)
-class BoxCertificate:
+class BoxCertificate(Subject):
     """Version 5: the exact weights, the grid, the tree of boxes (preorder text) and the claimed interval."""
 
-    version: int
-    method: str
-    task: str
-    family: str
-    d: int
-    n: int
-    weights_text: dict
-    weights_sha256: str
     W_hi: tuple
     W_hh: tuple
     W_oh: tuple
-    checkpoint_name: str
-    checkpoint_sha256: str
     denominator: int  # a grid point k is x = k / denominator
     radius: int  # the tree splits [-radius, radius]^n (grid units)
     tree: str

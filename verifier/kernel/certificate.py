@@ -86,20 +86,29 @@ class Cell:
 
 
 @dataclass(frozen=True)
-class Certificate:
+class Subject:
+    """What every certificate is about, whatever its version: the model (its family, shape and exact weights as
+    written, whose digest is taken of them), the task, the method, the checkpoint."""
+
     version: int
     method: str
     task: str
     family: str
     d: int
     n: int
-    weights_text: dict  # the three matrices as written (the digest is taken of them)
+    weights_text: dict  # the weights as written (the digest is taken of them)
     weights_sha256: str
+    checkpoint_name: str
+    checkpoint_sha256: str
+
+
+@dataclass(frozen=True)
+class Certificate(Subject):
+    """Versions 1 to 3: an RNN's regions (sectors, or cells with their evidence) and the measure claimed."""
+
     W_hi: tuple
     W_hh: tuple
     W_oh: tuple
-    checkpoint_name: str
-    checkpoint_sha256: str
     error: ErrorClaim  # the error (versions 1, 2) or the mean squared error (version 3: mse)
     accuracy: tuple  # (lower, upper); version 3: ()
     regions: int

@@ -17,7 +17,7 @@ import time
 from dataclasses import dataclass
 from fractions import Fraction
 
-from .certificate import MAX_DIM, MAX_INDEX, capped
+from .certificate import MAX_DIM, MAX_INDEX, Subject, capped
 from .claim import Work, _checkpoint_bytes, checkpoint, checkpoint_hash, rule
 from .read import canonical_json, checkpoint_tensors, lst, obj, qmat, rat, small_int, string
 from .rules import Reject, Unreadable
@@ -34,24 +34,14 @@ _TOP_V4 = ("format", "version", "generator", "claim", "checkpoint", "model", "ta
 
 
 @dataclass(frozen=True)
-class CycleCertificate:
+class CycleCertificate(Subject):
     """Version 4: a transformer's exact weights and the claimed outcome at each of the n^n inputs."""
 
-    version: int
-    method: str
-    task: str
-    family: str
-    d: int
-    n: int
     heads: int
-    weights_text: dict  # embed, pos_embed, layers, unembed as written (the digest is taken of them)
-    weights_sha256: str
-    embed: tuple
+    embed: tuple  # weights_text: embed, pos_embed, layers, unembed as written
     pos_embed: tuple
     layers: tuple  # ((in_proj, out_proj), ...)
     unembed: tuple
-    checkpoint_name: str
-    checkpoint_sha256: str
     inputs: int
     counts: tuple  # (right, wrong, undecided)
     wrong: tuple  # ((f as a tuple, prediction), ...)

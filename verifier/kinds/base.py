@@ -205,17 +205,22 @@ def exact_error_lines(res, closed_form: bool) -> list[str]:
     return out + sampled_and_time_lines(res)
 
 
+def measure_report(res, what: str) -> dict:
+    """The `--json` report's parts every RNN certificate has: the model, the measure certified (`what`: "error"
+    or "mse") with its closed form, the regions, the certificate, the timings."""
+    return {"checkpoint": res.model.path, "sha256": res.model.sha256, "task": res.model.task,
+            "hidden_size": res.model.hidden_size, "seq_len": res.model.seq_len,
+            what: {"lower": q(res.error_lower), "upper": q(res.error_upper), "closed_form": res.closed_form,
+                   "rigorous": res.rigorous},
+            "regions": res.regions, "certificate": res.certificate_path,
+            "timings_s": {k: round(v, 4) for k, v in res.timings.items()}}
+
+
 def error_report(res) -> dict:
     """The `--json` report of an RNN's certified error (kinds add their own parts)."""
-    out = {"checkpoint": res.model.path, "sha256": res.model.sha256, "task": res.model.task,
-           "hidden_size": res.model.hidden_size, "seq_len": res.model.seq_len,
-           "error": {"lower": q(res.error_lower), "upper": q(res.error_upper), "closed_form": res.closed_form,
-                     "rigorous": res.rigorous},
-           "accuracy": {"lower": q(res.accuracy[0]), "upper": q(res.accuracy[1])},
-           "regions": res.regions, "wrong_regions": res.wrong_regions,
-           "cells": res.details.get("cell_count", res.regions),
-           "certificate": res.certificate_path, "timings_s": {k: round(v, 4) for k, v in res.timings.items()}}
-    return out
+    return {**measure_report(res, "error"),
+            "accuracy": {"lower": q(res.accuracy[0]), "upper": q(res.accuracy[1])},
+            "wrong_regions": res.wrong_regions, "cells": res.details.get("cell_count", res.regions)}
 
 
 def with_sampled(out: dict, res) -> dict:

@@ -9,7 +9,8 @@ from fractions import Fraction
 
 from ..errors import UnsupportedError
 from ..loading.rational import q
-from .base import CertifyResult, Kind, default_workers, fmt, header, model_line, sampled_and_time_lines, with_sampled
+from .base import CertifyResult, Kind, default_workers, fmt, header, measure_report, model_line, \
+    sampled_and_time_lines, with_sampled
 from .cones import roots_document, traverse_cells
 
 SEQ_LENS = (2, 3)  # seq_lens whose median MSE has a certificate
@@ -103,13 +104,8 @@ def lines(res, closed_form: bool = False) -> list[str]:
 
 
 def report(res) -> dict:
-    out = {"checkpoint": res.model.path, "sha256": res.model.sha256, "task": res.model.task,
-           "hidden_size": res.model.hidden_size, "seq_len": res.model.seq_len,
-           "mse": {"lower": q(res.error_lower), "upper": q(res.error_upper), "closed_form": res.closed_form,
-                   "rigorous": res.rigorous},
-           "rmse": {"lower": q(res.rmse[0]), "upper": q(res.rmse[1])},
-           "regions": res.regions, "cells": res.details.get("cell_count"),
-           "certificate": res.certificate_path, "timings_s": {k: round(v, 4) for k, v in res.timings.items()}}
+    out = {**measure_report(res, "mse"), "rmse": {"lower": q(res.rmse[0]), "upper": q(res.rmse[1])},
+           "cells": res.details.get("cell_count")}
     return with_sampled(out, res)
 
 
