@@ -8,6 +8,7 @@ interval ones with their budget from scripts/make_proofs.py BUDGETS), and compar
 (the JSON before compression).  Z3 is not used: it is a second opinion and writes nothing into a certificate.
 
 Usage: python scripts/regenerate_compare.py [--proofs proofs] [--models models] [--only REGEX] [--workers N]
+       [--keep DIR]   (keep the regenerated certificates there, named by their relative path with / as __)
 Exit: 0 every compared certificate identical, 1 some differ (each printed as it finishes).
 """
 
@@ -46,6 +47,8 @@ def regenerate(rel: str, doc: dict, models: str, out_dir: str, workers: int) -> 
     out = os.path.join(out_dir, re.sub(r"\.(gz|xz)$", "", rel).replace(os.sep, "__"))
     stem = name.rsplit(".", 1)[0]
     kw = dict(task=doc["task"], out=out, workers=workers, compress_large=True)
+    if doc["model"].get("family") == "scalar":  # a median checkpoint does not record its seq_len
+        kw["seq_len"] = doc["model"]["seq_len"]
     if rel.startswith("anytime" + os.sep):
         kind, k = BUDGETS[stem]
         if kind == "cones":
@@ -63,21 +66,25 @@ def main() -> int:
     ap.add_argument("--models", default=os.path.join(ROOT, "models"))
     ap.add_argument("--only", default=".", help="regex on the certificate's path relative to --proofs")
     ap.add_argument("--workers", type=int, default=1)
+    ap.add_argument("--keep", help="keep the regenerated certificates in this folder")
     a = ap.parse_args()
     same = differ = 0
     with tempfile.TemporaryDirectory() as tmp:
+        if a.keep:
+            os.makedirs(a.keep, exist_ok=True)
         for path in certificate_files(a.proofs):
             rel = os.path.relpath(path, a.proofs)
             if not re.search(a.only, rel):
                 continue
             doc = json.loads(certificate_bytes(path, LIMIT))
             t0 = time.perf_counter()
-            new = regenerate(rel, doc, a.models, tmp, a.workers)
+            new = regenerate(rel, doc, a.models, a.keep or tmp, a.workers)
             ok = text_sha256(new) == text_sha256(path)
             same += ok
             differ += not ok
             print(f"{'IDENTICAL' if ok else 'DIFFERENT'}  {rel}  {time.perf_counter() - t0:.1f}s", flush=True)
-            os.remove(new)
+            if not a.keep:
+                os.remove(new)
     print(f"{same} identical, {differ} different")
     return 0 if differ == 0 else 1
 
