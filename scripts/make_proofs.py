@@ -35,6 +35,11 @@ BUDGETS = {
     "argmedian_32_5": ("cones", 14000),
     "2nd_argmax_2_6": ("cones", 2200), "2nd_argmax_4_6": ("cones", 2200), "2nd_argmax_16_6": ("cones", 2200),
     "2nd_argmax_2_7": ("cones", 250), "2nd_argmax_4_7": ("cones", 250),
+    # trained 2026-12-07 (issue 31): the budgets of the models above at the same seq_len
+    "2nd_argmax_3_6": ("cones", 2200), "2nd_argmax_5_6": ("cones", 2200), "2nd_argmax_6_6": ("cones", 2200),
+    "2nd_argmax_8_6": ("cones", 2200), "2nd_argmax_32_6": ("cones", 2200),
+    "argmedian_2_7": ("cones", 250), "argmedian_4_7": ("cones", 250), "argmedian_8_7": ("cones", 250),
+    "argmedian_16_7": ("cones", 250), "argmedian_32_7": ("cones", 250),
 }  # 2nd_argmax_16_10: 1,000,000 boxes decide none (models/uncertified.json says why it has no certificate)
 
 
@@ -44,6 +49,9 @@ def budget_certificates(a) -> None:
     tasks = {m["file"].rsplit(".", 1)[0]: m["task"] for m in read_index(a.models)["models"]}
     for stem, (kind, k) in BUDGETS.items():
         if not re.search(a.only, stem):
+            continue
+        if stem not in tasks:
+            print(f"{stem}: not in {a.models}/index.json, skipped", flush=True)
             continue
         path = os.path.join(a.models, stem + ".pth")
         out = os.path.join(a.proofs, "anytime", f"{stem}.{'anytime' if kind == 'cones' else 'boxes'}.cert.json")
