@@ -53,6 +53,13 @@ def _dec(x: Fraction, digits: int, up: bool) -> str:
         return format(Decimal(v.numerator) / Decimal(v.denominator), f".{digits - 1}e") if v else "0"
 
 
+def _largest_line(c, what: str) -> str:
+    """One of the atlas's largest cells (or sectors): its enclosure, an input in it and its active units per step."""
+    act = " | ".join(f"t{t}: " + (" ".join(f"h{i}" for i in row) or "-") for t, row in enumerate(c["active"]))
+    return (f"      {what} {c['cell']}: [{_dec(Fraction(c['lower']), 6, False)}, {_dec(Fraction(c['upper']), 6, True)}]"
+            f"  input ({', '.join(c['input'])})  active {act}")
+
+
 def _print_atlas(res, cert_path) -> None:
     where = cert_path or "certified in memory (nothing written)"
     e_lo, e_hi = Fraction(res["error"]["lower"]), Fraction(res["error"]["upper"])
@@ -72,9 +79,7 @@ def _print_atlas(res, cert_path) -> None:
         print(f"  {r['true']} -> {r['predicted']}: mass in [{_dec(lo, 12, False)}, {_dec(hi, 12, True)}]  "
               f"(about {100 * share:.3g}% of the error), {r['cells']} cells")
         for c in r["largest"]:
-            act = " | ".join(f"t{t}: " + (" ".join(f"h{i}" for i in row) or "-") for t, row in enumerate(c["active"]))
-            print(f"      {'sector' if res['seq_len'] == 2 else 'cell'} {c['cell']}: [{_dec(Fraction(c['lower']), 6, False)}, "
-                  f"{_dec(Fraction(c['upper']), 6, True)}]  input ({', '.join(c['input'])})  active {act}")
+            print(_largest_line(c, "sector" if res["seq_len"] == 2 else "cell"))
     s_lo, s_hi = Fraction(res["sum"]["lower"]), Fraction(res["sum"]["upper"])
     print(f"  the pairs' enclosures sum to [{_dec(s_lo, 12, False)}, {_dec(s_hi, 12, True)}], which contains the "
           "certified error (exact rationals: --json)")
@@ -91,9 +96,7 @@ def _print_mse_atlas(res, cert_path) -> None:
         print(f"  {chamber} (median {med}): [{_dec(Fraction(r['lower']), 12, False)}, "
               f"{_dec(Fraction(r['upper']), 12, True)}], {r['cells']} cells")
         for c in r["largest"]:
-            act = " | ".join(f"t{t}: " + (" ".join(f"h{i}" for i in row) or "-") for t, row in enumerate(c["active"]))
-            print(f"      cell {c['cell']}: [{_dec(Fraction(c['lower']), 6, False)}, {_dec(Fraction(c['upper']), 6, True)}]"
-                  f"  input ({', '.join(c['input'])})  active {act}")
+            print(_largest_line(c, "cell"))
     for r in res["by_median"]:
         med = " and ".join(f"x{i}" for i in r["median"])
         print(f"  median {med}: [{_dec(Fraction(r['lower']), 12, False)}, {_dec(Fraction(r['upper']), 12, True)}], "

@@ -14,6 +14,26 @@ import math
 MIN_DRAWN_DEG = 3.0
 
 
+def save_figure(fig, path_stem: str) -> list[str]:
+    """Write `fig` as path_stem.png and path_stem.svg (the SVG without a date, so the same drawing gives the same
+    bytes), each atomically; close it; return the paths written."""
+    import io
+
+    import matplotlib.pyplot as plt
+
+    from ..loading.rational import write_atomic
+
+    written = []
+    for ext in ("png", "svg"):
+        buf = io.BytesIO()
+        fig.savefig(buf, format=ext, dpi=130, metadata={"Date": None} if ext == "svg" else None)
+        path = f"{path_stem}.{ext}"
+        write_atomic(path, buf.getvalue())
+        written.append(path)
+    plt.close(fig)
+    return written
+
+
 def _fmt_form(coeffs) -> str:
     from ..loading.rational import q
 
@@ -110,22 +130,7 @@ def disc_figure(rows, wedges, title: str):
 
 def draw(rows, wedges, path_stem: str, title: str) -> list[str]:
     """Draw the disc; return the files written (PNG and SVG, each written atomically)."""
-    import io
-
-    import matplotlib.pyplot as plt
-
-    from ..loading.rational import write_atomic
-
-    fig = disc_figure(rows, wedges, title)
-    written = []
-    for ext in ("png", "svg"):
-        buf = io.BytesIO()
-        fig.savefig(buf, format=ext, dpi=130, metadata={"Date": None} if ext == "svg" else None)
-        path = f"{path_stem}.{ext}"
-        write_atomic(path, buf.getvalue())
-        written.append(path)
-    plt.close(fig)
-    return written
+    return save_figure(disc_figure(rows, wedges, title), path_stem)
 
 
 # ---- seq_len 3: the sphere ------------------------------------------------------------------------------
@@ -291,7 +296,6 @@ def draw_sphere(atlas, path_stem: str, title: str):
     visible); pieces too small to see are also ringed; when the wrong pieces cover under 1% of the
     sphere, an inset zooms on the largest one.  Returns (files written, the drawn wrong pieces as
     `sphere_geometry` gives them)."""
-    import io
     import itertools
 
     import matplotlib
@@ -302,8 +306,6 @@ def draw_sphere(atlas, path_stem: str, title: str):
     from matplotlib.collections import LineCollection
     from matplotlib.lines import Line2D
     from matplotlib.patches import Patch
-
-    from ..loading.rational import write_atomic
 
     c = atlas.cert
     segs, drawn = sphere_geometry(atlas)
@@ -372,12 +374,5 @@ def draw_sphere(atlas, path_stem: str, title: str):
     fig.legend(handles=handles, loc="lower center", ncol=3, fontsize=8, frameon=False)
     fig.suptitle(title, fontsize=10)
     fig.tight_layout(rect=(0, 0.08, 1, 0.95))
-    written = []
-    for ext in ("png", "svg"):
-        buf = io.BytesIO()
-        fig.savefig(buf, format=ext, dpi=130, metadata={"Date": None} if ext == "svg" else None)
-        path = f"{path_stem}.{ext}"
-        write_atomic(path, buf.getvalue())
-        written.append(path)
-    plt.close(fig)
+    written = save_figure(fig, path_stem)
     return written, drawn
