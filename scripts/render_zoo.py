@@ -58,6 +58,8 @@ def certificates(root: str) -> dict:
                  "regions": doc.get("regions", doc.get("inputs", "-")), "cells": doc.get("cell_count"),
                  "version": doc.get("version"),
                  "interval": doc.get("coverage") == "partial" or doc.get("method") == "boxes"}
+        if "rmse" in doc:  # a median certificate: the RMSE enclosure, beside the zoo's published RMSE
+            entry["rmse"] = (Fraction(doc["rmse"]["lower"]), Fraction(doc["rmse"]["upper"]))
 
         def rank(e):
             return e["interval"], e["upper"] - e["lower"]
@@ -138,6 +140,8 @@ def render(root: str = ROOT) -> str:
         c = r["cert"]
         if c:
             cert = (f"{c['what']} in [{_round(c['lower'], 6, False)}, {_round(c['upper'], 6, True)}]")
+            if "rmse" in c:
+                cert += f"; RMSE in [{_round(c['rmse'][0], 4, False)}, {_round(c['rmse'][1], 4, True)}]"
             regions, cells, link = c["regions"], c["cells"] if c["cells"] is not None else "-", f"`{c['path']}`"
         else:
             cert, regions, cells, link = "not certified", "-", "-", "-"

@@ -123,10 +123,89 @@ def test_asymmetric_model_random_weights_agree_with_sampling():
     assert abs(est - float(res.error_lower)) <= 5 * se
 
 
-def test_seq_len_5_is_refused_with_what_it_would_need(tmp_path):
-    rnn = _rnn([[1]], [[F(1, 2)]], [[1]], 5)
-    with pytest.raises(UnsupportedError, match="5- and 3-dimensional cones"):
+def test_seq_len_10_is_refused_with_what_it_would_need(tmp_path):
+    rnn = _rnn([[1]], [[F(1, 2)]], [[1]], 10)
+    with pytest.raises(UnsupportedError, match="10- and 8-dimensional cones"):
         certify(rnn, task="median")
+
+
+def _median_second_moment(n):
+    """E[median^2] of n standard normals for odd n, by scipy quadrature of x^2 times the density of the middle
+    order statistic k = (n + 1)/2: n!/((k-1)!(n-k)!) Phi^(k-1) (1 - Phi)^(n-k) phi (to ~1e-13)."""
+    from scipy import integrate, stats
+
+    k = n // 2 + 1
+    c = math.factorial(n) / (math.factorial(k - 1) * math.factorial(n - k))
+    f = lambda x: x * x * c * stats.norm.cdf(x) ** (k - 1) * stats.norm.sf(x) ** (n - k) * stats.norm.pdf(x)  # noqa: E731
+    return integrate.quad(f, -np.inf, np.inf, epsabs=1e-14, epsrel=1e-14)[0]
+
+
+def test_the_mean_model_at_seq_len_5_has_the_median_second_moment_minus_one_fifth():
+    """MEAN_2's running sum read out as (P - N)/5 outputs the mean of five numbers.  E[(mean - median)^2] =
+    E[median^2] - 1/5: the mean is independent of x - mean (Basu), so E[mean (median - mean)] = 0 and
+    E[mean median] = E[mean^2] = 1/n.  E[median^2] comes from a quadrature of the median's density, not from
+    the cones: the certified enclosure (P_5 of each simplicial cone plus the Van Oosterom-Strackee ridge terms)
+    must contain it to the quadrature's accuracy, and the kernel must accept the certificate."""
+    res = certify(_rnn(**{**MEAN_2, "W_oh": [[F(1, 5), F(-1, 5)]]}, n=5), task="median", workers=2)
+    known = _median_second_moment(5) - 0.2
+    assert float(res.error_lower) - 1e-12 <= known <= float(res.error_upper) + 1e-12, (res.error_lower, known)
+    assert res.error_upper - res.error_lower < F(1, 10 ** 12)
+    v = check(res.certificate)
+    assert v.accepted, v.reason
+    assert res.certificate["cells"][0]["simplices"]
+
+
+def test_zero_and_mean_models_at_seq_len_4_differ_by_exactly_one_quarter():
+    """n = 4 (P_4 cones, ridges are angles): output 0 gives E[median^2], the mean model E[median^2] - 1/4 (the
+    same argument as for n = 5); the two enclosures, shifted by 1/4, must overlap."""
+    zero = certify(_rnn(MEAN_2["W_hi"], MEAN_2["W_hh"], [[0, 0]], 4), task="median")
+    mean = certify(_rnn(**{**MEAN_2, "W_oh": [[F(1, 4), F(-1, 4)]]}, n=4), task="median")
+    assert zero.error_lower - F(1, 4) <= mean.error_upper and mean.error_lower <= zero.error_upper - F(1, 4)
+    assert zero.error_upper - zero.error_lower < F(1, 10 ** 12)
+    # and E[median^2] of four normals by float64 sampling, within 5 standard errors
+    rng = np.random.default_rng(3)
+    s = np.sort(rng.standard_normal((1 << 20, 4)), axis=1)
+    m2 = ((s[:, 1] + s[:, 2]) / 2) ** 2
+    assert abs(m2.mean() - float(zero.error_lower)) <= 5 * m2.std() / math.sqrt(len(m2))
+
+
+def _n4_document():
+    rnn = _rnn([[1], [-1]], [[1, -1], [F(-1, 2), 1]], [[F(1, 3), F(-1, 4)]], 4)
+    return json.loads(json.dumps(certify(rnn, task="median").certificate))
+
+
+def test_seq_len_4_model_agrees_with_sampling_and_any_number_of_workers():
+    rnn = _rnn([[1], [-1]], [[1, -1], [F(-1, 2), 1]], [[F(1, 3), F(-1, 4)]], 4)
+    one = certify(rnn, task="median", workers=1)
+    two = certify(rnn, task="median", workers=2).certificate
+    assert json.dumps(one.certificate, sort_keys=True) == json.dumps(two, sort_keys=True)
+    est, se = _sampled_mse(rnn, 4, 1 << 20, seed=5)
+    assert abs(est - float(one.error_lower)) <= 5 * se
+
+
+@pytest.mark.parametrize("mend,rule", [
+    ("drop-simplices", "triangulation"), ("duplicate-simplex", "triangulation"), ("drop-one-simplex", "triangulation"),
+    ("mse-shifted", "enclosure"), ("sentence", "closed-form")])
+def test_a_forged_seq_len_4_certificate_is_rejected(mend, rule):
+    import copy
+
+    doc = copy.deepcopy(_n4_document())
+    cells = doc["cells"]
+    with_s = [c for c in cells if c.get("simplices")]
+    if mend == "drop-simplices":
+        del with_s[0]["simplices"]
+    elif mend == "duplicate-simplex":
+        with_s[0]["simplices"] = with_s[0]["simplices"] + with_s[0]["simplices"][:1]
+    elif mend == "drop-one-simplex":
+        big = next(c for c in with_s if len(c["simplices"]) > 1)
+        big["simplices"] = big["simplices"][1:]
+    elif mend == "mse-shifted":  # an enclosure just above the true one
+        lo, hi = F(doc["mse"]["lower"]), F(doc["mse"]["upper"])
+        doc["mse"]["lower"], doc["mse"]["upper"] = str(2 * hi - lo), str(3 * hi - 2 * lo)
+    else:
+        doc["mse"]["closed_form"] = doc["mse"]["closed_form"].replace("simplicial cones", "cones")
+    v = check(doc)
+    assert not v.accepted and v.rule == rule, (v.rule, v.reason)
 
 
 def test_the_certificate_is_the_same_for_any_number_of_workers():
@@ -172,3 +251,17 @@ def test_a_forged_residual_is_rejected():
     doc["model"]["weights_sha256"] = hashlib.sha256(canonical_json(w).encode()).hexdigest()
     v = check(doc)
     assert not v.accepted and v.rule == "closed-form"
+
+
+def test_the_atlas_splits_a_seq_len_4_mse_by_chamber():
+    """explain's breakdown at n = 4: one row per ordering chamber (4! = 24), each from the kernel's per-cone
+    bounds; the rows' enclosures sum to an interval that holds the certified MSE."""
+    from verifier.views.atlas import breakdown
+
+    doc = _n4_document()
+    b = breakdown(doc, top=1)
+    assert len(b["breakdown"]) == 24
+    lo = sum(F(r["lower"]) for r in b["breakdown"])
+    hi = sum(F(r["upper"]) for r in b["breakdown"])
+    assert lo <= F(doc["mse"]["upper"]) and F(doc["mse"]["lower"]) <= hi
+    assert F(b["sum"]["lower"]) <= F(doc["mse"]["lower"]) and F(doc["mse"]["upper"]) <= F(b["sum"]["upper"])

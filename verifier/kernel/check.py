@@ -65,6 +65,7 @@ def rules_for(c: Certificate) -> tuple:
 # The per-cell rules of a version-2 certificate with facets evidence: each reads and writes only cell ci's data
 # (its constraints, rays, facet points), so they may run on shares of the cells in several processes.
 PER_CELL = (pattern, prediction, wrong, rays, witness, facet, redundant)
+PER_CELL_V3 = (pattern, rays, witness, facet, redundant)  # version 3 with facets evidence: no decisions
 SPREAD_MIN_CELLS = 2000  # below this, starting processes costs more than it saves
 
 
@@ -75,10 +76,13 @@ def run_rules(c: Certificate, checkpoint: str | None = None, deadline: float | N
     same facts, same verdict, same first failure as one process."""
     w = Work(checkpoint=checkpoint, deadline=deadline, workers=workers)
     order = rules_for(c)
-    k = len(PER_CELL)
-    at = next((i for i in range(len(order) - k + 1) if order[i:i + k] == PER_CELL), None)
-    if at is not None and (hasattr(workers, "map") or workers > 1) and len(c.cells) >= SPREAD_MIN_CELLS:
-        order = order[:at] + (_spread,) + order[at + k:]
+    if (hasattr(workers, "map") or workers > 1) and len(c.cells) >= SPREAD_MIN_CELLS:
+        for per in (PER_CELL, PER_CELL_V3):
+            k = len(per)
+            at = next((i for i in range(len(order) - k + 1) if order[i:i + k] == per), None)
+            if at is not None:
+                order = order[:at] + (lambda c_, w_, per=per: _spread(c_, w_, per),) + order[at + k:]
+                break
     for fn in order:
         fn(c, w)
     return w
@@ -86,10 +90,10 @@ def run_rules(c: Certificate, checkpoint: str | None = None, deadline: float | N
 
 def _share(args):
     """A worker: the per-cell rules, in order, on cells lo..hi-1; (lo, their constraints, their shapes, the first
-    failure as (position in PER_CELL, the Reject) or None)."""
-    c, w, lo, hi = args
+    failure as (position in the rules, the Reject) or None)."""
+    c, w, lo, hi, per = args
     w.span = (lo, hi)
-    for pos, fn in enumerate(PER_CELL):
+    for pos, fn in enumerate(per):
         try:
             fn(c, w)
         except Reject as exc:
@@ -97,11 +101,11 @@ def _share(args):
     return lo, w.cons[lo:hi], w.shapes[lo:hi], None
 
 
-def _spread(c: Certificate, w: Work):
-    """PER_CELL on contiguous shares of the cells, in worker processes (or the caller's ordered map).  Each
-    share runs the rules in order and stops at its first failure, which is then the failure with the lowest
-    (rule, cell) in that share; the lowest over the shares, in (rule, share) order, is the one a single process
-    running each rule over all cells in turn would report, so it is raised."""
+def _spread(c: Certificate, w: Work, per: tuple = PER_CELL):
+    """The per-cell rules `per` (PER_CELL, or PER_CELL_V3) on contiguous shares of the cells, in worker processes
+    (or the caller's ordered map).  Each share runs the rules in order and stops at its first failure, which is
+    then the failure with the lowest (rule, cell) in that share; the lowest over the shares, in (rule, share)
+    order, is the one a single process running each rule over all cells in turn would report, so it is raised."""
     import contextlib
     import dataclasses
 
@@ -113,7 +117,7 @@ def _spread(c: Certificate, w: Work):
         if lo < hi:
             cells = [None] * lo + list(c.cells[lo:hi]) + [None] * (n_cells - hi)
             share = Work(m=w.m, forms=Forms(w.m), roots=w.roots)
-            tasks.append((dataclasses.replace(c, cells=cells), share, lo, hi))
+            tasks.append((dataclasses.replace(c, cells=cells), share, lo, hi, per))
     with contextlib.ExitStack() as stack:
         results = mapper(w.workers, stack).map(_share, tasks)
         w.cons, w.shapes = [None] * n_cells, [None] * n_cells

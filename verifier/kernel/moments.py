@@ -1,4 +1,4 @@
-"""Version 3, moments (median, seq_len 2 and 3): the exact mean squared error of a one-output RNN.
+"""Version 3, moments (median, seq_len 2 to 5): the exact mean squared error of a one-output RNN.
 
 The cells are those of version 2 without decisions: a root (ordering chamber x sign of x_0, on which the
 median is one linear form) and an activation pattern (on which the output is one linear form), with the
@@ -10,21 +10,36 @@ Gaussian integration by parts gives E[(c . x)^2 1_K] from K's angle and its face
 
 with A_K the sector's angle (n = 2) or half the polygon's solid angle (n = 3), gamma_0 = 1, gamma_1 = 1/2
 (see proofs/FORMAT.md, "Version 3", for the derivation).  Computed here on its own, from the kernel's
-own constraints, vertices and facets."""
+own constraints, vertices and facets.
+
+Seq_len 4 and 5: every cell with a nonzero residual carries a triangulation into simplicial cones (checked as
+version 2's), and the same identity is applied to each simplicial cone S = cone(r_1..r_n): its facets are
+F_i = cone(r_j, j != i) with inward normals g_i, its ridges G_ij = cone(r_k, k != i, j) are (n - 2)-dimensional
+simplicial cones whose measure in their own span is a closed form (n = 4: an angle over 2 pi; n = 5: a solid
+angle over 4 pi, Van Oosterom-Strackee), and gamma(S) is the orthant probability P_n of version 2:
+
+    E[(c.x)^2 1_S] = |c|^2 P_n(S) + (1 / 4 pi^2) sum_{i < j} W_ij (b_ij + b_ji) / sqrt(D_ij)
+
+with W_ij = 2 pi gamma_{n-2}(G_ij), b_ij = (c.u)(c.g_i)/|g_i|^2, u = |g_i|^2 g_j - (g_i.g_j) g_i and
+D_ij = |g_i|^2 |g_j|^2 - (g_i.g_j)^2.  The cones tile the cell, so the cell's second moment is their sum."""
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import math
 from fractions import Fraction
 
 from .certificate import Certificate
 from .claim import Work, counts, enclosure, method_is, rule, subject
-from .cones import GEOMETRY_FACETS, GEOMETRY_N3, cover, pattern
-from .geometry import cross2, dot
+from .cones import GEOMETRY_FACETS, GEOMETRY_N3, _tiles, cover, pattern
+from .geometry import cross2, dot, primitive
 from .measure import arb_module, bounds, vos_terms
-from .work import check_deadline
+from .orthant import cone_bounds, simplex_normals
+from .work import check_deadline, local_count, mapper
 from .rules import Reject
+
+MAX_SEQ_LEN = 5  # seq_len 4 and 5: P_n of each cone and closed-form ridges (P_2, P_3); 6 and up would need P_4 ridges
 
 
 def median_form(ranking, n: int) -> tuple:
@@ -172,18 +187,163 @@ def rmse(c: Certificate, w: Work):
         raise Reject("rmse", "[rmse.lower, rmse.upper] does not contain the square root of the mse enclosure")
 
 
+def moments_form(cells: int, cones: int, n: int) -> str:
+    """The canonical sentence of a seq_len 4 or 5 MSE (P_n has no elementary closed form)."""
+    return (f"sum over the {cones} simplicial cones S triangulating the {cells} cells with a nonzero residual c of "
+            f"|c|^2 P_{n}(S) + (1/(4 pi^2)) sum over the ridges G_ij of S of W_ij (b_ij + b_ji)/sqrt(D_ij) "
+            f"(P_{n}: pencil formula, one-dimensional integrals in ball arithmetic; W_ij: the ridge's angle in "
+            "closed form)")
+
+
+def ridge_angle(flint, rays):
+    """2 pi gamma_{n-2} of the simplicial cone on `rays` in its own span: for two rays their angle
+    atan2(sqrt(|a|^2 |b|^2 - (a.b)^2), a.b); for three rays half their solid angle, the Van Oosterom-Strackee
+    atan2(sqrt(Gram determinant), |a||b||c| + (a.b)|c| + (a.c)|b| + (b.c)|a|)."""
+    arb = flint.arb
+    if len(rays) == 2:
+        a, b = rays
+        ab = dot(a, b)
+        return arb.atan2(arb(dot(a, a) * dot(b, b) - ab * ab).sqrt(), arb(ab))
+    a, b, c = rays
+    A, B, C, ab, ac, bc = dot(a, a), dot(b, b), dot(c, c), dot(a, b), dot(a, c), dot(b, c)
+    gram = A * B * C + 2 * ab * ac * bc - A * bc * bc - B * ac * ac - C * ab * ab
+    den = arb(A * B * C).sqrt() + ab * arb(C).sqrt() + ac * arb(B).sqrt() + bc * arb(A).sqrt()
+    return arb.atan2(arb(gram).sqrt(), den)
+
+
+def ridge_terms(res, rays) -> list:
+    """The ridge pairs of the simplicial cone on `rays` with residual `res`: (k, l, b_kl + b_lk, D_kl) for each
+    k < l whose exact coefficient is nonzero (the ridge G_kl is the cone on the other rays)."""
+    g = simplex_normals(rays)
+    n = len(rays)
+    gg = [dot(x, x) for x in g]
+    cg = [sum(a * b for a, b in zip(res, x)) for x in g]
+    out = []
+    for k in range(n):
+        for l_ in range(k + 1, n):
+            gkl = dot(g[k], g[l_])
+            # b_kl = (c.u)(c.g_k)/|g_k|^2 with c.u = |g_k|^2 (c.g_l) - (g_k.g_l)(c.g_k); and b_lk likewise
+            b = ((gg[k] * cg[l_] - gkl * cg[k]) * cg[k] / gg[k] + (gg[l_] * cg[k] - gkl * cg[l_]) * cg[l_] / gg[l_])
+            if b:
+                out.append((k, l_, b, gg[k] * gg[l_] - gkl * gkl))
+    return out
+
+
+def cone_moment_bounds(res, rays, prec: int) -> tuple[Fraction, Fraction]:
+    """Exact rational bounds of E[(c.x)^2 1_S] for the simplicial cone S on `rays` and the residual c = `res`:
+    |c|^2 times the orthant probability's exact bounds (cone_bounds: prec bits, 2 prec for a thin cone), plus the
+    exact dyadic bounds of the ridge terms' ball at prec bits.  A pure function of its arguments (a ray's scale
+    does not matter: the rays are made primitive first)."""
+    rays = [primitive(r) for r in rays]
+    a, b = cone_bounds(rays, prec)
+    s = sum(x * x for x in res)
+    flint = arb_module()
+    arb = flint.arb
+    with flint.ctx.workprec(prec):
+        tot = arb(0)
+        for k, l_, coef, D in ridge_terms(res, rays):
+            ridge = [r for i, r in enumerate(rays) if i != k and i != l_]
+            tot += ridge_angle(flint, ridge) * (arb(coef.numerator) / coef.denominator) / arb(D).sqrt()
+        rl, rh = bounds(tot / (4 * arb.pi() ** 2))
+    return s * a + rl, s * b + rh
+
+
+def _moment_task(args):
+    return cone_moment_bounds(*args)
+
+
+_MEMO: dict = {}  # (residual, primitive rays, prec) -> cone_moment_bounds, for this process
+_MEMO_LIMIT = 1 << 20
+
+
+def each_moment_bounds(items, prec: int, workers, stack: contextlib.ExitStack):
+    """cone_moment_bounds of each (residual, rays), in order, on the caller's ordered map, a local process pool
+    entered into `stack`, or here; memoized per process (as orthant.each_cone_bounds: the generator's built-in
+    self-check does not integrate again; `check` in a fresh process recomputes every cone)."""
+    keys = [(tuple(res), tuple(primitive(r) for r in rays), prec) for res, rays in items]
+    if len(_MEMO) + len(keys) > _MEMO_LIMIT:
+        _MEMO.clear()
+    missing = [k for k in dict.fromkeys(keys) if k not in _MEMO]
+    if not missing:
+        results = iter(())
+    elif hasattr(workers, "map") or len(missing) > 1:
+        chunk = min(16, len(missing) // (4 * local_count(workers))) if isinstance(workers, int) else 1
+        results = iter(mapper(workers, stack).map(_moment_task, missing, chunksize=max(chunk, 1)))
+    else:
+        results = (cone_moment_bounds(*k) for k in missing)
+    fresh = zip(missing, results)
+    for k in keys:
+        while k not in _MEMO:
+            done, value = next(fresh)
+            _MEMO[done] = value
+        yield _MEMO[k]
+
+
+def moment_bounds(items, deadline=None, workers=1, progress=None):
+    """fn(prec): exact rational bounds of sum over (residual c, rays) of E[(c.x)^2 1_S], each cone's exact
+    bounds (cone_moment_bounds, on the workers) added exactly in order: the same for any number of workers.
+    `progress(k)`, if given, is called after each cone."""
+    def fn(prec):
+        lo = hi = Fraction(0)
+        check_deadline(deadline)
+        with contextlib.ExitStack() as stack:
+            for a, b in each_moment_bounds(items, prec, workers, stack):
+                check_deadline(deadline)
+                lo, hi = lo + a, hi + b
+                if progress is not None:
+                    progress(1)
+        return lo, hi
+
+    return fn
+
+
+@rule("triangulation")
+def moment_tiles(c: Certificate, w: Work):
+    """n >= 4: exactly the cells whose residual is nonzero carry simplices, which tile the cell as in version 2
+    (each n distinct rays with nonzero determinant; every simplex facet on a cell constraint or shared by two
+    simplices on opposite sides; the first simplex's ray sum in no other closed simplex); n <= 3: none does."""
+    w.moment_cones, w.moment_owner, w.moment_cells = [], [], 0  # (residual, rays) per cone; its cell's index
+    for ci, cell in enumerate(c.cells):
+        if c.n < 4 or not any(res := residual(c, w, cell)):
+            if cell.simplices is not None:
+                raise Reject("triangulation", f"cell {ci}: only a seq_len >= 4 cell with a nonzero residual carries "
+                             "simplices")
+            continue
+        w.moment_cells += 1
+        tiles = _tiles(f"cell {ci}", w.shapes[ci], cell.simplices or (), c.n)
+        w.moment_cones.extend((res, t) for t in tiles)
+        w.moment_owner.extend([ci] * len(tiles))
+
+
+@rule("closed-form")
+def cones_closed_form(c: Certificate, w: Work):
+    """n >= 4: mse.closed_form is exactly the canonical sentence naming the number of simplicial cones and of
+    cells with a nonzero residual; the MSE is the sum of the cones' second moments (moment_bounds)."""
+    w.form = moments_form(w.moment_cells, len(w.moment_cones), c.n)
+    w.bounds = moment_bounds(w.moment_cones, w.deadline, w.workers)
+    w.empty = not w.moment_cones
+    w.precision = (80, 160)
+    if c.error.closed_form != w.form:
+        raise Reject("closed-form", "mse.closed_form is not the second-moment sentence of the cells' cones")
+
+
 @rule("method")
 def method(c: Certificate, w: Work):
-    """Version 3 uses method 'moments', for seq_len 2 (facets evidence) and 3 (polygon evidence)."""
+    """Version 3 uses method 'moments', for seq_len 2, 4 and 5 (facets evidence) and 3 (polygon evidence)."""
     method_is(c, 3, "moments")
-    if c.n not in (2, 3):
-        raise Reject("method", f"method moments has a measure rule for seq_len 2 and 3, not {c.n}")
+    if not 2 <= c.n <= MAX_SEQ_LEN:
+        raise Reject("method", f"method moments has a measure rule for seq_len 2 to {MAX_SEQ_LEN}, not {c.n}")
     if (c.evidence == "polygon") != (c.n == 3):
-        raise Reject("method", f"evidence {c.evidence!r} does not fit seq_len {c.n} (facets for 2, polygon for 3)")
+        raise Reject("method", f"evidence {c.evidence!r} does not fit seq_len {c.n} (polygon for 3, facets for "
+                     "2, 4 and 5)")
 
 
 def rules_v3(n: int) -> tuple:
-    """The ordered rules of a version-3 certificate of seq_len n (the method rule has checked n in (2, 3))."""
+    """The ordered rules of a version-3 certificate of seq_len n (the method rule has checked 2 <= n <= 5)."""
     geometry = GEOMETRY_N3 if n == 3 else GEOMETRY_FACETS
-    return subject(method) + (roots, pattern) + geometry + (cover, counts, closed_form, enclosure, rmse)
+    if n >= 4:
+        return subject(method) + (roots, pattern) + geometry + (cover, counts, moment_tiles, cones_closed_form,
+                                                                enclosure, rmse)
+    return subject(method) + (roots, pattern) + geometry + (cover, counts, moment_tiles, closed_form, enclosure,
+                                                            rmse)
 

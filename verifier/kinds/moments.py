@@ -1,6 +1,8 @@
-"""Certificate version 3, moments (median models, seq_len 2 and 3): the cells of version 2 without decisions and
+"""Certificate version 3, moments (median models, seq_len 2 to 5): the cells of version 2 without decisions and
 the exact MSE, each cell's second moment by Gaussian integration by parts (families/median.py; kernel/moments.py
-re-checks)."""
+re-checks).  Seq_len 2 and 3 have an elementary closed form; at 4 and 5 each cell with a nonzero residual is
+triangulated and each simplicial cone's second moment is its orthant probability P_n plus closed-form ridge
+terms, enclosed in ball arithmetic (the kernel's own moment_bounds)."""
 
 from __future__ import annotations
 
@@ -13,7 +15,7 @@ from .base import CertifyResult, Kind, default_workers, fmt, header, measure_rep
     sampled_and_time_lines, with_sampled
 from .cones import roots_document, traverse_cells
 
-SEQ_LENS = (2, 3)  # seq_lens whose median MSE has a certificate
+SEQ_LENS = (2, 3, 4, 5)  # seq_lens whose median MSE has a certificate (kernel/moments.py: MAX_SEQ_LEN)
 
 MEDIAN_CLAIM = ("For the bias-free ReLU RNN with one output and the exact rational weights below (the exact values "
                 "of the checkpoint's floats) and x ~ N(0, I_n), the mean squared error E[(model(x) - median(x))^2] "
@@ -28,7 +30,7 @@ def accepts(lm, o) -> bool:
         raise UnsupportedError(f"{lm.path}: seq_len {lm.seq_len}: the exact MSE of a median model is certified "
                                f"for seq_len {' and '.join(map(str, SEQ_LENS))}; seq_len {lm.seq_len} would "
                                f"need the Gaussian measure of {lm.seq_len}- and {lm.seq_len - 2}-dimensional cones "
-                               "(not implemented); `sample` estimates its MSE")
+                               "(P_10 and P_8: not implemented); `sample` estimates its MSE")
     return o.method != "boxes"  # boxes say why they do not apply
 
 
@@ -44,14 +46,17 @@ def generate(lm, o, timings: dict, deadline) -> CertifyResult:
     tr, cells = traverse_cells(lm, bool(o.z3), timings, o.progress, o.max_regions, deadline, o.workers)
     t0 = time.perf_counter()
     scale = output_scale(rnn)
-    total = MomentSum()
-    gamma = Fraction(1) if n == 2 else Fraction(1, 2)
-    for c in cells:
-        res, angles, pairs = cell_moments(c, tr, scale, n)
-        total.add_cell(res, angles, pairs, gamma)
-    form = total.closed_form()
-    lo, hi, _ = enclose(total.ball, digits, exact_zero=total.zero, deadline=deadline)
-    if total.zero:
+    if n >= 4:
+        lo, hi, form, digits, zero = _cones_mse(cells, tr, scale, n, o, deadline)
+    else:
+        total = MomentSum()
+        gamma = Fraction(1) if n == 2 else Fraction(1, 2)
+        for c in cells:
+            res, angles, pairs = cell_moments(c, tr, scale, n)
+            total.add_cell(res, angles, pairs, gamma)
+        form, zero = total.closed_form(), total.zero
+        lo, hi, _ = enclose(total.ball, digits, exact_zero=zero, deadline=deadline)
+    if zero:
         rlo = rhi = Fraction(0)
     else:
         import flint
@@ -80,6 +85,41 @@ def generate(lm, o, timings: dict, deadline) -> CertifyResult:
                                   "rmse": (rlo, rhi)}, measure="mse")
 
 
+def _cones_mse(cells, tr, scale: int, n: int, o, deadline):
+    """Seq_len 4 and 5: triangulate every cell with a nonzero residual (its `simplices` are written) and enclose
+    the sum of its cones' second moments at ORTHANT_PREC bits; (lower, upper, sentence, digits, zero)."""
+    from ..cells.measure import ORTHANT_PREC, correct_digits, round_outward
+    from ..cells.triangulate import facet_cuts, triangulate
+    from ..families.median import residual
+    from ..kernel.moments import moment_bounds, moments_form
+
+    items, measured = [], 0
+    for c in cells:
+        res = residual(tr.output_forms(c.sigma)[0], scale, tr.roots[c.root].ranking, n)
+        if not any(res):
+            continue
+        measured += 1
+        c.simplices = triangulate(c.rays, c.masks, n, len(c.constraints), cuts=facet_cuts(c))
+        items.extend((res, [c.rays[r] for r in sx]) for sx in c.simplices)
+    form = moments_form(measured, len(items), n)
+    if not items:
+        return Fraction(0), Fraction(0), form, 30, True
+    bar = None
+    if o.progress:
+        from tqdm import tqdm
+
+        bar = tqdm(total=len(items), desc=f"second moments (P_{n} + ridges)", unit="cone", leave=False)
+    try:
+        lo, hi = moment_bounds(items, deadline, o.workers, bar.update if bar else None)(ORTHANT_PREC)
+    finally:
+        if bar is not None:
+            bar.close()
+    lo = max(lo, Fraction(0))
+    digits = max(1, int(correct_digits(lo, hi)) - 1) if lo != hi else 30
+    lo, hi = round_outward(lo, hi, digits + 3)
+    return max(lo, Fraction(0)), hi, form, digits, False
+
+
 def lines(res, closed_form: bool = False) -> list[str]:
     """A median model's certified mean squared error."""
     from ..cells.measure import sympy_form
@@ -87,7 +127,9 @@ def lines(res, closed_form: bool = False) -> list[str]:
 
     form = res.closed_form
     out = [model_line(res.model)]
-    if closed_form or len(form) <= MAX_FORM_CHARS:
+    if not form.startswith("(") and form != "0":  # seq_len 4 and 5: a sentence, the value is the enclosure
+        out.append(f"  MSE = {form}")
+    elif closed_form or len(form) <= MAX_FORM_CHARS:
         out.append(f"  MSE (exact) = {sympy_form(form)}")
     else:
         out.append(f"  MSE (exact): a sum of {form.count('atan2('):,} atan2 and {form.count('/sqrt('):,} square-root "

@@ -283,7 +283,7 @@ def breakdown(doc, checkpoint: str | None = None, top: int = DEFAULT_TOP, digits
     what = "mse" if c.version == 3 else "error"
     head = {"task": c.task, "seq_len": c.n, "hidden_size": c.d, "method": c.method,
             what: {"lower": _q(c.error.lower), "upper": _q(c.error.upper)},
-            "kernel": "every rule" if c.n <= 3 else (
+            "kernel": "every rule" if c.n <= 3 or c.version == 3 else (
                 "every rule but the measure's (closed-form, enclosure, accuracy: hours at seq_len 4, 5)"
                 if c.coverage == "partial" else
                 "every rule but the measure's (triangulation, closed-form, enclosure, accuracy: hours at seq_len 4, 5)")}
@@ -375,13 +375,37 @@ def _mse_breakdown(c, w, top: int, digits: int) -> dict:
     Per cell K with residual f - median = r . x: 2 pi E[(r.x)^2 1_K] = |r|^2 A_K + gamma sum over its
     ordered ridge pairs (g, h) of (r.u)(r.g) / (|g|^2 sqrt(D)) (proofs/FORMAT.md, "Version 3"), with the
     kernel's own residual, angle terms and ridge pairs; each group's sum is enclosed in an arb ball and
-    rounded outward, and the groups' enclosures are widened to sum over the certified MSE."""
-    from ..kernel.moments import angle_ball, cell_terms, residual
-    from ..kernel.model import forward
+    rounded outward, and the groups' enclosures are widened to sum over the certified MSE.  Seq_len 4 and 5:
+    each cell's exact bounds are the sum of its simplicial cones' (the kernel's cone_moment_bounds, which its
+    check has just computed in this process), and a group's the sum of its cells'."""
+    from ..kernel.moments import residual
+
+    if c.n >= 4:
+        import contextlib
+
+        from ..kernel.moments import each_moment_bounds
+
+        per_cell: dict = {}
+        with contextlib.ExitStack() as stack:
+            for ci, (a, b) in zip(w.moment_owner, each_moment_bounds(w.moment_cones, w.precision[0], 1, stack)):
+                lo0, hi0 = per_cell.get(ci, (Fraction(0), Fraction(0)))
+                per_cell[ci] = (lo0 + a, hi0 + b)
+        cells = []  # (ranking, weight, per-cell bounds, cell index, residual)
+        for ci, cell in enumerate(c.cells):
+            res = residual(c, w, cell)
+            cells.append((w.roots[cell.root][0], sum(x * x for x in res), per_cell.get(ci), ci, res))
+
+        def bounds(group, dig):
+            lo = sum((g[2][0] for g in group if g[1]), Fraction(0))
+            return max(lo, Fraction(0)), sum((g[2][1] for g in group if g[1]), Fraction(0))
+
+        return _chamber_rows(c, w, cells, bounds, top, digits)
+
+    from ..kernel.moments import angle_ball, cell_terms
     from ..cells.measure import enclose
 
     gamma = Fraction(1) if c.n == 2 else Fraction(1, 2)
-    cells = []  # (ranking, weight, angle terms, [(coef, D)], cell index)
+    cells = []  # (ranking, weight, (angle terms, [(coef, D)]), cell index, residual)
     for ci, cell in enumerate(c.cells):
         res = residual(c, w, cell)
         wt = sum(x * x for x in res)
@@ -393,7 +417,7 @@ def _mse_breakdown(c, w, top: int, digits: int) -> dict:
             coef = gamma * dot(res, u) * dot(res, g) / gg
             if coef:
                 rad.append((coef, gg * hh - gh * gh))
-        cells.append((w.roots[cell.root][0], wt, angles, rad, ci, res))
+        cells.append((w.roots[cell.root][0], wt, (angles, rad), ci, res))
 
     def ball(group):
         def fn(prec):
@@ -402,7 +426,7 @@ def _mse_breakdown(c, w, top: int, digits: int) -> dict:
             arb = flint.arb
             with flint.ctx.workprec(prec):
                 tot = arb(0)
-                for _, wt, angles, rad, _, _ in group:
+                for _, wt, (angles, rad), _, _ in group:
                     if wt:
                         s = arb(0)
                         for t in angles:
@@ -419,23 +443,31 @@ def _mse_breakdown(c, w, top: int, digits: int) -> dict:
         lo, hi, _ = enclose(ball(group), dig)
         return max(lo, Fraction(0)), hi
 
+    return _chamber_rows(c, w, cells, bounds, top, digits)
+
+
+def _chamber_rows(c, w, cells, bounds, top: int, digits: int) -> dict:
+    """The breakdown's rows from `cells` ((ranking, |residual|^2, terms, cell index, residual) each) and
+    `bounds(group of cells, digits)`, exact rational bounds of a group's share of the MSE."""
+    from ..kernel.model import forward
+
     groups: dict = {}
     for cell in cells:
         groups.setdefault(cell[0], []).append(cell)
     rows = []
     for ranking, group in sorted(groups.items()):
         lo, hi = bounds(group, digits)
-        sized = sorted(((bounds([g], 12), g) for g in group if g[1]), key=lambda s: (-(s[0][0] + s[0][1]), s[1][4]))
+        sized = sorted(((bounds([g], 12), g) for g in group if g[1]), key=lambda s: (-(s[0][0] + s[0][1]), s[1][3]))
         largest = []
         for (a, b), g in sized[:top]:
-            ci = g[4]
+            ci = g[3]
             x = small_point(w.shapes[ci]["interior"], w.cons[ci],
                             w.shapes[ci].get("verts") or w.shapes[ci].get("rays") or ())
             pat, _ = forward(w.m, x)
             if tuple(tuple(r) for r in pat) != tuple(tuple(r) for r in c.cells[ci].pattern):
                 raise InternalError(f"cell {ci}: the exact forward pass at the representative input disagrees")
             largest.append({"cell": ci, "lower": _q(a), "upper": _q(b), "input": [str(v) for v in x],
-                            "residual": [_q(v) for v in g[5]], "pattern": _pattern_text(c.cells[ci].pattern),
+                            "residual": [_q(v) for v in g[4]], "pattern": _pattern_text(c.cells[ci].pattern),
                             "active": _active(c.cells[ci].pattern)})
         rows.append({"chamber": list(ranking), "median": _median_positions(ranking, c.n), "lower": lo, "upper": hi,
                      "cells": len(group), "largest": largest})
