@@ -265,3 +265,13 @@ def test_the_atlas_splits_a_seq_len_4_mse_by_chamber():
     hi = sum(F(r["upper"]) for r in b["breakdown"])
     assert lo <= F(doc["mse"]["upper"]) and F(doc["mse"]["lower"]) <= hi
     assert F(b["sum"]["lower"]) <= F(doc["mse"]["lower"]) and F(doc["mse"]["upper"]) <= F(b["sum"]["upper"])
+
+
+def test_width_on_a_median_model_says_the_exact_mse_answered_it(tmp_path):
+    """--width on a median model: the exact MSE is certified and a note on stderr says that --width did not
+    shorten the work (no partial median certificate) and that --timeout bounds it."""
+    rnn_path = os.path.join(MODELS, "median_4_2.pth")
+    p = subprocess.run([sys.executable, "-m", "verifier", rnn_path, "--seq-len", "2", "--width", "0.01", "--samples",
+                        "0", "--out", str(tmp_path / "m.cert.json")], capture_output=True, text=True, cwd=ROOT)
+    assert p.returncode == 0, p.stderr
+    assert "--width 0.01: the exact MSE was certified" in p.stderr and "--timeout" in p.stderr
