@@ -275,3 +275,23 @@ def test_width_on_a_median_model_says_the_exact_mse_answered_it(tmp_path):
                         "0", "--out", str(tmp_path / "m.cert.json")], capture_output=True, text=True, cwd=ROOT)
     assert p.returncode == 0, p.stderr
     assert "--width 0.01: the exact MSE was certified" in p.stderr and "--timeout" in p.stderr
+
+
+def test_version_3_per_cell_rules_spread_over_workers(monkeypatch):
+    """A version-3 certificate's per-cell rules (PER_CELL_V3: no decisions) run on shares of the cells with two
+    workers, and the verdict and first failure are those of one process."""
+    import copy
+    import importlib
+
+    check_module = importlib.import_module("verifier.kernel.check")
+    monkeypatch.setattr(check_module, "SPREAD_MIN_CELLS", 0)
+    spread, calls = check_module._spread, []
+    monkeypatch.setattr(check_module, "_spread", lambda c, w, *per: calls.append(per) or spread(c, w, *per))
+    doc = _n4_document()
+    bad = copy.deepcopy(doc)
+    bad["cells"][-1]["rays"][0] = bad["cells"][-1]["rays"][1]  # one ray listed twice
+    for d in (doc, bad):
+        one, two = check(copy.deepcopy(d), workers=1), check(copy.deepcopy(d), workers=2)
+        assert (one.accepted, one.rule, one.message) == (two.accepted, two.rule, two.message)
+    assert calls and all(per == (check_module.PER_CELL_V3,) for per in calls)
+    assert check(doc, workers=2).accepted and not check(bad, workers=2).accepted

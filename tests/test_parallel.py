@@ -78,7 +78,7 @@ def test_per_cell_rules_spread_over_workers_report_what_one_process_reports(monk
     check_module = importlib.import_module("verifier.kernel.check")  # the module (the package exports check())
     monkeypatch.setattr(check_module, "SPREAD_MIN_CELLS", 0)  # spread even this small certificate
     spread, calls = check_module._spread, []
-    monkeypatch.setattr(check_module, "_spread", lambda c, w: calls.append(w.workers) or spread(c, w))
+    monkeypatch.setattr(check_module, "_spread", lambda c, w, *per: calls.append(w.workers) or spread(c, w, *per))
     doc = json.loads((Path(__file__).parent.parent / "proofs" / "2nd_argmax_2_4.cert.json").read_text())
     assert len(doc["cells"]) > 340
 

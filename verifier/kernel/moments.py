@@ -36,7 +36,7 @@ from .cones import GEOMETRY_FACETS, GEOMETRY_N3, _tiles, cover, pattern
 from .geometry import cross2, dot, primitive
 from .measure import arb_module, bounds, vos_terms
 from .orthant import cone_bounds, simplex_normals
-from .work import check_deadline, local_count, mapper
+from .work import check_deadline, memoized_map
 from .rules import Reject
 
 MAX_SEQ_LEN = 5  # seq_len 4 and 5: P_n of each cone and closed-form ridges (P_2, P_3); 6 and up would need P_4 ridges
@@ -253,30 +253,14 @@ def _moment_task(args):
 
 
 _MEMO: dict = {}  # (residual, primitive rays, prec) -> cone_moment_bounds, for this process
-_MEMO_LIMIT = 1 << 20
 
 
 def each_moment_bounds(items, prec: int, workers, stack: contextlib.ExitStack):
     """cone_moment_bounds of each (residual, rays), in order, on the caller's ordered map, a local process pool
-    entered into `stack`, or here; memoized per process (as orthant.each_cone_bounds: the generator's built-in
-    self-check does not integrate again; `check` in a fresh process recomputes every cone)."""
+    entered into `stack`, or here; memoized per process (work.memoized_map, as orthant.each_cone_bounds: the
+    generator's built-in self-check does not integrate again; `check` in a fresh process recomputes every cone)."""
     keys = [(tuple(res), tuple(primitive(r) for r in rays), prec) for res, rays in items]
-    if len(_MEMO) + len(keys) > _MEMO_LIMIT:
-        _MEMO.clear()
-    missing = [k for k in dict.fromkeys(keys) if k not in _MEMO]
-    if not missing:
-        results = iter(())
-    elif hasattr(workers, "map") or len(missing) > 1:
-        chunk = min(16, len(missing) // (4 * local_count(workers))) if isinstance(workers, int) else 1
-        results = iter(mapper(workers, stack).map(_moment_task, missing, chunksize=max(chunk, 1)))
-    else:
-        results = (cone_moment_bounds(*k) for k in missing)
-    fresh = zip(missing, results)
-    for k in keys:
-        while k not in _MEMO:
-            done, value = next(fresh)
-            _MEMO[done] = value
-        yield _MEMO[k]
+    yield from memoized_map(_MEMO, keys, _moment_task, workers, stack)
 
 
 def moment_bounds(items, deadline=None, workers=1, progress=None):

@@ -14,7 +14,7 @@ from fractions import Fraction
 
 from .geometry import det, dot, null, primitive
 from .measure import arb_module, bounds
-from .work import check_deadline, local_count, mapper
+from .work import check_deadline, memoized_map
 
 
 def simplex_normals(rays):
@@ -823,35 +823,17 @@ def _cone_task(args):
 
 
 _MEMO: dict = {}  # (rays, prec) -> cone_bounds(rays, prec), for this process
-_MEMO_LIMIT = 1 << 20
 
 
 def each_cone_bounds(cones, prec: int, workers, stack: contextlib.ExitStack):
     """cone_bounds(rays, prec) of each cone, in the cones' order, computed on the caller's ordered map (e.g. a
     Ray cluster: the work is ours), on a local process pool entered into `stack` (work.mapper), or here.  Memoized per
-    process: cone_bounds is a pure function of the rays and the precision, so a cone measured once in this
-    process (by the generator, say, moments before its built-in self-check) is not integrated again; `check`
-    in a fresh process recomputes every cone.  The key is the primitive rays: cone_bounds depends on the rays'
-    directions only (simplex_normals returns primitive normals)."""
+    process (work.memoized_map): cone_bounds is a pure function of the rays and the precision, so a cone measured
+    once in this process (by the generator, say, moments before its built-in self-check) is not integrated again;
+    `check` in a fresh process recomputes every cone.  The key is the primitive rays: cone_bounds depends on the
+    rays' directions only (simplex_normals returns primitive normals)."""
     keys = [(tuple(primitive(r) for r in rays), prec) for rays in cones]  # a ray's scale does not matter
-    if len(_MEMO) + len(keys) > _MEMO_LIMIT:
-        _MEMO.clear()
-    missing = [k for k in dict.fromkeys(keys) if k not in _MEMO]
-    tasks = [(k[0], prec) for k in missing]
-    if not tasks:
-        results = iter(())
-    elif hasattr(workers, "map") or len(tasks) > 1:
-        results = iter(mapper(workers, stack).map(_cone_task, tasks,
-                                                  chunksize=min(16, len(tasks) // (4 * local_count(workers)))
-                                                  if isinstance(workers, int) else 1))
-    else:
-        results = (cone_bounds(*t) for t in tasks)
-    fresh = zip(missing, results)
-    for k in keys:
-        while k not in _MEMO:
-            done, value = next(fresh)
-            _MEMO[done] = value
-        yield _MEMO[k]
+    yield from memoized_map(_MEMO, keys, _cone_task, workers, stack)
 
 
 def orthant_bounds(cones, complement: bool, deadline=None, workers: int = 1):

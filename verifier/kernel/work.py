@@ -83,3 +83,30 @@ def local_count(workers) -> int:
     if isinstance(workers, LocalPool):
         return workers.workers
     return workers if isinstance(workers, int) else 8
+
+
+MEMO_LIMIT = 1 << 20  # entries a memo of memoized_map may hold before it is emptied
+
+
+def memoized_map(memo: dict, keys: list, task, workers, stack: contextlib.ExitStack):
+    """task(key) of each key, in the keys' order, yielded one by one: the keys not yet in `memo` (each once) are
+    computed on the caller's ordered map, on a local process pool entered into `stack`, or here, and kept in
+    `memo` (one per caller and process; emptied past MEMO_LIMIT).  `task` must be a picklable, pure function of
+    its key, so a value computed once in a process (by the generator, say, before its built-in self-check) need
+    not be computed again; `check` in a fresh process computes every one."""
+    if len(memo) + len(keys) > MEMO_LIMIT:
+        memo.clear()
+    missing = [k for k in dict.fromkeys(keys) if k not in memo]
+    if not missing:
+        results = iter(())
+    elif hasattr(workers, "map") or len(missing) > 1:
+        chunk = min(16, len(missing) // (4 * local_count(workers))) if isinstance(workers, int) else 1
+        results = iter(mapper(workers, stack).map(task, missing, chunksize=chunk))
+    else:
+        results = (task(k) for k in missing)
+    fresh = zip(missing, results)
+    for k in keys:
+        while k not in memo:
+            done, value = next(fresh)
+            memo[done] = value
+        yield memo[k]
