@@ -76,13 +76,13 @@ def run_rules(c: Certificate, checkpoint: str | None = None, deadline: float | N
     same facts, same verdict, same first failure as one process."""
     w = Work(checkpoint=checkpoint, deadline=deadline, workers=workers)
     order = rules_for(c)
-    if (hasattr(workers, "map") or workers > 1) and len(c.cells) >= SPREAD_MIN_CELLS:
-        for per in (PER_CELL, PER_CELL_V3):
-            k = len(per)
-            at = next((i for i in range(len(order) - k + 1) if order[i:i + k] == per), None)
-            if at is not None:
+    for per in (PER_CELL, PER_CELL_V3):  # only versions 2 and 3 (cells with facets evidence) have per-cell rules
+        k = len(per)
+        at = next((i for i in range(len(order) - k + 1) if order[i:i + k] == per), None)
+        if at is not None:
+            if (hasattr(workers, "map") or workers > 1) and len(c.cells) >= SPREAD_MIN_CELLS:
                 order = order[:at] + (lambda c_, w_, per=per: _spread(c_, w_, per),) + order[at + k:]
-                break
+            break
     for fn in order:
         fn(c, w)
     return w
