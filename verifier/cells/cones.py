@@ -180,6 +180,15 @@ class Traversal:
         self.roots = make_roots(self.n, task)
         self.root_of = {(r.ranking, r.sign): r for r in self.roots}
         self._cache: dict = {}
+        self.step_seconds: dict | None = None  # {step: seconds} when set (benchmarks/cell_cost.py): process's split
+
+    def _tick(self, step: str, t0: float) -> float:
+        """Add the time since t0 to step_seconds[step] when it is kept; the time now (0 when it is not kept)."""
+        if self.step_seconds is None:
+            return 0.0
+        t = time.perf_counter()
+        self.step_seconds[step] = self.step_seconds.get(step, 0.0) + t - t0
+        return t
 
     # ---- forms -------------------------------------------------------------------------------
     def step_forms(self, sigma_prefix: tuple) -> list:
@@ -356,9 +365,12 @@ class Traversal:
     def process(self, root: Root, sigma, tau: str) -> Cell:
         """Constraints, extreme rays, facets, neighbours and evidence of one cell."""
         n = self.n
+        t = time.perf_counter()
         cons = self.constraints(root, sigma, tau)
+        t = self._tick("constraints (pattern forms)", t)
         nw = len(root.walls)
         res = self.extreme_rays(cons, nw)
+        t = self._tick("extreme rays (double description)", t)
         if res is None:
             raise InternalError(f"root {root.index}: cell {tau} is not full-dimensional")
         rays, masks = res
@@ -375,6 +387,7 @@ class Traversal:
             rep[g] = j
             facets.append(j)
         wall_set = set(cons[:nw])
+        t = self._tick("facets (ranks)", t)
 
         def neighbor_key(j):
             if cons[j] in wall_set or j < nw:
@@ -408,17 +421,20 @@ class Traversal:
             cell.ray_cons = [independent_subset([cons[j] for j in range(len(cons)) if masks[r] >> j & 1],
                                                 [j for j in range(len(cons)) if masks[r] >> j & 1], n - 1)
                              for r in range(len(rays))]
+            t = self._tick("ray evidence (independent constraints)", t)
             facet_cols = [cons[j] for j in facets]
             finder = _FarkasFinder(facet_cols, rays, [tight[j] for j in facets])
             ev = []
             for j, g in enumerate(cons):
                 if rep.get(g) == j:
                     ev.append(("facet", list(tight[j]), neighbor_key(j)))
+                    t = self._tick("neighbours (facet crossing)", t)
                 elif g in rep:
                     ev.append(("same", rep[g]))
                 else:
                     support = finder.support(g)
                     ev.append(("implied", [facets[i] for i in support]))
+                    t = self._tick("Farkas supports", t)
             cell.evidence = ev
         return cell
 
