@@ -211,10 +211,11 @@ def ridge_angle(flint, rays):
     return arb.atan2(arb(gram).sqrt(), den)
 
 
-def ridge_terms(res, rays) -> list:
+def ridge_terms(res, rays, g=None) -> list:
     """The ridge pairs of the simplicial cone on `rays` with residual `res`: (k, l, b_kl + b_lk, D_kl) for each
-    k < l whose exact coefficient is nonzero (the ridge G_kl is the cone on the other rays)."""
-    g = simplex_normals(rays)
+    k < l whose exact coefficient is nonzero (the ridge G_kl is the cone on the other rays).  `g`: the cone's
+    inward facet normals simplex_normals(rays), when the caller has them already."""
+    g = simplex_normals(rays) if g is None else g
     n = len(rays)
     gg = [dot(x, x) for x in g]
     cg = [sum(a * b for a, b in zip(res, x)) for x in g]
@@ -235,13 +236,14 @@ def cone_moment_bounds(res, rays, prec: int) -> tuple[Fraction, Fraction]:
     exact dyadic bounds of the ridge terms' ball at prec bits.  A pure function of its arguments (a ray's scale
     does not matter: the rays are made primitive first)."""
     rays = [primitive(r) for r in rays]
-    a, b = cone_bounds(rays, prec)
+    normals = simplex_normals(rays)
+    a, b = cone_bounds(rays, prec, normals)
     s = sum(x * x for x in res)
     flint = arb_module()
     arb = flint.arb
     with flint.ctx.workprec(prec):
         tot = arb(0)
-        for k, l_, coef, D in ridge_terms(res, rays):
+        for k, l_, coef, D in ridge_terms(res, rays, normals):
             ridge = [r for i, r in enumerate(rays) if i != k and i != l_]
             tot += ridge_angle(flint, ridge) * (arb(coef.numerator) / coef.denominator) / arb(D).sqrt()
         rl, rh = bounds(tot / (4 * arb.pi() ** 2))

@@ -775,15 +775,16 @@ def orthant(normals, flint, prec, rays=None):
     raise ValueError(f"no orthant measure for n = {len(normals)}")  # the method rule admits n = 4 to 7 only
 
 
-def cone_bounds(rays, prec: int) -> tuple[Fraction, Fraction]:
+def cone_bounds(rays, prec: int, normals=None) -> tuple[Fraction, Fraction]:
     """Exact rational bounds of one simplicial cone's Gaussian measure, from its arb ball at prec bits, or also at
     2 prec when the ball at prec is not finite or wider than 2^-(prec - 40) (a very thin cone can defeat the
     quadrature at prec: retrying that one cone is far cheaper than re-integrating every cone at the next
     precision; the two enclosures are intersected).  When even that is wide, the bounds are also intersected
     with [0, the smallest orthant probability of three or of n - 1 of its normals] (the cone lies inside the
-    half-spaces of any subset of its normals), which is the whole answer when neither ball is finite."""
+    half-spaces of any subset of its normals), which is the whole answer when neither ball is finite.  `normals`:
+    simplex_normals(rays), when the caller has them already."""
     flint = arb_module()
-    normals = simplex_normals(rays)
+    normals = simplex_normals(rays) if normals is None else normals
     lo, hi = Fraction(0), Fraction(1, 2)  # a pointed cone lies in an open half-space
     for p in (prec, 2 * prec):
         with flint.ctx.workprec(p):
