@@ -35,7 +35,7 @@ from .claim import Work, counts, enclosure, method_is, rule, subject
 from .cones import GEOMETRY_FACETS, GEOMETRY_N3, _tiles, cover, pattern
 from .geometry import cross2, dot, primitive
 from .measure import arb_module, bounds, vos_terms
-from .orthant import cone_bounds, simplex_normals
+from .orthant import cone_bounds, simplex_normals, vos_half_angle
 from .work import check_deadline, memoized_map
 from .rules import Reject
 
@@ -197,18 +197,14 @@ def moments_form(cells: int, cones: int, n: int) -> str:
 
 def ridge_angle(flint, rays):
     """2 pi gamma_{n-2} of the simplicial cone on `rays` in its own span: for two rays their angle
-    atan2(sqrt(|a|^2 |b|^2 - (a.b)^2), a.b); for three rays half their solid angle, the Van Oosterom-Strackee
-    atan2(sqrt(Gram determinant), |a||b||c| + (a.b)|c| + (a.c)|b| + (b.c)|a|)."""
+    atan2(sqrt(|a|^2 |b|^2 - (a.b)^2), a.b); for three rays half their solid angle (orthant.vos_half_angle, the
+    one P_5's pencil uses)."""
     arb = flint.arb
     if len(rays) == 2:
         a, b = rays
         ab = dot(a, b)
         return arb.atan2(arb(dot(a, a) * dot(b, b) - ab * ab).sqrt(), arb(ab))
-    a, b, c = rays
-    A, B, C, ab, ac, bc = dot(a, a), dot(b, b), dot(c, c), dot(a, b), dot(a, c), dot(b, c)
-    gram = A * B * C + 2 * ab * ac * bc - A * bc * bc - B * ac * ac - C * ab * ab
-    den = arb(A * B * C).sqrt() + ab * arb(C).sqrt() + ac * arb(B).sqrt() + bc * arb(A).sqrt()
-    return arb.atan2(arb(gram).sqrt(), den)
+    return vos_half_angle(flint, [[dot(x, y) for y in rays] for x in rays])
 
 
 def ridge_terms(res, rays, g=None) -> list:

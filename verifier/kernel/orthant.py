@@ -327,13 +327,20 @@ def _p5_pencil_terms(V, face, det_=det, exact=True):
             "ww": _quadratic([g[3][3] for g in grams]), "facets": facets}
 
 
-def _vos3(flint, W):
-    """The Gaussian measure of the 3-dimensional cone on three rays with Gram matrix W (integers) inside its own
-    span: atan2(sqrt(det W), |a||b||c| + (a.b)|c| + (a.c)|b| + (b.c)|a|) / (2 pi) (Van Oosterom-Strackee)."""
+def vos_half_angle(flint, W):
+    """Half the solid angle of the cone on three rays with Gram matrix W (integers), in any dimension:
+    atan2(sqrt(det W), |a||b||c| + (a.b)|c| + (a.c)|b| + (b.c)|a|) (Van Oosterom-Strackee, with the triple
+    product's absolute value written as the square root of the Gram determinant)."""
     arb = flint.arb
     na, nb, nc = (arb(W[i][i]).sqrt() for i in range(3))
     den = na * nb * nc + W[0][1] * nc + W[0][2] * nb + W[1][2] * na
-    return arb.atan2(arb(det(W)).sqrt(), den) / (2 * arb.pi())
+    return arb.atan2(arb(det(W)).sqrt(), den)
+
+
+def _vos3(flint, W):
+    """The Gaussian measure of the 3-dimensional cone on three rays with Gram matrix W (integers) inside its own
+    span: vos_half_angle / (2 pi)."""
+    return vos_half_angle(flint, W) / (2 * flint.arb.pi())
 
 
 def _p5_score(T) -> float:
