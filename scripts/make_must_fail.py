@@ -47,6 +47,37 @@ def tiny_median():
     return [parse_json(json.dumps(verifier.certify(m, task="median", z3=False).certificate)) for m in (a, b)]
 
 
+def tiny_median_n4():
+    """A median certificate at seq_len 4 (version 3 with simplices): the d = 2 model of tiny_median at n = 4."""
+    from verifier.kernel import parse_json
+
+    a = verifier.RNN.make([[1], [-1]], [[1, -1], [Fraction(-1, 2), 1]], [[Fraction(1, 3), Fraction(-1, 4)]], seq_len=4)
+    return parse_json(json.dumps(verifier.certify(a, task="median", z3=False).certificate))
+
+
+def median_n4_mutants(m4, m2):
+    def m(base, fn):
+        d = copy.deepcopy(base)
+        fn(d)
+        return d
+
+    def simplex_dropped(d):
+        c = next(c for c in d["cells"] if len(c.get("simplices", [])) >= 2)
+        c["simplices"].pop()
+    yield "triangulation", "median_n4_simplex_dropped", m(m4, simplex_dropped)
+
+    def simplices_at_n2(d):  # (seq_len 3 has polygon evidence, whose reader admits no simplices at all)
+        d["cells"][0]["simplices"] = [[0, 1]]
+    yield "triangulation", "median_n2_cell_with_simplices", m(m2, simplices_at_n2)
+    yield "closed-form", "median_n4_sentence_changed", m(m4, lambda d: d["mse"].update(
+        closed_form=d["mse"]["closed_form"].replace("simplicial cones", "cones")))
+
+    def mse_doubled(d):
+        for k in ("lower", "upper"):
+            d["mse"][k] = q(2 * Fraction(d["mse"][k]))
+    yield "enclosure", "median_n4_mse_doubled", m(m4, mse_doubled)
+
+
 def redigest(d):
     w = {k: d["model"][k] for k in ("W_hi", "W_hh", "W_oh")}
     d["model"]["weights_sha256"] = hashlib.sha256(canonical_json(w).encode()).hexdigest()
@@ -449,7 +480,9 @@ def main() -> int:
     from verifier.interop.second_opinion import confirm_document
     from verifier.kernel import Reject
 
-    for rule, what, doc in itertools.chain(mutants(disc, zero, poly, n4), median_mutants(*tiny_median()),
+    medians = tiny_median()
+    for rule, what, doc in itertools.chain(mutants(disc, zero, poly, n4), median_mutants(*medians),
+                                           median_n4_mutants(tiny_median_n4(), medians[0]),
                                            cycle_mutants(*tiny_cycles()), partial_mutants(tiny_partial(), poly),
                                            n6_mutants(tiny_partial_n6()),
                                            box_mutants(tiny_boxes())):
