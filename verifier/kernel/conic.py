@@ -1,0 +1,201 @@
+"""A polyhedral cone's Gaussian measure at n = 5 without triangulating it: the conic Gauss-Bonnet identity.
+
+For a closed convex cone C in R^n that is not a linear subspace, the conic intrinsic volumes v_0(C), ..., v_n(C)
+sum to 1 and their alternating sum is 0, so the odd ones sum to 1/2 (Amelunxen, Lotz, McCoy and Tropp, "Living
+on the edge", 2014, with the Gauss-Bonnet formula of McMullen and of Santalo).  For a polyhedral cone,
+
+    v_k(C) = sum over the k-dimensional faces F of gamma_F(F) gamma(N_F C),
+
+gamma_F the standard Gaussian measure inside span(F) and N_F C the normal cone of C at F (the cone of the outward
+facet normals of the facets containing F), measured inside its own (n - k)-dimensional span.  At n = 5, v_5(C)
+is P(C) itself, so
+
+    P(C) = 1/2 - v_3(C) - v_1(C),
+    v_1(C) = sum over the extreme rays r of 1/2 * P_4(normal cone at r),
+    v_3(C) = sum over the ridges G = F_i cap F_j of gamma_3(G) * angle(g_i, g_j) / (2 pi),
+
+where a ray's Gaussian measure inside its line is 1/2, a ridge's normal cone is the planar cone of its two
+facets' outward normals (its measure is their angle over 2 pi), and gamma_3(G) is the solid angle of the
+3-dimensional ridge over 4 pi: the sum of Van Oosterom-Strackee terms over a fan of its polygon.  Where an extreme
+ray lies on exactly n - 1 = 4 facets (a simple ray, as almost every ray of a large model's cells is), its normal
+cone is simplicial: one P_4; a degenerate ray's normal cone (more facets) is triangulated by pulling, a few P_4.
+So P(C) costs about one P_4 integral per ray and closed forms, against one P_5 integral per simplicial cone of a
+triangulation (about three times as many cones as rays, each integral dearer).
+
+What the caller proves (this module trusts it): the rays generate C and the normals are exactly C's facets, one
+each, C = {x : g . x >= 0 for every listed g} pointed and full-dimensional.  Everything else is derived here in
+exact integers: which rays are extreme (their tight facets have rank n - 1), the ridges (the pairs of facets whose
+common extreme rays span 3 dimensions), each ridge's polygon (two of its rays are adjacent exactly when a third
+facet holds both), the normal cones' triangulations, and the P_4 and closed forms in arb balls.  Where the
+combinatorics does not close (a ridge's or a normal cone facet's generators not one cycle: the premises fail),
+`measure` returns None and the caller measures the cell another way.
+"""
+
+from __future__ import annotations
+
+import itertools
+
+from .geometry import dot, null
+from .measure import arb_module
+from .orthant import p4, vos_half_angle
+
+
+def _rank(vecs) -> int:
+    """Exact rank of integer vectors (fraction-free Gaussian elimination)."""
+    rows = [list(v) for v in vecs]
+    if not rows:
+        return 0
+    m = len(rows[0])
+    r = 0
+    for c in range(m):
+        piv = next((i for i in range(r, len(rows)) if rows[i][c]), None)
+        if piv is None:
+            continue
+        rows[r], rows[piv] = rows[piv], rows[r]
+        p = rows[r]
+        for i in range(r + 1, len(rows)):
+            f = rows[i][c]
+            if f:
+                rows[i] = [p[c] * x - f * y for x, y in zip(rows[i], p)]
+        r += 1
+        if r == len(rows):
+            break
+    return r
+
+
+def faces(rays, normals):
+    """The face data P(C) needs, in exact integers: (extreme, tight, ridges), or None where a ridge's rays do
+    not close into one polygon (which a cone's ridge always does: the caller's premises fail).
+
+    extreme: indices of the rays whose tight normals have rank n - 1; tight[r]: the indices of the normals with
+    g . r = 0, for each extreme ray (n - 1 of them at a simple ray, more at a degenerate one); ridges:
+    (i, j, cycle) for each pair of normals i < j whose common extreme rays span 3 dimensions, cycle their rays in
+    polygon order (two rays of a ridge are adjacent when their common tight normals have rank n - 2: they span a
+    2-dimensional face of C)."""
+    n = len(normals[0])
+    if n != 5:
+        raise ValueError("the Gauss-Bonnet measure here is for seq_len 5")
+    extreme, tight = [], {}
+    for r, ray in enumerate(rays):
+        t = [i for i, g in enumerate(normals) if dot(g, ray) == 0]
+        if len(t) < n - 1 or _rank([normals[i] for i in t]) != n - 1:
+            continue  # not an extreme ray (a generator inside a face)
+        extreme.append(r)
+        tight[r] = t
+    on = {i: set() for i in range(len(normals))}
+    for r in extreme:
+        for i in tight[r]:
+            on[i].add(r)
+    ridges = []
+    for i, j in itertools.combinations(range(len(normals)), 2):
+        common = sorted(on[i] & on[j])
+        if len(common) < 3 or _rank([rays[r] for r in common]) != 3:
+            continue
+        adj = {r: [s for s in common if s != r and
+                   _rank([normals[k] for k in set(tight[r]) & set(tight[s])]) == n - 2] for r in common}
+        if any(len(v) != 2 for v in adj.values()):
+            return None
+        cycle, prev = [common[0]], None
+        while True:
+            cur = cycle[-1]
+            nxt = adj[cur][0] if adj[cur][0] != prev else adj[cur][1]
+            if nxt == cycle[0]:
+                break
+            prev = cur
+            cycle.append(nxt)
+            if len(cycle) > len(common):
+                return None
+        if len(cycle) != len(common):
+            return None
+        ridges.append((i, j, tuple(cycle)))
+    return extreme, tight, ridges
+
+
+def normal_cone_simplices(ray, gens):
+    """A triangulation of the 4-dimensional cone generated by `gens` (the outward normals of the m >= 4 facets
+    through the extreme ray `ray`, each an extreme ray of that cone) as 4-tuples of indices into gens, or None.
+
+    m = 4: the cone itself.  Otherwise the pulling triangulation from gens[0]: the cone's facets are the triples'
+    spans (inside ray's orthogonal complement) with every generator weakly on one side, found exhaustively (m is
+    small), and each facet not through gens[0] is cut into a fan along its polygon (two of its generators are
+    adjacent when another facet holds both)."""
+    m = len(gens)
+    if m == 4:
+        return [(0, 1, 2, 3)]
+    facets = {}
+    for a, b, c in itertools.combinations(range(m), 3):
+        h = null([ray, gens[a], gens[b], gens[c]], 5)
+        if not any(h):
+            continue
+        side = [dot(h, g) for g in gens]
+        if all(v >= 0 for v in side) or all(v <= 0 for v in side):
+            on = tuple(k for k in range(m) if side[k] == 0)
+            facets[on] = True
+    out = []
+    for on in facets:
+        if 0 in on:
+            continue
+        adj = {k: [q for q in on if q != k and any(k in f and q in f for f in facets if f != on)] for k in on}
+        if any(len(v) != 2 for v in adj.values()):
+            return None
+        cycle, prev = [on[0]], None
+        while True:
+            cur = cycle[-1]
+            nxt = adj[cur][0] if adj[cur][0] != prev else adj[cur][1]
+            if nxt == cycle[0]:
+                break
+            prev = cur
+            cycle.append(nxt)
+            if len(cycle) > len(on):
+                return None
+        if len(cycle) != len(on):
+            return None
+        out.extend((0, cycle[0], b, c) for b, c in zip(cycle[1:-1], cycle[2:]))
+    return out
+
+
+def ridge_measure(flint, rays, cycle):
+    """gamma_3 of the 3-dimensional cone on the rays `cycle` (in polygon order): the fan from its first ray, each
+    triangle's Van Oosterom-Strackee half solid angle over 2 pi."""
+    tot = flint.arb(0)
+    a = rays[cycle[0]]
+    for b, c in zip(cycle[1:-1], cycle[2:]):
+        tri = (a, rays[b], rays[c])
+        tot += vos_half_angle(flint, [[dot(u, v) for v in tri] for u in tri])
+    return tot / (2 * flint.arb.pi())
+
+
+def normal_angle(flint, g, h):
+    """The angle between two facet normals, atan2(sqrt(|g|^2 |h|^2 - (g . h)^2), g . h), in (0, pi)."""
+    arb = flint.arb
+    gh = dot(g, h)
+    return arb.atan2(arb(dot(g, g) * dot(h, h) - gh * gh).sqrt(), arb(gh))
+
+
+def measure(rays, normals, prec: int, data=None):
+    """The ball of P(C) = 1/2 - v_3 - v_1 at `prec` bits (module docstring), or None where the face
+    combinatorics does not close.
+
+    `data`: `faces(rays, normals)` when the caller has it already."""
+    flint = arb_module()
+    data = faces(rays, normals) if data is None else data
+    if data is None:
+        return None
+    extreme, tight, ridges = data
+    with flint.ctx.workprec(prec):
+        arb = flint.arb
+        two_pi = 2 * arb.pi()
+        v1 = arb(0)
+        for r in extreme:
+            gens = [tuple(-c for c in normals[i]) for i in tight[r]]
+            simplices = normal_cone_simplices(rays[r], gens)
+            if simplices is None:
+                return None
+            for sx in simplices:
+                v1 += p4(None, flint, prec, rays=[gens[k] for k in sx])
+        v1 /= 2
+        v3 = arb(0)
+        for i, j, cycle in ridges:
+            v3 += ridge_measure(flint, rays, cycle) * normal_angle(flint, normals[i], normals[j])
+        v3 /= two_pi
+        return arb(1) / 2 - v1 - v3
