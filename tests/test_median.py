@@ -144,8 +144,8 @@ def test_the_mean_model_at_seq_len_5_has_the_median_second_moment_minus_one_fift
     """MEAN_2's running sum read out as (P - N)/5 outputs the mean of five numbers.  E[(mean - median)^2] =
     E[median^2] - 1/5: the mean is independent of x - mean (Basu), so E[mean (median - mean)] = 0 and
     E[mean median] = E[mean^2] = 1/n.  E[median^2] comes from a quadrature of the median's density, not from
-    the cones: the certified enclosure (P_5 of each simplicial cone plus the Van Oosterom-Strackee ridge terms)
-    must contain it to the quadrature's accuracy, and the kernel must accept the certificate."""
+    the cells: the certified enclosure (each cell's P_5 by the conic Gauss-Bonnet identity plus its ridges' Van
+    Oosterom-Strackee terms) must contain it to the quadrature's accuracy, and the kernel must accept the certificate."""
     res = certify(_rnn(**{**MEAN_2, "W_oh": [[F(1, 5), F(-1, 5)]]}, n=5), task="median", workers=2)
     known = _median_second_moment(5) - 0.2
     assert float(res.error_lower) - 1e-12 <= known <= float(res.error_upper) + 1e-12, (res.error_lower, known)
@@ -153,6 +153,30 @@ def test_the_mean_model_at_seq_len_5_has_the_median_second_moment_minus_one_fift
     v = check(res.certificate)
     assert v.accepted, v.reason
     assert res.certificate["cells"][0]["simplices"]
+
+
+def test_seq_len_5_cell_moments_by_gauss_bonnet_agree_with_their_simplicial_cones():
+    """At n = 5 the kernel takes each cell's second moment at once (|c|^2 P(K) by the conic Gauss-Bonnet identity,
+    plus the cell's own ridges, polygons fanned); the sum over the cell's simplicial cones (each cone's P_5 by the
+    pencil formula and its own ridges, interior ones included) is a different decomposition of the same number:
+    on every cell the two exact enclosures must overlap."""
+    from verifier.kernel import parse_json, read_certificate
+    from verifier.kernel.check import run_rules
+    from verifier.kernel.moments import cell_moment_bounds, cone_moment_bounds
+
+    rnn = _rnn([[1], [-1]], [[1, -1], [F(-1, 2), 1]], [[F(1, 3), F(-1, 4)]], 5)
+    doc = certify(rnn, task="median", z3=False).certificate
+    w = run_rules(read_certificate(parse_json(json.dumps(doc))))
+    items = w.moment_cell_items
+    assert len(items) > 1000
+    for res, rays, normals, tiles in items[::40]:
+        a, b = cell_moment_bounds(res, rays, normals, tiles, 80)
+        lo = hi = F(0)
+        for t in tiles:
+            p, q = cone_moment_bounds(res, t, 80)
+            lo, hi = lo + p, hi + q
+        assert a <= hi and lo <= b, (a, b, lo, hi)
+        assert b - a < F(1, 10 ** 15)
 
 
 def test_zero_and_mean_models_at_seq_len_4_differ_by_exactly_one_quarter():

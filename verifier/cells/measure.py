@@ -163,11 +163,11 @@ ORTHANT_PREC = 80  # per-integral tolerance 2^-61: ~1e-19 radius per cone (64 bi
 # 3e4 cones); costs ~25% more time than 64 bits. The checker starts at the same precision.
 
 
-def orthant_closed_form(measured: str, count: int, n: int) -> str:
+def orthant_closed_form(measured: str, count: int, n: int, cells: int | None = None) -> str:
     """The canonical description of an n >= 4 error (no elementary closed form exists): the kernel's sentence."""
     from ..kernel.measure import orthant_form
 
-    return orthant_form(measured, count, n)
+    return orthant_form(measured, count, n, cells)
 
 
 ANYTIME_PREC = 53  # anytime (partial) certificates: per-integral tolerance 2^-34, ~2e-10 radius per P_5 cone, 2.2x
@@ -207,6 +207,32 @@ def orthant_sum_bounds(cones, progress: bool = False, deadline: float | None = N
             if bar is not None:
                 bar.update(1)
     return lo, hi
+
+
+def enclose_cells(items, complement: bool, progress: bool = False, deadline: float | None = None,
+                  workers: int = 1):
+    """Seq_len 5: rational [lower, upper] of the error from the measured cells' Gaussian measures, each cell
+    (rays, facet normals, its simplices' rays) at once by the kernel's conic.cells_bounds at ORTHANT_PREC bits
+    (1 - their sum when complement)."""
+    from ..errors import LimitReached
+    from ..kernel.conic import cells_bounds
+
+    bar = None
+    if progress:
+        from tqdm import tqdm
+
+        bar = tqdm(total=len(items), desc="cell measures (Gauss-Bonnet)", unit="cell", leave=False)
+    try:
+        lo, hi = cells_bounds(items, complement, deadline, workers, bar.update if bar else None)(ORTHANT_PREC)
+    except TimeoutError:
+        raise LimitReached("timeout (--timeout) during the cell measures; stopped, nothing written") from None
+    finally:
+        if bar is not None:
+            bar.close()
+    lo, hi = max(lo, Fraction(0)), min(hi, Fraction(1))
+    digits = max(1, int(correct_digits(lo, hi)) - 1) if lo != hi else 30
+    rlo, rhi = round_outward(lo, hi, digits + 3)
+    return rlo, rhi, digits
 
 
 def enclose_orthants(cones, complement: bool, progress: bool = False, deadline: float | None = None,

@@ -11,6 +11,7 @@ from .certificate import Certificate, Facet, Same
 from .claim import CLOSING, Work, counts, method_is, rule, subject
 from .geometry import cross3, det, dot, neg, null, primitive, proportional, solve_integral, solve_integral_many
 from .measure import bounds, orthant_form, partial_form, vos_ball, vos_form, vos_terms
+from .conic import cells_bounds
 from .orthant import orthant_bounds
 from .model import target_of_ranking, wrong_of
 from .rules import Reject
@@ -394,11 +395,15 @@ def triangulation(c: Certificate, w: Work):
     if c.measured is None:
         raise Reject("triangulation", "a seq_len >= 4 certificate must say which cells are measured")
     measured_wrong = c.measured == "wrong"
+    w.cell_items = []  # (rays, facet normals, tiles) per measured cell
     for ci, cell in enumerate(c.cells):
         if cell.pulled is not None:
             raise Reject("triangulation", f"cell {ci}: only a partial certificate gives simplices by pulling paths")
         if cell.wrong == measured_wrong:
-            w.cones.extend(_tiles(f"cell {ci}", w.shapes[ci], cell.simplices or (), c.n))
+            tiles = _tiles(f"cell {ci}", w.shapes[ci], cell.simplices or (), c.n)
+            w.cones.extend(tiles)
+            shape = w.shapes[ci]
+            w.cell_items.append((shape["rays"], [f[1] for f in shape["facets"]], tiles))
         elif cell.simplices is not None:
             raise Reject("triangulation", f"cell {ci}: only the measured cells carry simplices")
 
@@ -449,14 +454,18 @@ def partial_closed_form(c: Certificate, w: Work):
 def closed_form(c: Certificate, w: Work):
     """n = 3: closed_form is exactly the Van Oosterom-Strackee sum over the fan triangles of the wrong cells'
     derived vertices, over 2 pi ("0" if none); n >= 4: the canonical sentence naming the measured side and
-    its number of simplicial cones (the measure is the sum of their orthant probabilities, or 1 minus it)."""
+    its number of simplicial cones (the measure is the sum of their orthant probabilities, or 1 minus it; at
+    n = 5 the sum of the measured cells' Gauss-Bonnet measures, conic.cells_bounds, and the number of cells)."""
     if c.n == 3:
         terms = vos_terms([w.shapes[ci]["verts"] for ci, cell in enumerate(c.cells) if cell.wrong])
         ball = vos_ball(terms, w.deadline)
         w.form, w.bounds, w.empty = vos_form(terms), lambda prec: bounds(ball(prec)), not terms
     else:
-        w.form = orthant_form(c.measured, len(w.cones), c.n)
-        w.bounds = orthant_bounds(w.cones, c.measured == "right", w.deadline, w.workers)
+        w.form = orthant_form(c.measured, len(w.cones), c.n, len(w.cell_items))
+        if c.n == 5:  # each measured cell at once (kernel/conic.py), its cones only where that does not close
+            w.bounds = cells_bounds(w.cell_items, c.measured == "right", w.deadline, w.workers)
+        else:
+            w.bounds = orthant_bounds(w.cones, c.measured == "right", w.deadline, w.workers)
         w.empty = c.measured == "wrong" and not w.cones
         w.precision = (80, 160)
     if c.error.closed_form != w.form:

@@ -199,3 +199,60 @@ def measure(rays, normals, prec: int, data=None):
             v3 += ridge_measure(flint, rays, cycle) * normal_angle(flint, normals[i], normals[j])
         v3 /= two_pi
         return arb(1) / 2 - v1 - v3
+
+
+def cell_bounds(rays, normals, tiles, prec: int):
+    """Exact rational bounds of P(K) for a seq_len-5 cell K with extreme `rays` (which the simplices `tiles`
+    tile, so they generate K) and inward facet `normals` (a positive multiple counts once): the Gauss-Bonnet ball
+    made exact dyadic bounds, or, where the face combinatorics does not close, the sum of cone_bounds over the
+    tiles.  A pure function of its arguments (rays and normals made primitive, the normals sorted)."""
+    from fractions import Fraction
+
+    from .geometry import primitive
+    from .measure import bounds
+    from .orthant import cone_bounds
+
+    rays = [primitive(r) for r in rays]
+    normals = sorted({primitive(g) for g in normals})
+    ball = measure(rays, normals, prec)
+    if ball is not None and ball.is_finite():
+        return bounds(ball)
+    lo = hi = Fraction(0)
+    for t in tiles:
+        a, b = cone_bounds(t, prec)
+        lo, hi = lo + a, hi + b
+    return lo, hi
+
+
+def _cell_task(args):
+    return cell_bounds(*args)
+
+
+_MEMO: dict = {}  # (rays, normals, tiles, prec) -> cell_bounds, for this process
+
+
+def cells_bounds(items, complement: bool, deadline=None, workers=1, progress=None):
+    """fn(prec): exact rational bounds of the sum over (rays, normals, tiles) of cell_bounds (or of 1 minus it),
+    on the workers (memoized per process), added exactly in order: the same for any number of workers.
+    `progress(k)`, if given, is called after each cell."""
+    import contextlib
+    from fractions import Fraction
+
+    from .geometry import primitive
+    from .work import check_deadline, memoized_map
+
+    keys = [(tuple(primitive(r) for r in rays), tuple(tuple(g) for g in normals),
+             tuple(tuple(primitive(r) for r in t) for t in tiles)) for rays, normals, tiles in items]
+
+    def fn(prec):
+        lo = hi = Fraction(0)
+        check_deadline(deadline)
+        with contextlib.ExitStack() as stack:
+            for a, b in memoized_map(_MEMO, [k + (prec,) for k in keys], _cell_task, workers, stack):
+                check_deadline(deadline)
+                lo, hi = lo + a, hi + b
+                if progress is not None:
+                    progress(1)
+        return (1 - hi, 1 - lo) if complement else (lo, hi)
+
+    return fn

@@ -103,9 +103,14 @@ def vos_ball(terms, deadline=None):
 # ---- n = 4 to 7: orthant probabilities -------------------------------------------------------------------
 
 
-def orthant_form(measured: str, count: int, n: int) -> str:
-    """The canonical sentence of an n >= 4 error (no elementary closed form exists)."""
+def orthant_form(measured: str, count: int, n: int, cells: int | None = None) -> str:
+    """The canonical sentence of an n >= 4 error (no elementary closed form exists); at n = 5, `cells` measured
+    cells, each at once by the conic Gauss-Bonnet identity (kernel/conic.py)."""
     head = "1 - " if measured == "right" else ""
+    if n == 5:
+        return (f"{head}sum of the Gaussian measures P_5 of the {cells} {measured} cells (the conic Gauss-Bonnet "
+                "identity 1/2 - v_3 - v_1: one-dimensional integrals P_4 in ball arithmetic and closed forms; the "
+                f"{count} simplicial cones listed tile them)")
     return (f"{head}sum of Gaussian orthant probabilities P_{n} of the {count} simplicial cones triangulating the "
             f"{measured} cells (pencil formula; one-dimensional integrals in ball arithmetic)")
 

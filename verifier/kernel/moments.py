@@ -30,6 +30,7 @@ import itertools
 import math
 from fractions import Fraction
 
+from . import conic
 from .certificate import Certificate
 from .claim import Work, counts, enclosure, method_is, rule, subject
 from .cones import GEOMETRY_FACETS, GEOMETRY_N3, _tiles, cover, pattern
@@ -189,6 +190,11 @@ def rmse(c: Certificate, w: Work):
 
 def moments_form(cells: int, cones: int, n: int) -> str:
     """The canonical sentence of a seq_len 4 or 5 MSE (P_n has no elementary closed form)."""
+    if n == 5:
+        return (f"sum over the {cells} cells K with a nonzero residual c of |c|^2 P_5(K) + (1/(4 pi^2)) sum over the "
+                "ridges G_ij of K of W_ij (b_ij + b_ji)/sqrt(D_ij) (P_5(K): the conic Gauss-Bonnet identity "
+                "1/2 - v_3(K) - v_1(K), one-dimensional integrals P_4 in ball arithmetic; W_ij: the ridge polygon's "
+                f"solid angle in closed form; the {cones} simplicial cones listed tile the cells)")
     return (f"sum over the {cones} simplicial cones S triangulating the {cells} cells with a nonzero residual c of "
             f"|c|^2 P_{n}(S) + (1/(4 pi^2)) sum over the ridges G_ij of S of W_ij (b_ij + b_ji)/sqrt(D_ij) "
             f"(P_{n}: pencil formula, one-dimensional integrals in ball arithmetic; W_ij: the ridge's angle in "
@@ -246,6 +252,77 @@ def cone_moment_bounds(res, rays, prec: int) -> tuple[Fraction, Fraction]:
     return s * a + rl, s * b + rh
 
 
+def _pair_coefficient(res, g, h):
+    """(b_gh + b_hg, D_gh) of two inward facet normals g, h and the residual c (ridge_terms' formula)."""
+    gg, hh, gh = dot(g, g), dot(h, h), dot(g, h)
+    cg = sum(a * b for a, b in zip(res, g))
+    ch = sum(a * b for a, b in zip(res, h))
+    return (gg * ch - gh * cg) * cg / gg + (hh * cg - gh * ch) * ch / hh, gg * hh - gh * gh
+
+
+def cell_moment_bounds(res, rays, normals, tiles, prec: int) -> tuple[Fraction, Fraction]:
+    """Seq_len 5: exact rational bounds of E[(c.x)^2 1_K] for the cell K with extreme `rays` (which the simplices
+    `tiles` tile: so they generate K) and facet `normals` (inward; positive multiples count once), residual c =
+    `res`: |c|^2 times P(K) by the conic Gauss-Bonnet identity (kernel/conic.py), plus the ridge terms of K itself,
+    W_ij the sum of Van Oosterom-Strackee half solid angles over a fan of the ridge's polygon.  Where the face
+    combinatorics does not close (conic.faces answers None), the sum of cone_moment_bounds over `tiles`.  A pure
+    function of its arguments (rays and normals are made primitive, the normals sorted)."""
+    rays = [primitive(r) for r in rays]
+    normals = sorted({primitive(g) for g in normals})
+    data = conic.faces(rays, normals)
+    ball = None if data is None else conic.measure(rays, normals, prec, data)
+    if ball is None:
+        lo = hi = Fraction(0)
+        for t in tiles:
+            a, b = cone_moment_bounds(res, t, prec)
+            lo, hi = lo + a, hi + b
+        return lo, hi
+    a, b = bounds(ball)
+    s = sum(x * x for x in res)
+    flint = arb_module()
+    arb = flint.arb
+    with flint.ctx.workprec(prec):
+        tot = arb(0)
+        for i, j, cycle in data[2]:
+            coef, D = _pair_coefficient(res, normals[i], normals[j])
+            if coef:
+                W = arb(0)
+                for u, v in zip(cycle[1:-1], cycle[2:]):
+                    tri = (rays[cycle[0]], rays[u], rays[v])
+                    W += vos_half_angle(flint, [[dot(x, y) for y in tri] for x in tri])
+                tot += W * (arb(coef.numerator) / coef.denominator) / arb(D).sqrt()
+        rl, rh = bounds(tot / (4 * arb.pi() ** 2))
+    return s * a + rl, s * b + rh
+
+
+def _cell_moment_task(args):
+    return cell_moment_bounds(*args)
+
+
+_CELL_MEMO: dict = {}  # (residual, rays, normals, tiles, prec) -> cell_moment_bounds, for this process
+
+
+def cell_moments_bounds(items, deadline=None, workers=1, progress=None):
+    """fn(prec): exact rational bounds of sum over (residual, rays, normals, tiles) of cell_moment_bounds, on the
+    workers (memoized per process), added exactly in order: the same for any number of workers.  `progress(k)`,
+    if given, is called after each cell."""
+    keys = [(tuple(res), tuple(primitive(r) for r in rays), tuple(normals),
+             tuple(tuple(primitive(r) for r in t) for t in tiles)) for res, rays, normals, tiles in items]
+
+    def fn(prec):
+        lo = hi = Fraction(0)
+        check_deadline(deadline)
+        with contextlib.ExitStack() as stack:
+            for a, b in memoized_map(_CELL_MEMO, [k + (prec,) for k in keys], _cell_moment_task, workers, stack):
+                check_deadline(deadline)
+                lo, hi = lo + a, hi + b
+                if progress is not None:
+                    progress(1)
+        return lo, hi
+
+    return fn
+
+
 def _moment_task(args):
     return cone_moment_bounds(*args)
 
@@ -285,6 +362,7 @@ def moment_tiles(c: Certificate, w: Work):
     (each n distinct rays with nonzero determinant; every simplex facet on a cell constraint or shared by two
     simplices on opposite sides; the first simplex's ray sum in no other closed simplex); n <= 3: none does."""
     w.moment_cones, w.moment_owner, w.moment_cells = [], [], 0  # (residual, rays) per cone; its cell's index
+    w.moment_cell_items = []  # (residual, rays, facet normals, tiles) per cell with a nonzero residual
     for ci, cell in enumerate(c.cells):
         if c.n < 4 or not any(res := residual(c, w, cell)):
             if cell.simplices is not None:
@@ -295,14 +373,20 @@ def moment_tiles(c: Certificate, w: Work):
         tiles = _tiles(f"cell {ci}", w.shapes[ci], cell.simplices or (), c.n)
         w.moment_cones.extend((res, t) for t in tiles)
         w.moment_owner.extend([ci] * len(tiles))
+        shape = w.shapes[ci]
+        w.moment_cell_items.append((res, shape["rays"], [f[1] for f in shape["facets"]], tiles))
 
 
 @rule("closed-form")
 def cones_closed_form(c: Certificate, w: Work):
     """n >= 4: mse.closed_form is exactly the canonical sentence naming the number of simplicial cones and of
-    cells with a nonzero residual; the MSE is the sum of the cones' second moments (moment_bounds)."""
+    cells with a nonzero residual; the MSE is the sum of the cones' second moments (moment_bounds) at n = 4, of the
+    cells' (cell_moments_bounds: the conic Gauss-Bonnet identity and the cells' own ridges) at n = 5."""
     w.form = moments_form(w.moment_cells, len(w.moment_cones), c.n)
-    w.bounds = moment_bounds(w.moment_cones, w.deadline, w.workers)
+    if c.n == 5:  # each cell at once: the Gauss-Bonnet identity, its simplices only where it does not close
+        w.bounds = cell_moments_bounds(w.moment_cell_items, w.deadline, w.workers)
+    else:
+        w.bounds = moment_bounds(w.moment_cones, w.deadline, w.workers)
     w.empty = not w.moment_cones
     w.precision = (80, 160)
     if c.error.closed_form != w.form:

@@ -71,8 +71,8 @@ def generate_full(lm, o, timings: dict, deadline) -> CertifyResult:
     rigorous orthant-probability enclosure for 4 to 7."""
     from ..cells.cones import cell_document
     from ..cells.triangulate import facet_cuts, triangulate
-    from ..cells.measure import (closed_form_spherical, enclose, enclose_orthants, orthant_closed_form,
-                                 spherical_sum_ball, spherical_terms)
+    from ..cells.measure import (closed_form_spherical, enclose, enclose_cells, enclose_orthants,
+                                 orthant_closed_form, spherical_sum_ball, spherical_terms)
 
     n, digits = lm.seq_len, o.digits
     if o.progress and n >= 4 and deadline is None and o.max_regions is None:  # no limit asked for: say if it is long
@@ -94,14 +94,20 @@ def generate_full(lm, o, timings: dict, deadline) -> CertifyResult:
         tri = [triangulate(c.rays, c.masks, n, len(c.constraints), cuts=facet_cuts(c)) for c in cells]
         count = {side: sum(len(t) for c, t in zip(cells, tri) if c.wrong == side) for side in (True, False)}
         measured = "wrong" if count[True] <= count[False] else "right"
-        cones_ = []
+        cones_, cell_items = [], []
         for c, t in zip(cells, tri):
             if c.wrong == (measured == "wrong"):
                 c.simplices = t
-                cones_.extend([c.rays[r] for r in sx] for sx in t)
-        form = orthant_closed_form(measured, len(cones_), n)
-        lo, hi, digits = enclose_orthants(cones_, measured == "right", progress=o.progress, deadline=deadline,
-                                          workers=o.workers)
+                tiles = [[c.rays[r] for r in sx] for sx in t]
+                cones_.extend(tiles)
+                cell_items.append((c.rays, [c.constraints[j] for j in facet_cuts(c)], tiles))
+        form = orthant_closed_form(measured, len(cones_), n, len(cell_items))
+        if n == 5:  # each measured cell at once: the kernel's Gauss-Bonnet measure (kernel/conic.py)
+            lo, hi, digits = enclose_cells(cell_items, measured == "right", progress=o.progress, deadline=deadline,
+                                           workers=o.workers)
+        else:
+            lo, hi, digits = enclose_orthants(cones_, measured == "right", progress=o.progress, deadline=deadline,
+                                              workers=o.workers)
     timings["measure"] = time.perf_counter() - t0
     doc = header(lm, 2, "cones")
     roots_document(doc, tr, n)

@@ -87,20 +87,23 @@ def generate(lm, o, timings: dict, deadline) -> CertifyResult:
 
 def _cones_mse(cells, tr, scale: int, n: int, o, deadline):
     """Seq_len 4 and 5: triangulate every cell with a nonzero residual (its `simplices` are written) and enclose
-    the sum of its cones' second moments at ORTHANT_PREC bits; (lower, upper, sentence, digits, zero)."""
+    the sum of its second moments at ORTHANT_PREC bits, by its cones at n = 4 and by the cell at once at n = 5
+    (the kernel's cell_moment_bounds: the conic Gauss-Bonnet identity); (lower, upper, sentence, digits, zero)."""
     from ..cells.measure import ORTHANT_PREC, correct_digits, round_outward
     from ..cells.triangulate import facet_cuts, triangulate
     from ..families.median import residual
-    from ..kernel.moments import moment_bounds, moments_form
+    from ..kernel.moments import cell_moments_bounds, moment_bounds, moments_form
 
-    items, measured = [], 0
+    items, cell_items, measured = [], [], 0
     for c in cells:
         res = residual(tr.output_forms(c.sigma)[0], scale, tr.roots[c.root].ranking, n)
         if not any(res):
             continue
         measured += 1
         c.simplices = triangulate(c.rays, c.masks, n, len(c.constraints), cuts=facet_cuts(c))
-        items.extend((res, [c.rays[r] for r in sx]) for sx in c.simplices)
+        tiles = [[c.rays[r] for r in sx] for sx in c.simplices]
+        items.extend((res, t) for t in tiles)
+        cell_items.append((res, c.rays, [c.constraints[j] for j in facet_cuts(c)], tiles))
     form = moments_form(measured, len(items), n)
     if not items:
         return Fraction(0), Fraction(0), form, 30, True
@@ -108,9 +111,17 @@ def _cones_mse(cells, tr, scale: int, n: int, o, deadline):
     if o.progress:
         from tqdm import tqdm
 
-        bar = tqdm(total=len(items), desc=f"second moments (P_{n} + ridges)", unit="cone", leave=False)
+        bar = (tqdm(total=len(cell_items), desc="second moments (Gauss-Bonnet P_5 + ridges)", unit="cell",
+                    leave=False) if n == 5 else
+               tqdm(total=len(items), desc=f"second moments (P_{n} + ridges)", unit="cone", leave=False))
     try:
-        lo, hi = moment_bounds(items, deadline, o.workers, bar.update if bar else None)(ORTHANT_PREC)
+        bounds_fn = (cell_moments_bounds(cell_items, deadline, o.workers, bar.update if bar else None) if n == 5 else
+                     moment_bounds(items, deadline, o.workers, bar.update if bar else None))
+        lo, hi = bounds_fn(ORTHANT_PREC)
+    except TimeoutError:  # the kernel's deadline (kernel/work.py): the user's --timeout
+        from ..errors import LimitReached
+
+        raise LimitReached("timeout (--timeout) during the second moments; stopped, nothing written") from None
     finally:
         if bar is not None:
             bar.close()
