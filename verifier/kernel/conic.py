@@ -63,6 +63,16 @@ def _rank(vecs) -> int:
     return r
 
 
+def _adjacent(normals, tr, ts, n: int) -> bool:
+    """Whether two extreme rays with tight normal sets tr, ts span a 2-face: their common tight normals have rank
+    n - 2.  When either ray is simple its n - 1 tight normals are independent, so the rank of any part of them is
+    its size and no elimination is needed."""
+    common = set(tr) & set(ts)
+    if len(tr) == n - 1 or len(ts) == n - 1:
+        return len(common) == n - 2
+    return _rank([normals[k] for k in common]) == n - 2
+
+
 def faces(rays, normals):
     """The face data P(C) needs, in exact integers: (extreme, tight, ridges), or None where a ridge's rays do
     not close into one polygon (which a cone's ridge always does: the caller's premises fail).
@@ -91,8 +101,7 @@ def faces(rays, normals):
         common = sorted(on[i] & on[j])
         if len(common) < 3 or _rank([rays[r] for r in common]) != 3:
             continue
-        adj = {r: [s for s in common if s != r and
-                   _rank([normals[k] for k in set(tight[r]) & set(tight[s])]) == n - 2] for r in common}
+        adj = {r: [s for s in common if s != r and _adjacent(normals, tight[r], tight[s], n)] for r in common}
         if any(len(v) != 2 for v in adj.values()):
             return None
         cycle, prev = [common[0]], None

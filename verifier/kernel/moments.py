@@ -271,7 +271,7 @@ def cell_moment_bounds(res, rays, normals, tiles, prec: int) -> tuple[Fraction, 
     normals = sorted({primitive(g) for g in normals})
     data = conic.faces(rays, normals)
     ball = None if data is None else conic.measure(rays, normals, prec, data)
-    if ball is None:
+    if ball is None or not ball.is_finite():
         lo = hi = Fraction(0)
         for t in tiles:
             a, b = cone_moment_bounds(res, t, prec)
