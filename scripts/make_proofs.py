@@ -29,9 +29,9 @@ from verifier.empirical.zoo import read_index  # noqa: E402
 # model stem -> ("cones", K) or ("boxes", K): the budgets of the interval certificates in proofs/anytime/
 BUDGETS = {
     "2nd_argmax_16_4": ("cones", 25000), "2nd_argmax_32_4": ("cones", 25000),
-    "2nd_argmax_5_5": ("cones", 14000), "2nd_argmax_6_5": ("cones", 14000), "2nd_argmax_8_5": ("cones", 14000),
+    "2nd_argmax_6_5": ("cones", 14000), "2nd_argmax_8_5": ("cones", 14000),
     "2nd_argmax_16_5": ("cones", 14000), "2nd_argmax_32_5": ("cones", 14000),
-    "argmedian_4_5": ("cones", 14000), "argmedian_8_5": ("cones", 14000), "argmedian_16_5": ("cones", 14000),
+    "argmedian_8_5": ("cones", 14000), "argmedian_16_5": ("cones", 14000),
     "argmedian_32_5": ("cones", 14000),
     "2nd_argmax_2_6": ("cones", 2200), "2nd_argmax_4_6": ("cones", 2200), "2nd_argmax_16_6": ("cones", 2200),
     "2nd_argmax_2_7": ("cones", 250), "2nd_argmax_4_7": ("cones", 250),
@@ -40,7 +40,7 @@ BUDGETS = {
     "2nd_argmax_8_6": ("cones", 2200), "2nd_argmax_32_6": ("cones", 2200),
     "argmedian_2_7": ("cones", 250), "argmedian_4_7": ("cones", 250), "argmedian_8_7": ("cones", 250),
     "argmedian_16_7": ("cones", 250), "argmedian_32_7": ("cones", 250),
-}  # 2nd_argmax_16_10: 1,000,000 boxes decide none (models/uncertified.json says why it has no certificate)
+}  # 2nd_argmax_5_5 and argmedian_4_5 have full certificates since 2026-12-07 (proofs/n5/); 2nd_argmax_16_10: 1,000,000 boxes decide none (models/uncertified.json says why it has no certificate)
 
 
 def budget_certificates(a) -> None:
