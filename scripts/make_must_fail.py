@@ -78,6 +78,43 @@ def median_n4_mutants(m4, m2):
     yield "enclosure", "median_n4_mse_doubled", m(m4, mse_doubled)
 
 
+def tiny_n5():
+    """Full seq_len-5 certificates of d = 1 models (a 2nd-argmax one, version 2, and a median one, version 3):
+    their cells are measured at once by the conic Gauss-Bonnet identity (kernel/conic.py)."""
+    from verifier.kernel import parse_json
+
+    pos = verifier.RNN.make([[1]], [[Fraction(-1, 2)]], [[1], [2], [-1], [0], [1]], seq_len=5)
+    med = verifier.RNN.make([[1]], [[Fraction(1, 2)]], [[Fraction(1, 3)]], seq_len=5)
+    return (parse_json(json.dumps(verifier.certify(pos, task="2nd_argmax", z3=False).certificate)),
+            parse_json(json.dumps(verifier.certify(med, task="median", z3=False).certificate)))
+
+
+def n5_mutants(pos, med):
+    def m(base, fn):
+        d = copy.deepcopy(base)
+        fn(d)
+        return d
+
+    def recount(d):
+        import re
+
+        d["error"]["closed_form"] = re.sub(r"of the (\d+) ", lambda g: f"of the {int(g.group(1)) + 1} ",
+                                           d["error"]["closed_form"], count=1)
+    yield "closed-form", "n5_cells_sentence_miscounts", m(pos, recount)
+
+    def shifted(d):
+        shift = Fraction(1, 10 ** 6)
+        for k in ("lower", "upper"):
+            d["error"][k] = q(Fraction(d["error"][k]) + shift)
+        d["accuracy"] = {"lower": q(1 - Fraction(d["error"]["upper"])), "upper": q(1 - Fraction(d["error"]["lower"]))}
+    yield "enclosure", "n5_cells_interval_shifted", m(pos, shifted)
+
+    def mse_doubled(d):
+        for k in ("lower", "upper"):
+            d["mse"][k] = q(2 * Fraction(d["mse"][k]))
+    yield "enclosure", "median_n5_mse_doubled", m(med, mse_doubled)
+
+
 def redigest(d):
     w = {k: d["model"][k] for k in ("W_hi", "W_hh", "W_oh")}
     d["model"]["weights_sha256"] = hashlib.sha256(canonical_json(w).encode()).hexdigest()
@@ -483,6 +520,7 @@ def main() -> int:
     medians = tiny_median()
     for rule, what, doc in itertools.chain(mutants(disc, zero, poly, n4), median_mutants(*medians),
                                            median_n4_mutants(tiny_median_n4(), medians[0]),
+                                           n5_mutants(*tiny_n5()),
                                            cycle_mutants(*tiny_cycles()), partial_mutants(tiny_partial(), poly),
                                            n6_mutants(tiny_partial_n6()),
                                            box_mutants(tiny_boxes())):
