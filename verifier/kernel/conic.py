@@ -73,6 +73,24 @@ def _adjacent(normals, tr, ts, n: int) -> bool:
     return _rank([normals[k] for k in common]) == n - 2
 
 
+def _cycle(nodes, adj):
+    """The nodes in polygon order, from nodes[0], when `adj` (each node's neighbours) makes them one cycle in which
+    every node has exactly two neighbours; else None."""
+    if any(len(adj[k]) != 2 for k in nodes):
+        return None
+    cycle, prev = [nodes[0]], None
+    while True:
+        cur = cycle[-1]
+        nxt = adj[cur][0] if adj[cur][0] != prev else adj[cur][1]
+        if nxt == cycle[0]:
+            break
+        prev = cur
+        cycle.append(nxt)
+        if len(cycle) > len(nodes):
+            return None
+    return tuple(cycle) if len(cycle) == len(nodes) else None
+
+
 def faces(rays, normals):
     """The face data P(C) needs, in exact integers: (extreme, tight, ridges), or None where a ridge's rays do
     not close into one polygon (which a cone's ridge always does: the caller's premises fail).
@@ -102,21 +120,10 @@ def faces(rays, normals):
         if len(common) < 3 or _rank([rays[r] for r in common]) != 3:
             continue
         adj = {r: [s for s in common if s != r and _adjacent(normals, tight[r], tight[s], n)] for r in common}
-        if any(len(v) != 2 for v in adj.values()):
+        cycle = _cycle(common, adj)
+        if cycle is None:
             return None
-        cycle, prev = [common[0]], None
-        while True:
-            cur = cycle[-1]
-            nxt = adj[cur][0] if adj[cur][0] != prev else adj[cur][1]
-            if nxt == cycle[0]:
-                break
-            prev = cur
-            cycle.append(nxt)
-            if len(cycle) > len(common):
-                return None
-        if len(cycle) != len(common):
-            return None
-        ridges.append((i, j, tuple(cycle)))
+        ridges.append((i, j, cycle))
     return extreme, tight, ridges
 
 
@@ -145,19 +152,8 @@ def normal_cone_simplices(ray, gens):
         if 0 in on:
             continue
         adj = {k: [q for q in on if q != k and any(k in f and q in f for f in facets if f != on)] for k in on}
-        if any(len(v) != 2 for v in adj.values()):
-            return None
-        cycle, prev = [on[0]], None
-        while True:
-            cur = cycle[-1]
-            nxt = adj[cur][0] if adj[cur][0] != prev else adj[cur][1]
-            if nxt == cycle[0]:
-                break
-            prev = cur
-            cycle.append(nxt)
-            if len(cycle) > len(on):
-                return None
-        if len(cycle) != len(on):
+        cycle = _cycle(on, adj)
+        if cycle is None:
             return None
         out.extend((0, cycle[0], b, c) for b, c in zip(cycle[1:-1], cycle[2:]))
     return out
