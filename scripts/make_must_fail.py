@@ -86,10 +86,12 @@ def tiny_n5():
     pos = verifier.RNN.make([[1]], [[Fraction(-1, 2)]], [[1], [2], [-1], [0], [1]], seq_len=5)
     med = verifier.RNN.make([[1]], [[Fraction(1, 2)]], [[Fraction(1, 3)]], seq_len=5)
     return (parse_json(json.dumps(verifier.certify(pos, task="2nd_argmax", z3=False).certificate)),
-            parse_json(json.dumps(verifier.certify(med, task="median", z3=False).certificate)))
+            parse_json(json.dumps(verifier.certify(med, task="median", z3=False).certificate)),
+            parse_json(json.dumps(verifier.certify(pos, task="2nd_argmax", z3=False, width=Fraction(1, 4),
+                                                   workers=1).certificate)))
 
 
-def n5_mutants(pos, med):
+def n5_mutants(pos, med, part):
     def m(base, fn):
         d = copy.deepcopy(base)
         fn(d)
@@ -113,6 +115,53 @@ def n5_mutants(pos, med):
         for k in ("lower", "upper"):
             d["mse"][k] = q(2 * Fraction(d["mse"][k]))
     yield "enclosure", "median_n5_mse_doubled", m(med, mse_doubled)
+
+    yield "edges", "n5_whole_cell_misses_a_ray", _ray_dropped(pos)
+
+    def ray_twice(d):
+        c = next(c for c in d["cells"] if c.get("whole"))
+        c["rays"].append(list(c["rays"][0]))
+    yield "edges", "n5_whole_cell_lists_a_ray_twice", m(pos, ray_twice)
+
+    def whole_unmeasured(d):
+        next(c for c in d["cells"] if not c.get("whole"))["whole"] = True
+    yield "triangulation", "n5_whole_cell_not_measured", m(pos, whole_unmeasured)
+
+    def whole_and_simplices(d):
+        c = next(c for c in d["cells"] if c.get("whole"))
+        c["simplices"] = [list(range(5))]
+    yield "triangulation", "n5_whole_cell_with_simplices", m(pos, whole_and_simplices)
+
+    assert all(c.get("whole") for c in part["cells"]), "a seq_len-5 anytime certificate measures whole cells"
+
+    def whole_and_pulled(d):
+        d["cells"][0]["pulled"] = [[0]]
+    yield "partial", "n5_whole_cell_with_pulled_paths", m(part, whole_and_pulled)
+
+    def partial_narrower(d):
+        d["error"]["upper"] = q(Fraction(d["error"]["upper"]) - Fraction(1, 10 ** 4))
+        d["accuracy"]["lower"] = q(1 - Fraction(d["error"]["upper"]))
+    yield "enclosure", "n5_partial_whole_cells_narrower", m(part, partial_narrower)
+
+
+def _ray_dropped(base):
+    """A whole cell of `base` with one extreme ray left out (the facets' ray lists re-indexed), chosen so that every
+    other rule still passes: only the edge rule sees that the listed rays are not all the cell's."""
+    for ci, cell in enumerate(base["cells"]):
+        if not cell.get("whole") or len(cell["rays"]) <= 5:
+            continue
+        for k in range(len(cell["rays"])):
+            d = copy.deepcopy(base)
+            c = d["cells"][ci]
+            del c["rays"][k]
+            ok = True
+            for e in c["constraints"]:
+                if "facet" in e:
+                    e["facet"] = [r - (r > k) for r in e["facet"] if r != k]
+                    ok = ok and bool(e["facet"])
+            if ok and check(d).rule == "edges":
+                return d
+    raise SystemExit("no whole cell of the tiny seq_len-5 certificate loses a ray to the edge rule alone")
 
 
 def redigest(d):
@@ -387,6 +436,13 @@ def partial_mutants(p4, poly):
         d = copy.deepcopy(base)
         fn(d)
         return d
+
+    def whole_at_n4(d):
+        c = d["cells"][0]
+        c.pop("pulled", None)
+        c.pop("simplices", None)
+        c["whole"] = True
+    yield "edges", "n4_partial_cell_marked_whole", m(p4, whole_at_n4)
 
     def duplicate(d):
         d["cells"].append(copy.deepcopy(d["cells"][0]))

@@ -56,6 +56,10 @@ def load_bases():
     out["tiny_n4"] = json.loads(json.dumps(verifier.certify(rnn, task="2nd_argmax", z3=False).certificate))
     out["tiny_partial"] = json.loads(json.dumps(verifier.certify(rnn, task="2nd_argmax", z3=False,
                                                                  width=Fraction(1, 4)).certificate))
+    pos5 = verifier.RNN.make([[1]], [[Fraction(-1, 2)]], [[1], [2], [-1], [0], [1]], seq_len=5)
+    out["tiny_n5"] = json.loads(json.dumps(verifier.certify(pos5, task="2nd_argmax", z3=False, workers=1).certificate))
+    out["tiny_n5_partial"] = json.loads(json.dumps(verifier.certify(pos5, task="2nd_argmax", z3=False, workers=1,
+                                                                    width=Fraction(1, 4)).certificate))
     out["tiny_boxes"] = json.loads(json.dumps(verifier.certify(os.path.join(ROOT, "models", "2nd_argmax_2_3.pth"),
                                                                method="boxes", max_boxes=3000, workers=1,
                                                                samples=0).certificate))
@@ -324,6 +328,17 @@ def op_triangulation(d, rng):
     return d
 
 
+def op_edges(d, rng):
+    """A whole cell (seq_len 5) that lists one of its rays twice (appended: the facets' ray indices stay right), so
+    its rays are not distinct extreme rays and its Gauss-Bonnet measure would count one twice."""
+    cells = [c for c in d["cells"] if c.get("whole")]
+    if not cells:
+        return None
+    c = rng.choice(cells)
+    c["rays"].append(list(rng.choice(c["rays"])))
+    return d
+
+
 def op_partial(d, rng):
     """An anytime certificate's own rule: a cell listed twice, a neighbour claimed, a cell without simplices,
     or a 'measured' side named."""
@@ -336,7 +351,9 @@ def op_partial(d, rng):
         facets = [e for e in d["cells"][ci]["constraints"] if "facet" in e]
         rng.choice(facets)["neighbor"] = rng.choice([i for i in range(len(d["cells"])) if i != ci])
     elif kind == "no_simplices":
-        del rng.choice(d["cells"])["simplices"]
+        c = rng.choice(d["cells"])
+        for key in ("simplices", "pulled", "whole"):  # whichever measure the cell carries
+            c.pop(key, None)
     else:
         d["measured"] = rng.choice(["wrong", "right"])
     return d
@@ -503,6 +520,7 @@ OPERATORS = [
     ("facet", "facet_rays_are_all_rays", ("tiny_n4", "tiny_partial", "median_2_2", "median_4_2"), op_facet),
     ("redundant", "same_points_at_another_facet", ("tiny_n4", "tiny_partial"), op_redundant),
     ("triangulation", "simplex_dropped", ("tiny_n4", "tiny_partial"), op_triangulation),
+    ("edges", "whole_cell_ray_repeated", ("tiny_n5", "tiny_n5_partial"), op_edges),
     ("partial", "cell_twice_neighbour_no_simplices_or_measured", ("tiny_partial",), op_partial),
     ("closed-form", "digit_changed", ALL, op_closed_form),
     ("enclosure", "bounds_broken", V1 + V2 + V3 + ("tiny_partial",), op_enclosure),

@@ -259,3 +259,31 @@ def test_a_pulled_path_gives_the_cone_of_the_triangulation():
         on = [sum(1 << j for j in range(len(c.constraints)) if c.masks[a] >> j & 1) for a in range(len(c.rays))]
         cones = _pulled("cell", {"rays": c.rays, "on": on}, c.constraints, paths, tr.n)
         assert cones == [[c.rays[r] for r in s] for s in sx]  # the same rays in the same order: the same ball
+
+
+def test_seq_len_5_measures_whole_cells_with_a_cell_budget():
+    """Seq_len 5: the unit measured is a whole cell (conic Gauss-Bonnet; its rays proven complete by rule edges),
+    most hit first.  --max-cells stops after exactly that many cells, the certificate is the same for 1 and 2
+    workers, every listed cell is whole (no simplices, no paths), the kernel accepts it, and the interval contains
+    the shipped full certificate's value.  --max-cones is refused at seq_len 5 and --max-cells at
+    seq_len 4, each with a message naming the other."""
+    path = os.path.join(ROOT, "models", "2nd_argmax_2_5.pth")
+    full = load_proof("n5/2nd_argmax_2_5.cert.json.xz")
+    lo_x, hi_x = Fraction(full["error"]["lower"]), Fraction(full["error"]["upper"])
+    docs = []
+    for workers in (1, 2):
+        res = verifier.certify(path, z3=False, width=Fraction(1, 10 ** 6), max_cells=40, workers=workers, samples=0)
+        d = res.details
+        assert d["whole"] and d["cones_measured"] == 40 and not d["width_reached"]
+        assert res.error_lower <= lo_x and hi_x <= res.error_upper
+        docs.append(dumps_compact(res.certificate))
+    assert docs[0] == docs[1]
+    doc = parse_json(docs[0])
+    assert doc["cells"] and all(c.get("whole") and "simplices" not in c and "pulled" not in c for c in doc["cells"])
+    assert "whole cells" in doc["error"]["closed_form"]
+    assert check(doc).accepted
+    with pytest.raises(verifier.errors.InputError, match="--max-cells"):
+        verifier.certify(path, z3=False, width=Fraction(1, 10), max_cones=10, samples=0)
+    with pytest.raises(verifier.errors.InputError, match="--max-cones"):
+        verifier.certify(os.path.join(ROOT, "models", "2nd_argmax_3_4.pth"), z3=False, width=Fraction(1, 10),
+                         max_cells=10, samples=0)

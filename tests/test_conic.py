@@ -112,3 +112,67 @@ def test_real_cells_agree_with_their_triangulation():
             lo, hi = lo + p, hi + q
         glo, ghi = bounds(ball)
         assert glo <= hi and lo <= ghi, (glo, ghi, lo, hi)
+
+
+# ---- rule edges: the listed rays of a whole cell are all its extreme rays ---------------------------------------
+
+def _cube_cone():
+    rays = [tuple(list(s) + [1]) for s in itertools.product((-1, 1), repeat=4)]
+    normals = [tuple(-s if j == i else (1 if j == 4 else 0) for j in range(5)) for i in range(4) for s in (1, -1)]
+    return rays, normals
+
+
+def _product_cone():
+    sq = [(1, 1, 1), (1, -1, 1), (-1, -1, 1), (-1, 1, 1)]
+    rays = [(1, 0, 0, 0, 0)] + [(0,) + s + (0,) for s in sq] + [(0, 0, 0, 0, 1)]
+    normals = [(1, 0, 0, 0, 0), (0, 0, 0, 0, 1), (0, -1, 0, 1, 0), (0, 1, 0, 1, 0), (0, 0, -1, 1, 0),
+               (0, 0, 1, 1, 0)]
+    return rays, normals
+
+
+@pytest.mark.parametrize("cone", [_cube_cone, _product_cone, lambda: (E5, E5)])
+def test_edges_accepts_all_rays_and_rejects_each_missing_one(cone):
+    """The cube cone (16 simple rays), the product cone (rays on 5 and 6 facets: its edges are found by the sign
+    test on the tangent cone) and the orthant: complete, accepted; any one ray left out, rejected by rule edges
+    (by symmetry no ray is special, so every omission must be caught); a ray listed twice, rejected."""
+    from verifier.kernel.cones import _rays_complete
+    from verifier.kernel.rules import Reject
+
+    rays, normals = cone()
+    _rays_complete("cell", rays, normals, 5)
+    for k in range(len(rays)):
+        with pytest.raises(Reject) as exc:
+            _rays_complete("cell", rays[:k] + rays[k + 1:], normals, 5)
+        assert exc.value.rule == "edges"
+    with pytest.raises(Reject) as exc:
+        _rays_complete("cell", rays + rays[:1], normals, 5)
+    assert exc.value.rule == "edges"
+
+
+def test_edges_degenerate_ray_edges_are_exactly_the_tangent_cones_rays():
+    """At the ray (0, 0, 0, 0, 1) of the product cone R_+ x Q x R_+ (Q the square cone) five facets are tight; its
+    2-faces go to (1, 0, 0, 0, 0) and to the square's four rays, five in all.  Of the C(5, 3) = 10 triples of
+    tight facets, exactly those whose null space meets the cell in a 2-face pass the sign test, and each such
+    2-face holds exactly one other ray of the cell: together they are the five neighbours."""
+    from verifier.kernel.cones import _edge_direction, _independent
+    from verifier.kernel.geometry import dot
+
+    rays, normals = _product_cone()
+    apex = rays[-1]
+    tight = [k for k, g in enumerate(normals) if dot(g, apex) == 0]
+    assert len(tight) == 5
+    ends = set()
+    for S in itertools.combinations(tight, 3):
+        vecs = [normals[k] for k in S]
+        if not _independent(vecs):
+            continue
+        e = _edge_direction(vecs, apex, 5)
+        vals = [dot(normals[k], e) for k in tight if k not in S]
+        if any(v > 0 for v in vals) and any(v < 0 for v in vals):
+            continue
+        sign = 1 if all(v >= 0 for v in vals) else -1
+        on = [r for r in rays if r != apex and all(dot(normals[k], r) == 0 for k in S)]
+        assert len(on) == 1, (S, on)  # the 2-face's other extreme ray, and it lies on the edge's side
+        assert any(sign * x for x in e)
+        ends.add(on[0])
+    assert ends == set(rays[:-1])

@@ -55,6 +55,9 @@ def _validate(o: Options) -> None:
     if o.max_cones is not None and (o.width is None or o.method == "boxes"):
         raise InputError("--max-cones goes with --width and cells (it is the budget of an anytime certificate; "
                          "boxes have --max-boxes)")
+    if o.max_cells is not None and (o.width is None or o.method == "boxes"):
+        raise InputError("--max-cells goes with --width and cells (it is the budget of an anytime certificate at "
+                         "seq_len 5; boxes have --max-boxes)")
     if o.resume is not None and o.method != "boxes":
         raise InputError("--resume goes with --method boxes (it continues a boxes certificate)")
 
@@ -69,7 +72,8 @@ def certify(model, task: str | None = None, seq_len: int | None = None, **option
     width (seq_len 4 to 7): an anytime certificate instead, an interval at most that wide (or, when `timeout` or
     `max_cones` comes first, the interval reached: details["width_reached"] is then False, and the certificate is
     written).  max_cones (with width): measure at most this many simplicial cones, a budget that gives the same
-    certificate on any machine and for any number of workers (a timeout does not).
+    certificate on any machine and for any number of workers (a timeout does not); at seq_len 5, where whole cells
+    are measured (Gauss-Bonnet), max_cells is that budget instead.
 
     method "boxes" (any seq_len of the position family): an anytime interval from a tree of boxes (version 5,
     intervals/boxes.py), stopped by `width`, `max_boxes` or `timeout`, whichever comes first.

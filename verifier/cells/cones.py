@@ -101,6 +101,7 @@ class Cell:
     paths: list = field(default_factory=list)  # partial certificates: each simplex's pulling path
     estimates: list = field(default_factory=list)  # partial certificates: float estimates of the cones' measures
     pulled: list | None = None  # partial certificates: the paths of the simplices measured (then no `simplices`)
+    whole: bool = False  # n = 5: measured at once (Gauss-Bonnet), no simplices; its rays are all its extreme rays
 
     @property
     def key(self):
@@ -570,7 +571,9 @@ def cell_document(cell: Cell, index: dict | None, n: int) -> dict:
             else:
                 ev.append({"implied": e[1]})
         doc["constraints"] = ev
-        if cell.pulled is not None:
+        if cell.whole:
+            doc["whole"] = True
+        elif cell.pulled is not None:
             doc["pulled"] = [list(p) for p in cell.pulled]
         elif cell.simplices:
             doc["simplices"] = [list(sx) for sx in cell.simplices]

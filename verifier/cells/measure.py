@@ -163,11 +163,11 @@ ORTHANT_PREC = 80  # per-integral tolerance 2^-61: ~1e-19 radius per cone (64 bi
 # 3e4 cones); costs ~25% more time than 64 bits. The checker starts at the same precision.
 
 
-def orthant_closed_form(measured: str, count: int, n: int, cells: int | None = None) -> str:
+def orthant_closed_form(measured: str, count: int, n: int, cells: int | None = None, whole: int = 0) -> str:
     """The canonical description of an n >= 4 error (no elementary closed form exists): the kernel's sentence."""
     from ..kernel.measure import orthant_form
 
-    return orthant_form(measured, count, n, cells)
+    return orthant_form(measured, count, n, cells, whole)
 
 
 ANYTIME_PREC = 53  # anytime (partial) certificates: per-integral tolerance 2^-34, ~2e-10 radius per P_5 cone, 2.2x

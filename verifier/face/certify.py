@@ -22,7 +22,7 @@ def cmd_certify(a) -> int:
                   seed=a.seed, out=out, progress=not (a.quiet or a.json), max_regions=a.max_regions,
                   timeout=a.timeout, workers=workers_of(a), width=a.width, method=a.method, max_boxes=a.max_boxes,
                   resume=a.resume, checkpoint_every=a.checkpoint_every, compress_large=not a.out,
-                  max_cones=a.max_cones)
+                  max_cones=a.max_cones, max_cells=a.max_cells)
     kind = of_version(res.certificate["version"])  # the kind that made it: its lines, report and exit code
     warnings = task_warnings(res.model)
     if a.json:

@@ -117,6 +117,10 @@ def _build_parser() -> argparse.ArgumentParser:
                    help="with --width (cells): measure at most this many simplicial cones; unlike --timeout, a budget "
                    "that gives the same certificate on any machine (the interval reached is written; exit 3 if the "
                    "width was not reached)")
+    c.add_argument("--max-cells", type=_positive, default=None,
+                   help="with --width (cells) at seq_len 5, where an anytime certificate measures whole cells (conic "
+                   "Gauss-Bonnet) instead of cones: measure at most this many cells; the budget --max-cones is at "
+                   "other seq_lens")
     c.add_argument("--max-boxes", type=_positive, default=None,
                    help="--method boxes: stop after this many boxes (default with --width alone: 2^24)")
     c.add_argument("--resume", metavar="CERT", default=None,

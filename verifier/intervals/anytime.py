@@ -40,6 +40,7 @@ DISCOVERY_SAMPLES = 1 << 19  # ~2.5 s of float64 at d = 16, n = 5; the unhit cel
 SCALE_BITS = 40  # a sample x becomes the integer point round(x * 2^40): its exact cell is the key
 PROCESS_CHUNK = 32  # cells processed per round (on the workers)
 BATCH_CONES = 256  # simplicial cones per measuring round; also the least stock of cones to choose from
+BATCH_CELLS = 32  # seq_len 5: whole cells per measuring round (a cell costs about a dozen cones' integrals)
 SHARE = 1 / 16  # a cell's largest cone estimate over its sampled hit frequency: 0.02-0.09 on M(16,5)'s cells (the
 # largest cone holds 10-25% of a cell; the flat estimate is 1.3-4x under a fat cone's measure); only decides when
 # to process more cells
@@ -135,11 +136,12 @@ _TRAVERSALS: dict = {}  # per worker process: token -> Traversal (its caches of 
 
 def _process_chunk(args):
     """Process and triangulate a chunk of cells on a worker: [(root, sigma, tau)] -> [Cell], each with
-    `estimates`, a float estimate of each simplicial cone's measure (`cone_estimates`)."""
+    `estimates`, a float estimate of each simplicial cone's measure (`cone_estimates`); with `whole` (seq_len 5)
+    processed only: each is measured at once."""
     from ..cells.cones import Traversal
     from ..cells.triangulate import facet_cuts, triangulate
 
-    token, rnn, task, keys = args
+    token, rnn, task, keys, whole = args
     tr = _TRAVERSALS.get(token)
     if tr is None:
         _TRAVERSALS.clear()
@@ -147,6 +149,10 @@ def _process_chunk(args):
     out = []
     for root, sigma, tau in keys:
         c = tr.process(tr.roots[root], sigma, tau)
+        if whole:
+            c.whole = True
+            out.append(c)
+            continue
         c.simplices = triangulate(c.rays, c.masks, tr.n, len(c.constraints), c.paths, facet_cuts(c))
         c.estimates = cone_estimates(c.rays, c.simplices, tr.n)
         out.append(c)
@@ -173,7 +179,7 @@ def cone_estimates(rays, simplices, n: int) -> list[float]:
 
 def discover_and_measure(lm, width: Fraction, deadline: float | None = None, workers=1, progress: bool = False,
                          samples: int = DISCOVERY_SAMPLES, seed: int = 0, max_cells: int | None = None,
-                         max_cones: int | None = None):
+                         max_cones: int | None = None, max_whole: int | None = None):
     """Discover cells by samples (then breadth-first) and measure their simplicial cones, largest estimate first,
     until error in [W, 1 - R] is at most `width` wide (lower ends of the exact dyadic bounds), every cone is
     measured, `max_cones` cones are measured (a budget that, unlike the deadline, gives the same certificate on
@@ -186,9 +192,14 @@ def discover_and_measure(lm, width: Fraction, deadline: float | None = None, wor
     cell lists the cones measured by their pulling paths (`pulled`): the kernel re-derives each of those cones from
     its path, which proves them interior-disjoint without the rest of the triangulation, and sums them.
 
+    At seq_len 5 the unit measured is a whole cell instead (no triangulation): the kernel's Gauss-Bonnet measure
+    (kernel/conic.py: one P_4 per ray, about a dozen P_5 cones' cost) once its rays are proven complete (rule
+    edges), cells most hit first; `max_whole` is then the budget (cells measured) and `max_cones` is not used.
+
     Returns (tr, cells with at least one cone measured, in order of their first, W lower bound, R lower bound,
     reached, stats) where stats has "found" (cells processed), "complete" (every cone of every cell measured),
-    "samples", "cones" (measured) and "cones_total" (of the processed cells).
+    "samples", "cones" (measured; at seq_len 5 whole cells measured), "cones_total" (of the processed cells; at
+    seq_len 5 cells processed) and "whole" (whether the units were whole cells).
     """
     import hashlib
     import itertools
@@ -196,9 +207,14 @@ def discover_and_measure(lm, width: Fraction, deadline: float | None = None, wor
     from ..cells.cones import Traversal
     from ..errors import LimitReached
     from ..cells.measure import ANYTIME_PREC, ORTHANT_PREC, each_cone_bounds
+    from ..cells.triangulate import facet_cuts
+    from ..kernel.conic import each_cell_bounds
     from ..kernel.work import IN_PROCESS, mapper
 
     n = lm.seq_len
+    whole = n == 5
+    if whole:
+        max_cones = max_whole
     tr = Traversal(lm.rnn, lm.task)
     prec = ANYTIME_PREC if width >= Fraction(1, 1 << 30) else ORTHANT_PREC
     x, hits = sampled_keys(lm, tr, samples, seed)
@@ -244,7 +260,7 @@ def discover_and_measure(lm, width: Fraction, deadline: float | None = None, wor
     order: list = []  # cells in order of their first measured cone
     found = cones_done = cones_total = 0
     reached = 1 <= width
-    heap: list = []  # (-estimate, seq, cell index, simplex index)
+    heap: list = []  # (-estimate, seq, cell index, simplex index; None for a whole cell)
     seq = itertools.count()
     local = isinstance(workers, int)
 
@@ -256,6 +272,8 @@ def discover_and_measure(lm, width: Fraction, deadline: float | None = None, wor
         nxt = peek()
         if nxt is None:
             return False
+        if whole:  # the cells come most hit first: keep one batch in stock
+            return len(heap) < BATCH_CELLS
         return len(heap) < BATCH_CONES or -heap[0][0] < SHARE * nxt[0] / samples
 
     with contextlib.ExitStack() as stack:
@@ -276,15 +294,18 @@ def discover_and_measure(lm, width: Fraction, deadline: float | None = None, wor
                     chunk.append(upcoming.pop())
                 keys = [k for _, k in chunk]
                 if pool is IN_PROCESS or len(keys) == 1:
-                    new = _process_chunk((token, lm.rnn, lm.task, keys))
+                    new = _process_chunk((token, lm.rnn, lm.task, keys, whole))
                 else:  # consecutive parts, two per worker; the ordered map gives them back in order
                     size = -(-len(keys) // (2 * (workers if local else 4)))
-                    parts = [(token, lm.rnn, lm.task, keys[i:i + size]) for i in range(0, len(keys), size)]
+                    parts = [(token, lm.rnn, lm.task, keys[i:i + size], whole) for i in range(0, len(keys), size)]
                     new = [c for cs in pool.map(_process_chunk, parts) for c in cs]
-                for c in new:
+                for (hits, _), c in zip(chunk, new):
                     ci = len(cells)
                     cells.append(c)
                     measured.append([])
+                    if whole:
+                        heapq.heappush(heap, (-hits / samples, next(seq), ci, None))
+                        cones_total += 1
                     for si, est in enumerate(c.estimates):
                         heapq.heappush(heap, (-est, next(seq), ci, si))
                     cones_total += len(c.simplices)
@@ -296,13 +317,20 @@ def discover_and_measure(lm, width: Fraction, deadline: float | None = None, wor
                     raise LimitReached(f"more than {max_cells} cells (--max-regions); stopped, nothing written")
             if not heap or past():
                 break
-            size = BATCH_CONES if max_cones is None else min(BATCH_CONES, max_cones - cones_done)
+            unit = BATCH_CELLS if whole else BATCH_CONES
+            size = unit if max_cones is None else min(unit, max_cones - cones_done)
             batch = [heapq.heappop(heap) for _ in range(min(size, len(heap)))]
-            tasks = [[cells[ci].rays[r] for r in cells[ci].simplices[si]] for _, _, ci, si in batch]
-            results = each_cone_bounds(tasks, pool, stack, prec)
+            if whole:
+                tasks = [(cells[ci].rays, [cells[ci].constraints[j] for j in facet_cuts(cells[ci])], None)
+                         for _, _, ci, _ in batch]
+                results = each_cell_bounds(tasks, prec, pool, stack)
+            else:
+                tasks = [[cells[ci].rays[r] for r in cells[ci].simplices[si]] for _, _, ci, si in batch]
+                results = each_cone_bounds(tasks, pool, stack, prec)
             for _, _, ci, si in batch:
                 lo = next(results)[0]
-                if not measured[ci]:
+                if not measured[ci] and (lo > 0 or not whole):  # a whole cell bounded below by 0 (its faces did
+                    # not close: never seen) adds nothing: not listed
                     order.append(ci)
                 measured[ci].append(si)
                 cones_done += 1
@@ -319,8 +347,9 @@ def discover_and_measure(lm, width: Fraction, deadline: float | None = None, wor
     done = []
     for ci in order:
         c = cells[ci]
-        c.pulled = [c.paths[i] for i in sorted(measured[ci])]
+        if not whole:
+            c.pulled = [c.paths[i] for i in sorted(measured[ci])]
         done.append(c)
     return tr, done, wrong_lo, right_lo, reached, {"found": found, "complete": peek() is None and not heap,
                                                    "samples": samples, "cones": cones_done,
-                                                   "cones_total": cones_total}
+                                                   "cones_total": cones_total, "whole": whole}

@@ -83,6 +83,7 @@ class Cell:
     evidence: tuple = ()  # facets: Facet | Same | Implied per constraint
     simplices: tuple | None = None  # facets, n >= 4, measured cells: n ray indices per simplex
     pulled: tuple | None = None  # partial certificates, instead: the pulling path of each simplex measured
+    whole: bool = False  # n = 5, instead of simplices: measured at once, its rays proven complete (rule edges)
 
 
 @dataclass(frozen=True)
@@ -213,7 +214,7 @@ def _read_v2(doc, common, rmse=()) -> Certificate:
     cells = []
     for ci, c in enumerate(lst(doc["cells"], "cells")):
         w = f"cell {ci}"
-        c = obj(c, w, keys, () if kind == "polygon" else ("simplices",) if v3 else ("simplices", "pulled"))
+        c = obj(c, w, keys, () if kind == "polygon" else ("simplices",) if v3 else ("simplices", "pulled", "whole"))
         dec = "" if v3 else c["decision"]
         if not v3 and (not isinstance(dec, str) or len(dec) != n or any(ch not in ".+-0" for ch in dec)):
             raise Reject("schema", f"{w}: decision must be a string of {n} characters from '.+-0'")
@@ -249,7 +250,12 @@ def _read_v2(doc, common, rmse=()) -> Certificate:
         if "pulled" in c:
             pulled = tuple(indices(s, f"{w}.pulled[{a}]", max(len(ev) - 1, 0))
                            for a, s in enumerate(lst(c["pulled"], f"{w}.pulled")))
-        cells.append(Cell(**base, rays=rays, evidence=tuple(ev), simplices=simplices, pulled=pulled))
+        whole = False
+        if "whole" in c:
+            if c["whole"] is not True:
+                raise Reject("schema", f"{w}.whole: only true is written (leave the key out otherwise)")
+            whole = True
+        cells.append(Cell(**base, rays=rays, evidence=tuple(ev), simplices=simplices, pulled=pulled, whole=whole))
     cell_count = small_int(doc["cell_count"], "cell_count", 0, MAX_INDEX)
     return Certificate(**common, roots=tuple(roots), evidence=kind, measured=measured, cells=tuple(cells),
                        cell_count=cell_count, rmse=rmse, coverage=coverage)

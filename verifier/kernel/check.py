@@ -11,7 +11,7 @@ from . import boxes as v5
 from . import cycle as v4
 from .certificate import Certificate, read_rnn, version_of
 from .claim import Work
-from .cones import facet, pattern, prediction, rays, redundant, rules_v2, witness, wrong
+from .cones import edges, facet, pattern, prediction, rays, redundant, rules_v2, witness, wrong
 from .disc import RULES_V1
 from .model import Forms
 from .moments import rules_v3
@@ -64,8 +64,8 @@ def rules_for(c: Certificate) -> tuple:
 
 # The per-cell rules of a version-2 certificate with facets evidence: each reads and writes only cell ci's data
 # (its constraints, rays, facet points), so they may run on shares of the cells in several processes.
-PER_CELL = (pattern, prediction, wrong, rays, witness, facet, redundant)
-PER_CELL_V3 = (pattern, rays, witness, facet, redundant)  # version 3 with facets evidence: no decisions
+PER_CELL = (pattern, prediction, wrong, rays, witness, facet, redundant, edges)
+PER_CELL_V3 = (pattern, rays, witness, facet, redundant, edges)  # version 3 with facets evidence: no decisions
 SPREAD_MIN_CELLS = 2000  # below this, starting processes costs more than it saves
 
 

@@ -263,6 +263,69 @@ def redundant(c: Certificate, w: Work):
                                  f"facets {list(sup)}")
 
 
+def _edge_direction(S, r, n):
+    """A nonzero e with S . e = 0 and e not parallel to r, for n - 2 independent normals S that vanish at r:
+    the null vector of S and the unit vector of r's first nonzero coordinate (that unit vector is outside
+    span(S), as r is orthogonal to S and not to it, so the null space is one line, and r is not on it)."""
+    k = next(i for i, v in enumerate(r) if v)
+    return null(list(S) + [tuple(1 if i == k else 0 for i in range(n))], n)
+
+
+def _rays_complete(where, rays, normals, n):
+    """Reject unless the distinct `rays` (each an extreme ray of K = {x : g . x >= 0, g in normals}) are closed
+    under the graph of K's edges: for every ray r and every 2-face of K through r, some other listed ray lies on
+    that 2-face.  The 2-faces through r are the sets K cap null(S) for S n - 2 independent normals tight at r
+    such that the other tight normals g have g . e of one sign (e in null(S), not along r): the edge direction
+    is then an extreme ray of the tangent cone at r.  At a simple ray (n - 1 tight normals) every S of n - 2 of
+    them is one.  A listed ray r' != r on all of S is then the 2-face's other extreme ray."""
+    if len(set(rays)) != len(rays):
+        raise Reject("edges", f"{where}: a whole cell lists each extreme ray once")
+    tight = [tuple(k for k, g in enumerate(normals) if dot(g, r) == 0) for r in rays]
+    on: dict = {}
+    for a, t in enumerate(tight):
+        for S in itertools.combinations(t, n - 2):
+            on.setdefault(S, []).append(a)
+    for a, t in enumerate(tight):
+        if len(t) < n - 1:
+            raise Reject("edges", f"{where} ray {a}: on fewer than n - 1 facets, so not an extreme ray")
+        for S in itertools.combinations(t, n - 2):
+            if len(t) > n - 1:  # a degenerate ray: S must be independent and give an edge direction
+                vecs = [normals[k] for k in S]
+                if not _independent(vecs):
+                    continue
+                e = _edge_direction(vecs, rays[a], n)
+                signs = {(v > 0) - (v < 0) for v in (dot(normals[k], e) for k in t if k not in S)}
+                if 1 in signs and -1 in signs:
+                    continue  # null(S) meets the cell in the ray r alone: no 2-face
+            if not any(b != a for b in on.get(S, ())):
+                raise Reject("edges", f"{where} ray {a}: no other listed ray on the 2-face of facets {list(S)} "
+                             "(counted among the facet constraints): the rays listed are not all the cell's "
+                             "extreme rays")
+
+
+def _independent(vecs) -> bool:
+    """Whether integer vectors are linearly independent (exact rank)."""
+    from .conic import _rank
+
+    return _rank(vecs) == len(vecs)
+
+
+@rule("edges")
+def edges(c: Certificate, w: Work):
+    """A cell marked whole (n = 5) lists all of its extreme rays: the listed rays are distinct and closed under
+    the edges of the cell (`_rays_complete`), and the graph of a polytope (K's cross-section; K is pointed, as
+    rules rays and witness prove) is connected, so a nonempty set of its vertices closed under adjacency is all
+    of them.  The normals are the facet-evidence constraints: every other constraint is implied by them."""
+    for ci, cell in w.each(c.cells):
+        if not cell.whole:
+            continue
+        if c.n != 5:
+            raise Reject("edges", f"cell {ci}: a whole cell is measured by the Gauss-Bonnet identity, at seq_len 5 "
+                         f"only, not {c.n}")
+        normals = [w.cons[ci][j] for j, e in enumerate(cell.evidence) if isinstance(e, Facet)]
+        _rays_complete(f"cell {ci}", w.shapes[ci]["rays"], normals, c.n)
+
+
 def _repeated_cell(c: Certificate) -> int | None:
     """The index of the first cell whose (root, pattern, decision) was listed before, or None (distinct cells
     are disjoint: all three are functions of the point)."""
@@ -395,17 +458,24 @@ def triangulation(c: Certificate, w: Work):
     if c.measured is None:
         raise Reject("triangulation", "a seq_len >= 4 certificate must say which cells are measured")
     measured_wrong = c.measured == "wrong"
-    w.cell_items = []  # (rays, facet normals, tiles) per measured cell
+    w.cell_items = []  # (rays, facet normals, tiles or None for a whole cell) per measured cell
+    w.whole = 0
     for ci, cell in enumerate(c.cells):
         if cell.pulled is not None:
             raise Reject("triangulation", f"cell {ci}: only a partial certificate gives simplices by pulling paths")
         if cell.wrong == measured_wrong:
-            tiles = _tiles(f"cell {ci}", w.shapes[ci], cell.simplices or (), c.n)
-            w.cones.extend(tiles)
             shape = w.shapes[ci]
+            if cell.whole:  # its rays are all its extreme rays (rule edges): measured at once, no tiles
+                if cell.simplices is not None:
+                    raise Reject("triangulation", f"cell {ci}: a whole cell carries no simplices")
+                w.cell_items.append((shape["rays"], [f[1] for f in shape["facets"]], None))
+                w.whole += 1
+                continue
+            tiles = _tiles(f"cell {ci}", shape, cell.simplices or (), c.n)
+            w.cones.extend(tiles)
             w.cell_items.append((shape["rays"], [f[1] for f in shape["facets"]], tiles))
-        elif cell.simplices is not None:
-            raise Reject("triangulation", f"cell {ci}: only the measured cells carry simplices")
+        elif cell.simplices is not None or cell.whole:
+            raise Reject("triangulation", f"cell {ci}: only the measured cells carry simplices or are whole")
 
 
 @rule("partial")
@@ -422,12 +492,19 @@ def partial(c: Certificate, w: Work):
     if (ci := _repeated_cell(c)) is not None:
         raise Reject("partial", f"cell {ci}: the same cell is listed twice")
     w.cones_wrong, w.cones_right = [], []
+    w.whole_wrong, w.whole_right = [], []  # (rays, facet normals, None) of the whole cells
     for ci, cell in enumerate(c.cells):
-        if any(nb is not None for _, _, _, nb in w.shapes[ci]["facets"]):
+        shape = w.shapes[ci]
+        if any(nb is not None for _, _, _, nb in shape["facets"]):
             raise Reject("partial", f"cell {ci}: a partial certificate lists no neighbours")
-        if (cell.simplices is None) == (cell.pulled is None) or not (cell.simplices or cell.pulled):
-            raise Reject("partial", f"cell {ci}: every listed cell of a partial certificate carries simplices or "
-                         "pulling paths (one of the two)")
+        if (cell.simplices is not None) + (cell.pulled is not None) + cell.whole != 1 or not (
+                cell.simplices or cell.pulled or cell.whole):
+            raise Reject("partial", f"cell {ci}: every listed cell of a partial certificate carries simplices, "
+                         "pulling paths or is whole (one of the three)")
+        if cell.whole:
+            (w.whole_wrong if cell.wrong else w.whole_right).append(
+                (shape["rays"], [f[1] for f in shape["facets"]], None))
+            continue
         if cell.pulled is not None:
             tiles = _pulled(f"cell {ci}", w.shapes[ci], w.cons[ci], cell.pulled, c.n)
         else:
@@ -440,10 +517,14 @@ def partial_closed_form(c: Certificate, w: Work):
     """Partial: closed_form is exactly the canonical sentence naming the listed wrong and right cells and their
     numbers of simplicial cones; the interval is [measure of the wrong cones, 1 - measure of the right cones]."""
     nw = sum(cell.wrong for cell in c.cells)
-    w.form = partial_form(nw, len(w.cones_wrong), len(c.cells) - nw, len(w.cones_right), c.n)
+    w.form = partial_form(nw, len(w.cones_wrong), len(c.cells) - nw, len(w.cones_right), c.n,
+                          len(w.whole_wrong), len(w.whole_right))
     wrong_fn = orthant_bounds(w.cones_wrong, False, w.deadline, w.workers)
-    right_fn = orthant_bounds(w.cones_right, True, w.deadline, w.workers)
-    w.bounds = lambda prec: (wrong_fn(prec)[0], right_fn(prec)[1])
+    right_fn = orthant_bounds(w.cones_right, False, w.deadline, w.workers)
+    wrong_cells = cells_bounds(w.whole_wrong, False, w.deadline, w.workers)
+    right_cells = cells_bounds(w.whole_right, False, w.deadline, w.workers)
+    w.bounds = lambda prec: (wrong_fn(prec)[0] + wrong_cells(prec)[0],
+                             1 - right_fn(prec)[0] - right_cells(prec)[0])
     w.empty = False
     w.precision = (53, 160)  # an interval rarely asked narrower than 1e-6: 53 bits first (53, 106, 212 if needed)
     if c.error.closed_form != w.form:
@@ -461,19 +542,19 @@ def closed_form(c: Certificate, w: Work):
         ball = vos_ball(terms, w.deadline)
         w.form, w.bounds, w.empty = vos_form(terms), lambda prec: bounds(ball(prec)), not terms
     else:
-        w.form = orthant_form(c.measured, len(w.cones), c.n, len(w.cell_items))
+        w.form = orthant_form(c.measured, len(w.cones), c.n, len(w.cell_items), w.whole)
         if c.n == 5:  # each measured cell at once (kernel/conic.py), its cones only where that does not close
             w.bounds = cells_bounds(w.cell_items, c.measured == "right", w.deadline, w.workers)
         else:
             w.bounds = orthant_bounds(w.cones, c.measured == "right", w.deadline, w.workers)
-        w.empty = c.measured == "wrong" and not w.cones
+        w.empty = c.measured == "wrong" and not w.cell_items
         w.precision = (80, 160)
     if c.error.closed_form != w.form:
         raise Reject("closed-form", "closed_form is not the measure of the wrong cells")
 
 
 GEOMETRY_N3 = (polygon,)
-GEOMETRY_FACETS = (rays, witness, facet, redundant)
+GEOMETRY_FACETS = (rays, witness, facet, redundant, edges)
 
 
 @rule("method")

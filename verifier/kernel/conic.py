@@ -207,10 +207,12 @@ def measure(rays, normals, prec: int, data=None):
 
 
 def cell_bounds(rays, normals, tiles, prec: int):
-    """Exact rational bounds of P(K) for a seq_len-5 cell K with extreme `rays` (which the simplices `tiles`
-    tile, so they generate K) and inward facet `normals` (a positive multiple counts once): the Gauss-Bonnet ball
-    made exact dyadic bounds, or, where the face combinatorics does not close, the sum of cone_bounds over the
-    tiles.  A pure function of its arguments (rays and normals made primitive, the normals sorted)."""
+    """Exact rational bounds of P(K) for a seq_len-5 cell K with extreme `rays` (all of them: the simplices
+    `tiles` tile K, or, with tiles None, rule edges proved it) and inward facet `normals` (a positive multiple
+    counts once): the Gauss-Bonnet ball made exact dyadic bounds, or, where the face combinatorics does not close
+    (the premises fail), the sum of cone_bounds over the tiles, and [0, 1] for a whole cell (no tiles: sound, and
+    no claim of a narrower enclosure passes).  A pure function of its arguments (rays and normals made primitive,
+    the normals sorted)."""
     from fractions import Fraction
 
     from .geometry import primitive
@@ -222,6 +224,8 @@ def cell_bounds(rays, normals, tiles, prec: int):
     ball = measure(rays, normals, prec)
     if ball is not None and ball.is_finite():
         return bounds(ball)
+    if tiles is None:
+        return Fraction(0), Fraction(1)
     lo = hi = Fraction(0)
     for t in tiles:
         a, b = cone_bounds(t, prec)
@@ -236,6 +240,21 @@ def _cell_task(args):
 _MEMO: dict = {}  # (rays, normals, tiles, prec) -> cell_bounds, for this process
 
 
+def _cell_key(rays, normals, tiles):
+    from .geometry import primitive
+
+    return (tuple(primitive(r) for r in rays), tuple(tuple(g) for g in normals),
+            None if tiles is None else tuple(tuple(primitive(r) for r in t) for t in tiles))
+
+
+def each_cell_bounds(items, prec: int, workers, stack):
+    """cell_bounds of each (rays, normals, tiles) at `prec` bits, in the items' order, on the workers (the caller's
+    ordered map, a local pool entered into `stack`, or here), memoized per process."""
+    from .work import memoized_map
+
+    yield from memoized_map(_MEMO, [_cell_key(*it) + (prec,) for it in items], _cell_task, workers, stack)
+
+
 def cells_bounds(items, complement: bool, deadline=None, workers=1, progress=None):
     """fn(prec): exact rational bounds of the sum over (rays, normals, tiles) of cell_bounds (or of 1 minus it),
     on the workers (memoized per process), added exactly in order: the same for any number of workers.
@@ -243,17 +262,15 @@ def cells_bounds(items, complement: bool, deadline=None, workers=1, progress=Non
     import contextlib
     from fractions import Fraction
 
-    from .geometry import primitive
-    from .work import check_deadline, memoized_map
+    from .work import check_deadline
 
-    keys = [(tuple(primitive(r) for r in rays), tuple(tuple(g) for g in normals),
-             tuple(tuple(primitive(r) for r in t) for t in tiles)) for rays, normals, tiles in items]
+    items = list(items)
 
     def fn(prec):
         lo = hi = Fraction(0)
         check_deadline(deadline)
         with contextlib.ExitStack() as stack:
-            for a, b in memoized_map(_MEMO, [k + (prec,) for k in keys], _cell_task, workers, stack):
+            for a, b in each_cell_bounds(items, prec, workers, stack):
                 check_deadline(deadline)
                 lo, hi = lo + a, hi + b
                 if progress is not None:

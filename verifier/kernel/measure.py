@@ -103,10 +103,17 @@ def vos_ball(terms, deadline=None):
 # ---- n = 4 to 7: orthant probabilities -------------------------------------------------------------------
 
 
-def orthant_form(measured: str, count: int, n: int, cells: int | None = None) -> str:
+def orthant_form(measured: str, count: int, n: int, cells: int | None = None, whole: int = 0) -> str:
     """The canonical sentence of an n >= 4 error (no elementary closed form exists); at n = 5, `cells` measured
-    cells, each at once by the conic Gauss-Bonnet identity (kernel/conic.py)."""
+    cells, each at once by the conic Gauss-Bonnet identity (kernel/conic.py), `whole` of them whole (their rays
+    proven complete by their edges, no simplices listed)."""
     head = "1 - " if measured == "right" else ""
+    if n == 5 and whole:
+        tail = ("the rays listed of each are all its extreme rays, by its edges" if whole == cells else
+                f"the rays listed of {whole} of them are all their extreme rays, by their edges; the {count} "
+                f"simplicial cones listed tile the other {cells - whole}")
+        return (f"{head}sum of the Gaussian measures P_5 of the {cells} {measured} cells (the conic Gauss-Bonnet "
+                f"identity 1/2 - v_3 - v_1: one-dimensional integrals P_4 in ball arithmetic and closed forms; {tail})")
     if n == 5:
         return (f"{head}sum of the Gaussian measures P_5 of the {cells} {measured} cells (the conic Gauss-Bonnet "
                 "identity 1/2 - v_3 - v_1: one-dimensional integrals P_4 in ball arithmetic and closed forms; the "
@@ -115,8 +122,16 @@ def orthant_form(measured: str, count: int, n: int, cells: int | None = None) ->
             f"{measured} cells (pencil formula; one-dimensional integrals in ball arithmetic)")
 
 
-def partial_form(wrong_cells: int, wrong_cones: int, right_cells: int, right_cones: int, n: int) -> str:
-    """The canonical sentence of a partial (anytime) certificate's interval."""
+def partial_form(wrong_cells: int, wrong_cones: int, right_cells: int, right_cones: int, n: int,
+                 wrong_whole: int = 0, right_whole: int = 0) -> str:
+    """The canonical sentence of a partial (anytime) certificate's interval; at n = 5 some listed cells may be
+    whole (measured at once by the conic Gauss-Bonnet identity, their rays proven complete by their edges)."""
+    if wrong_whole or right_whole:
+        return (f"at least the sum of the Gaussian measures of the {wrong_cones} simplicial cones (P_{n}) and of the "
+                f"{wrong_whole} whole cells (the conic Gauss-Bonnet identity) of the {wrong_cells} wrong cells "
+                f"listed, at most 1 minus that of the {right_cones} simplicial cones and the {right_whole} whole "
+                f"cells of the {right_cells} right cells listed (a partial certificate: cells not listed are not "
+                "measured)")
     return (f"at least the sum of Gaussian orthant probabilities P_{n} of the {wrong_cones} simplicial cones of "
             f"the {wrong_cells} wrong cells listed, at most 1 minus that of the {right_cones} simplicial cones of "
             f"the {right_cells} right cells listed (a partial certificate: cells not listed are not measured)")

@@ -54,17 +54,21 @@ RULES: dict[str, str] = {
              "positively proportional to it.",
     "redundant": "A non-facet constraint is a positive multiple of a facet, or a nonnegative combination of at "
                  "most n linearly independent facets (Farkas).",
+    "edges": "A cell marked whole (seq_len 5) lists each extreme ray once, and for every listed ray and every "
+             "2-face of the cell through it another listed ray lies on that 2-face: the graph of a polytope is "
+             "connected, so the listed rays are all the cell's extreme rays.",
     "cover": "The regions tile the input space: the disc's sectors wind exactly once; each cone cell is "
              "listed once, every root has one, and across every facet that is not a root wall the listed "
              "neighbour of the same root contains the far side.",
     "wedges": "The wrong sectors are grouped into runs of consecutive wrong sectors, each at most pi wide, "
               "every wrong sector in exactly one run.",
-    "triangulation": "The measured cells, and only they, carry simplicial cones that tile each cell (only a "
-                     "partial certificate gives simplices by pulling paths).",
+    "triangulation": "The measured cells, and only they, carry simplicial cones that tile each cell or are whole "
+                     "(seq_len 5; only a partial certificate gives simplices by pulling paths).",
     "partial": "A partial (anytime) certificate is of seq_len 4 to 7 and lists each cell at most once, with no "
-               "neighbours and no 'measured'; every listed cell carries simplicial cones that tile it, or distinct simplicial cones of its "
-               "pulling triangulation by their paths (pairwise interior-disjoint), so the error lies in [measure of "
-               "the cones of the listed wrong cells, 1 - measure of those of the listed right cells].",
+               "neighbours and no 'measured'; every listed cell carries simplicial cones that tile it, distinct simplicial cones of its "
+               "pulling triangulation by their paths (pairwise interior-disjoint), or is whole (seq_len 5), so the "
+               "error lies in [measure of the cones and whole cells of the listed wrong cells, 1 - measure of "
+               "those of the listed right cells].",
     "closed-form": "The closed form is exactly the canonical expression the kernel rebuilds from the regions "
                    "it derived itself: the measure of the wrong regions (error), or the cells' second moments "
                    "of the residual model - median (mse).",

@@ -76,6 +76,7 @@ class Options:
     checkpoint_every: float | None = None
     compress_large: bool = False
     max_cones: int | None = None
+    max_cells: int | None = None
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,7 @@ import sys
 import time
 from fractions import Fraction
 
-from ..errors import UnsupportedError
+from ..errors import InputError, UnsupportedError
 from ..loading.rational import q
 from .base import CertifyResult, Kind, default_workers, error_report, exact_error_lines, fmt, header, model_line, \
     sampled_and_time_lines, width_not_reached, with_sampled
@@ -71,7 +71,7 @@ def generate_full(lm, o, timings: dict, deadline) -> CertifyResult:
     rigorous orthant-probability enclosure for 4 to 7."""
     from ..cells.cones import cell_document
     from ..cells.triangulate import facet_cuts, triangulate
-    from ..cells.measure import (closed_form_spherical, enclose, enclose_cells, enclose_orthants,
+    from ..cells.measure import (closed_form_spherical, enclose, enclose_orthants,
                                  orthant_closed_form, spherical_sum_ball, spherical_terms)
 
     n, digits = lm.seq_len, o.digits
@@ -89,6 +89,8 @@ def generate_full(lm, o, timings: dict, deadline) -> CertifyResult:
         terms = spherical_terms([c.rays for c in cells if c.wrong])
         form = closed_form_spherical(terms)
         lo, hi, _ = enclose(lambda p: spherical_sum_ball(terms, p), digits, exact_zero=not terms, deadline=deadline)
+    elif n == 5:
+        lo, hi, digits, measured, form = _measure_whole(cells, o, deadline)
     else:
         # measure the side with fewer simplicial cones (the integrals dominate; ties: the wrong side)
         tri = [triangulate(c.rays, c.masks, n, len(c.constraints), cuts=facet_cuts(c)) for c in cells]
@@ -102,12 +104,8 @@ def generate_full(lm, o, timings: dict, deadline) -> CertifyResult:
                 cones_.extend(tiles)
                 cell_items.append((c.rays, [c.constraints[j] for j in facet_cuts(c)], tiles))
         form = orthant_closed_form(measured, len(cones_), n, len(cell_items))
-        if n == 5:  # each measured cell at once: the kernel's Gauss-Bonnet measure (kernel/conic.py)
-            lo, hi, digits = enclose_cells(cell_items, measured == "right", progress=o.progress, deadline=deadline,
-                                           workers=o.workers)
-        else:
-            lo, hi, digits = enclose_orthants(cones_, measured == "right", progress=o.progress, deadline=deadline,
-                                              workers=o.workers)
+        lo, hi, digits = enclose_orthants(cones_, measured == "right", progress=o.progress, deadline=deadline,
+                                          workers=o.workers)
     timings["measure"] = time.perf_counter() - t0
     doc = header(lm, 2, "cones")
     roots_document(doc, tr, n)
@@ -122,6 +120,41 @@ def generate_full(lm, o, timings: dict, deadline) -> CertifyResult:
                          details={"cells": cells, "roots": tr.roots, "cell_count": len(cells)})
 
 
+def _measure_whole(cells, o, deadline):
+    """Seq_len 5: the measured side (fewer rays: a cell's Gauss-Bonnet measure costs about one P_4 per ray; ties:
+    the wrong side), each of its cells whole (its rays are all its extreme rays, rule edges; no triangulation),
+    measured at once by the kernel's Gauss-Bonnet identity.  A cell whose face combinatorics would not close
+    (never seen: the kernel then bounds it by [0, 1]) is triangulated and carries its simplices instead.
+    Returns (lo, hi, digits, measured, closed form)."""
+    import contextlib
+
+    from ..cells.measure import ORTHANT_PREC, enclose_cells, orthant_closed_form
+    from ..cells.triangulate import facet_cuts, triangulate
+    from ..kernel.conic import each_cell_bounds
+
+    rays = {side: sum(len(c.rays) for c in cells if c.wrong == side) for side in (True, False)}
+    measured = "wrong" if rays[True] <= rays[False] else "right"
+    side = [c for c in cells if c.wrong == (measured == "wrong")]
+    items = [(c.rays, [c.constraints[j] for j in facet_cuts(c)], None) for c in side]
+    for c in side:
+        c.whole = True
+    lo, hi, digits = enclose_cells(items, measured == "right", progress=o.progress, deadline=deadline,
+                                   workers=o.workers)
+    with contextlib.ExitStack() as stack:  # every value is in this process's memo now: no integral again
+        got = list(each_cell_bounds(items, ORTHANT_PREC, 1, stack))
+    bad = [i for i, b in enumerate(got) if b == (0, 1)]
+    for i in bad:
+        c = side[i]
+        c.whole = False
+        c.simplices = triangulate(c.rays, c.masks, 5, len(c.constraints), cuts=facet_cuts(c))
+        items[i] = (items[i][0], items[i][1], [[c.rays[r] for r in sx] for sx in c.simplices])
+    if bad:
+        lo, hi, digits = enclose_cells(items, measured == "right", progress=o.progress, deadline=deadline,
+                                       workers=o.workers)
+    cones_ = sum(len(c.simplices) for c in side if not c.whole)
+    return lo, hi, digits, measured, orthant_closed_form(measured, cones_, 5, len(items), len(items) - len(bad))
+
+
 def generate_partial(lm, o, timings: dict, deadline) -> CertifyResult:
     """An anytime certificate (coverage "partial", seq_len 4 to 7): cells discovered by samples (then
     breadth-first), their simplicial cones measured largest estimate first, until error in [W, 1 - R] is at most
@@ -133,10 +166,17 @@ def generate_partial(lm, o, timings: dict, deadline) -> CertifyResult:
     from ..kernel.measure import partial_form  # the kernel's sentence: one spelling
 
     n, digits = lm.seq_len, o.digits
+    if n == 5 and o.max_cones is not None:
+        raise InputError("--max-cones: at seq_len 5 an anytime certificate measures whole cells (conic Gauss-Bonnet), "
+                         "not cones; its budget is --max-cells")
+    if n != 5 and o.max_cells is not None:
+        raise InputError(f"--max-cells is the budget of a seq_len-5 anytime certificate (whole cells); at seq_len {n} "
+                         "it is --max-cones")
     mdl = None if o.timeout is None else time.monotonic() + (0.75 * o.timeout if o.self_check else o.timeout)
     t0 = time.perf_counter()
     tr, done, wrong_lo, right_lo, reached, stats = discover_and_measure(
-        lm, o.width, mdl, o.workers, o.progress, max_cells=o.max_regions, max_cones=o.max_cones)
+        lm, o.width, mdl, o.workers, o.progress, max_cells=o.max_regions, max_cones=o.max_cones,
+        max_whole=o.max_cells)
     timings["measure"] = time.perf_counter() - t0
     # the certificate lists the cells in the canonical order of a full one: root, pattern, decisions
     listed = sorted(done, key=lambda c: (c.root, "".join("".join(map(str, s)) for s in c.sigma), c.tau))
@@ -150,8 +190,9 @@ def generate_partial(lm, o, timings: dict, deadline) -> CertifyResult:
     lo, hi = max(lo, Fraction(0)), min(hi, Fraction(1))
     wrong_cells = [c for c in listed if c.wrong]
     right_cells = [c for c in listed if not c.wrong]
-    form = partial_form(len(wrong_cells), sum(len(c.pulled) for c in wrong_cells),
-                        len(right_cells), sum(len(c.pulled) for c in right_cells), n)
+    form = partial_form(len(wrong_cells), sum(len(c.pulled or ()) for c in wrong_cells),
+                        len(right_cells), sum(len(c.pulled or ()) for c in right_cells), n,
+                        sum(c.whole for c in wrong_cells), sum(c.whole for c in right_cells))
     doc = header(lm, 2, "cones", PARTIAL_CLAIM)
     roots_document(doc, tr, n)
     doc["coverage"] = "partial"
@@ -167,7 +208,8 @@ def generate_partial(lm, o, timings: dict, deadline) -> CertifyResult:
                                   "traversal_complete": stats["complete"],
                                   "roots_reached": len({c.root for c in done}),
                                   "order_estimate_samples": stats["samples"],
-                                  "cones_measured": stats["cones"], "cones_total": stats["cones_total"]})
+                                  "cones_measured": stats["cones"], "cones_total": stats["cones_total"],
+                                  "whole": stats["whole"]})
 
 
 def interval_head(res) -> list[str]:
@@ -184,6 +226,12 @@ def lines(res, closed_form: bool = False) -> list[str]:
     d = res.details
     found = ("every cell found" if d["traversal_complete"] else
              f"cells found from {d['order_estimate_samples']} samples, then their neighbours; no coverage is claimed")
+    if d.get("whole"):
+        return interval_head(res) + [
+            f"  {d['cones_measured']:,} of the {d['cells_total']:,} cells processed measured whole (conic "
+            f"Gauss-Bonnet), most hit first ({found}; {d['roots_reached']} of {len(d['roots'])} roots; at least the "
+            f"measure of the wrong cells listed, at most 1 minus that of the right cells); certificate "
+            f"{res.certificate_path} (checked: accepted)"] + sampled_and_time_lines(res)
     return interval_head(res) + [
         f"  {d['cones_measured']:,} of the {d['cones_total']:,} simplicial cones of {d['cells_total']:,} cells "
         f"processed measured, largest first, in {d['cell_count']:,} cells ({found}; {d['roots_reached']} of "
@@ -195,8 +243,9 @@ def report(res) -> dict:
     out = error_report(res)
     d = res.details
     if d.get("partial"):
-        out["partial"] = {"cells_measured": d["cell_count"], "cells_total": d["cells_total"],
-                          "cones_measured": d["cones_measured"], "cones_total": d["cones_total"],
+        units = {"whole_cells_measured": d["cones_measured"]} if d.get("whole") else {
+            "cones_measured": d["cones_measured"], "cones_total": d["cones_total"]}
+        out["partial"] = {"cells_measured": d["cell_count"], "cells_total": d["cells_total"], **units,
                           "traversal_complete": d["traversal_complete"], "roots_reached": d["roots_reached"],
                           "roots_total": len(d["roots"]),
                           "width_asked": q(d["width"]), "width": q(res.error_upper - res.error_lower),
