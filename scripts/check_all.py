@@ -3,7 +3,8 @@
 An artifact is a certificate too slow to re-check in CI's budget: proofs/artifacts.json records, for each, the
 command that regenerates it byte for byte (a full certificate, or an anytime one stopped by a cone budget: both are
 functions of the model alone), the SHA-256 of its text (the JSON, before compression) and where it goes
-(runs/artifacts/..., ignored by git).  This script regenerates an artifact that is missing (with --regenerate),
+(runs/artifacts/..., ignored by git); an artifact whose text is over `check`'s default size limit records the
+`max_certificate_mb` its check needs.  This script regenerates an artifact that is missing (with --regenerate),
 compares its text's SHA-256 with the recorded one, and checks it with the kernel against its checkpoint; then, unless
 --artifacts-only, it checks proofs/ as CI does.  Each result is printed as it finishes; --record writes each
 artifact's last result (date, seconds, verdict) and its interval back into proofs/artifacts.json, and the digest of
@@ -76,8 +77,9 @@ def main() -> int:
         if first and a.record:
             art["text_sha256"] = digest
         same = digest == art.get("text_sha256")
+        size = ["--max-certificate-mb", str(art["max_certificate_mb"])] if art.get("max_certificate_mb") else []
         code, secs, out = run([sys.executable, "-m", "verifier", "check", path, "--checkpoint",
-                               os.path.join(ROOT, "models", art["checkpoint"]), "--workers", str(a.workers)])
+                               os.path.join(ROOT, "models", art["checkpoint"]), "--workers", str(a.workers)] + size)
         ok = code == 0 and same
         worst = max(worst, 0 if ok else 1)
         verdict = ("ACCEPTED" if code == 0 else "REJECTED") + ("" if same else ", TEXT DIFFERS from the recorded SHA-256")

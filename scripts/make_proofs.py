@@ -6,7 +6,8 @@ Z3 confirms every cell by default (slow for d = 32, n = 3: minutes). Certificate
 so regenerating an unchanged model rewrites identical bytes.
 
 --budgets makes the interval certificates of proofs/anytime/: for each model in BUDGETS, an anytime certificate
-(cells, `--width 1e-6 --max-cones K`) or a boxes certificate (`--method boxes --max-boxes K`).  The budgets are
+(cells, `--width 1e-6 --max-cones K`; at seq_len 5, whole cells: `--max-cells K`) or a boxes certificate
+(`--method boxes --max-boxes K`).  The budgets are
 counts, not seconds, so each certificate is the same on any machine and for any number of workers; they are sized
 so that CI's re-check of each takes about a minute or less on 2 cores (the widths reached are in docs/STATUS.md).
 """
@@ -26,13 +27,15 @@ from verifier.pipeline import CERTIFIABLE_SEQ_LENS  # noqa: E402
 from verifier.empirical.zoo import read_index  # noqa: E402
 
 
-# model stem -> ("cones", K) or ("boxes", K): the budgets of the interval certificates in proofs/anytime/
+# model stem -> ("cones", K), ("cells", K) (seq_len 5: whole cells) or ("boxes", K): the budgets of the interval
+# certificates in proofs/anytime/
 BUDGETS = {
     "2nd_argmax_16_4": ("cones", 25000), "2nd_argmax_32_4": ("cones", 25000),
-    "2nd_argmax_6_5": ("cones", 14000), "2nd_argmax_8_5": ("cones", 14000),
-    "2nd_argmax_16_5": ("cones", 14000), "2nd_argmax_32_5": ("cones", 14000),
-    "argmedian_8_5": ("cones", 14000), "argmedian_16_5": ("cones", 14000),
-    "argmedian_32_5": ("cones", 14000),
+    # seq_len 5: whole cells (Gauss-Bonnet, rule edges) since 2026-12-07; until then ("cones", 14000) each
+    "2nd_argmax_6_5": ("cells", 2000), "2nd_argmax_8_5": ("cells", 2000),
+    "2nd_argmax_16_5": ("cells", 1500), "2nd_argmax_32_5": ("cells", 1500),
+    "argmedian_8_5": ("cells", 2000), "argmedian_16_5": ("cells", 1500),
+    "argmedian_32_5": ("cells", 1500),
     "2nd_argmax_2_6": ("cones", 2200), "2nd_argmax_4_6": ("cones", 2200), "2nd_argmax_16_6": ("cones", 2200),
     "2nd_argmax_2_7": ("cones", 250), "2nd_argmax_4_7": ("cones", 250),
     # trained 2026-12-07 (issue 31): the budgets of the models above at the same seq_len
@@ -54,10 +57,11 @@ def budget_certificates(a) -> None:
             print(f"{stem}: not in {a.models}/index.json, skipped", flush=True)
             continue
         path = os.path.join(a.models, stem + ".pth")
-        out = os.path.join(a.proofs, "anytime", f"{stem}.{'anytime' if kind == 'cones' else 'boxes'}.cert.json")
+        out = os.path.join(a.proofs, "anytime", f"{stem}.{'boxes' if kind == 'boxes' else 'anytime'}.cert.json")
         t0 = time.perf_counter()
-        if kind == "cones":
-            res = verifier.certify(path, task=tasks[stem], z3=False, width=Fraction(1, 10 ** 6), max_cones=k,
+        if kind in ("cones", "cells"):
+            budget = {"max_cones": k} if kind == "cones" else {"max_cells": k}
+            res = verifier.certify(path, task=tasks[stem], z3=False, width=Fraction(1, 10 ** 6), **budget,
                                    workers=a.workers, out=out, compress_large=True)
         else:
             res = verifier.certify(path, task=tasks[stem], method="boxes", max_boxes=k, workers=a.workers, out=out,

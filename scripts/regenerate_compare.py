@@ -51,8 +51,9 @@ def regenerate(rel: str, doc: dict, models: str, out_dir: str, workers: int) -> 
         kw["seq_len"] = doc["model"]["seq_len"]
     if rel.startswith("anytime" + os.sep):
         kind, k = BUDGETS[stem]
-        if kind == "cones":
-            res = verifier.certify(path, z3=False, width=Fraction(1, 10 ** 6), max_cones=k, **kw)
+        if kind in ("cones", "cells"):
+            budget = {"max_cones": k} if kind == "cones" else {"max_cells": k}
+            res = verifier.certify(path, z3=False, width=Fraction(1, 10 ** 6), **budget, **kw)
         else:
             res = verifier.certify(path, method="boxes", max_boxes=k, **kw)
     else:

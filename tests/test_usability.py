@@ -298,3 +298,17 @@ def test_check_shows_progress_on_a_terminal():
     assert b"checking 1/2" in seen and b"checking 2/2" in seen and b"2 of 2 accepted" in seen
     code, so, se = run_cli("check", os.path.join(ROOT, "proofs", "2nd_argmax_2_2.cert.json"))
     assert "checking" not in so + se
+
+
+def test_a_certificate_over_checks_size_limit_says_how_to_check_it():
+    """certify warns when the text it wrote is over `check`'s default limit (M(6,5)'s full certificate: 96,266
+    cells, more than 128 MiB of text), naming the --max-certificate-mb that reads it; at the limit, no warning."""
+    from types import SimpleNamespace
+
+    from verifier.face.certify import size_warnings
+    from verifier.kernel.read import MAX_CERT_BYTES
+
+    assert size_warnings(SimpleNamespace(details={"text_bytes": MAX_CERT_BYTES})) == []
+    assert size_warnings(SimpleNamespace(details={})) == []
+    (w,) = size_warnings(SimpleNamespace(details={"text_bytes": MAX_CERT_BYTES + 1}))
+    assert f"--max-certificate-mb {(MAX_CERT_BYTES >> 20) + 1}" in w

@@ -105,7 +105,7 @@ def certify(model, task: str | None = None, seq_len: int | None = None, **option
     timings["total"] = time.perf_counter() - t_all
     res.timings = timings
     if o.out:
-        res.certificate_path = write_certificate(o.out, res.certificate, o.compress_large)
+        res.certificate_path = write_certificate(o.out, res.certificate, o.compress_large, res.details)
     if o.samples and lm.rnn is not None:
         from .empirical.sample import sample_error
 

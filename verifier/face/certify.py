@@ -24,7 +24,7 @@ def cmd_certify(a) -> int:
                   resume=a.resume, checkpoint_every=a.checkpoint_every, compress_large=not a.out,
                   max_cones=a.max_cones, max_cells=a.max_cells)
     kind = of_version(res.certificate["version"])  # the kind that made it: its lines, report and exit code
-    warnings = task_warnings(res.model)
+    warnings = task_warnings(res.model) + size_warnings(res)
     if a.json:
         report = kind.report(res)
         report["warnings"] = warnings
@@ -37,3 +37,15 @@ def cmd_certify(a) -> int:
     for note in kind.notes(res):
         sys.stderr.write(f"verifier: {note}\n")
     return kind.exit_code(res)
+
+
+def size_warnings(res) -> list[str]:
+    """A certificate whose text is over `check`'s default size limit: say how to check it."""
+    from ..kernel.read import MAX_CERT_BYTES
+
+    size = res.details.get("text_bytes", 0)
+    if size <= MAX_CERT_BYTES:
+        return []
+    mb = -(-size // (1 << 20))
+    return [f"the certificate's text is {mb} MiB, over the {MAX_CERT_BYTES >> 20} MiB that `check` reads by default "
+            f"(a guard against decompression bombs): check it with `check --max-certificate-mb {mb}`"]

@@ -214,7 +214,7 @@ def _read_v2(doc, common, rmse=()) -> Certificate:
     cells = []
     for ci, c in enumerate(lst(doc["cells"], "cells")):
         w = f"cell {ci}"
-        c = obj(c, w, keys, () if kind == "polygon" else ("simplices",) if v3 else ("simplices", "pulled", "whole"))
+        c = obj(c, w, keys, () if kind == "polygon" else ("simplices", "whole") if v3 else ("simplices", "pulled", "whole"))
         dec = "" if v3 else c["decision"]
         if not v3 and (not isinstance(dec, str) or len(dec) != n or any(ch not in ".+-0" for ch in dec)):
             raise Reject("schema", f"{w}: decision must be a string of {n} characters from '.+-0'")

@@ -188,8 +188,17 @@ def rmse(c: Certificate, w: Work):
         raise Reject("rmse", "[rmse.lower, rmse.upper] does not contain the square root of the mse enclosure")
 
 
-def moments_form(cells: int, cones: int, n: int) -> str:
-    """The canonical sentence of a seq_len 4 or 5 MSE (P_n has no elementary closed form)."""
+def moments_form(cells: int, cones: int, n: int, whole: int = 0) -> str:
+    """The canonical sentence of a seq_len 4 or 5 MSE (P_n has no elementary closed form); at n = 5 `whole` of the
+    cells are whole (their rays proven complete by their edges, rule edges: no simplices)."""
+    if n == 5 and whole:
+        tail = ("the rays listed of each cell are all its extreme rays, by its edges" if whole == cells else
+                f"the rays listed of {whole} cells are all their extreme rays, by their edges; the {cones} "
+                f"simplicial cones listed tile the other {cells - whole}")
+        return (f"sum over the {cells} cells K with a nonzero residual c of |c|^2 P_5(K) + (1/(4 pi^2)) sum over the "
+                "ridges G_ij of K of W_ij (b_ij + b_ji)/sqrt(D_ij) (P_5(K): the conic Gauss-Bonnet identity "
+                "1/2 - v_3(K) - v_1(K), one-dimensional integrals P_4 in ball arithmetic; W_ij: the ridge polygon's "
+                f"solid angle in closed form; {tail})")
     if n == 5:
         return (f"sum over the {cells} cells K with a nonzero residual c of |c|^2 P_5(K) + (1/(4 pi^2)) sum over the "
                 "ridges G_ij of K of W_ij (b_ij + b_ji)/sqrt(D_ij) (P_5(K): the conic Gauss-Bonnet identity "
@@ -261,17 +270,21 @@ def _pair_coefficient(res, g, h):
 
 
 def cell_moment_bounds(res, rays, normals, tiles, prec: int) -> tuple[Fraction, Fraction]:
-    """Seq_len 5: exact rational bounds of E[(c.x)^2 1_K] for the cell K with extreme `rays` (which the simplices
-    `tiles` tile: so they generate K) and facet `normals` (inward; positive multiples count once), residual c =
-    `res`: |c|^2 times P(K) by the conic Gauss-Bonnet identity (kernel/conic.py), plus the ridge terms of K itself,
-    W_ij the sum of Van Oosterom-Strackee half solid angles over a fan of the ridge's polygon.  Where the face
-    combinatorics does not close (conic.faces answers None), the sum of cone_moment_bounds over `tiles`.  A pure
-    function of its arguments (rays and normals are made primitive, the normals sorted)."""
+    """Seq_len 5: exact rational bounds of E[(c.x)^2 1_K] for the cell K with extreme `rays` (all of them: the
+    simplices `tiles` tile K, or, with tiles None, rule edges proved it) and facet `normals` (inward; positive
+    multiples count once), residual c = `res`: |c|^2 times P(K) by the conic Gauss-Bonnet identity
+    (kernel/conic.py), plus the ridge terms of K itself, W_ij the sum of Van Oosterom-Strackee half solid angles
+    over a fan of the ridge's polygon.  Where the face combinatorics does not close (conic.faces answers None: the
+    premises fail), the sum of cone_moment_bounds over `tiles`, and for a whole cell [0, |c|^2] (E[(c.x)^2] =
+    |c|^2 bounds it: sound, and no narrower claim survives).  A pure function of its arguments (rays and normals
+    are made primitive, the normals sorted)."""
     rays = [primitive(r) for r in rays]
     normals = sorted({primitive(g) for g in normals})
     data = conic.faces(rays, normals)
     ball = None if data is None else conic.measure(rays, normals, prec, data)
     if ball is None or not ball.is_finite():
+        if tiles is None:
+            return Fraction(0), Fraction(sum(x * x for x in res))
         lo = hi = Fraction(0)
         for t in tiles:
             a, b = cone_moment_bounds(res, t, prec)
@@ -302,18 +315,26 @@ def _cell_moment_task(args):
 _CELL_MEMO: dict = {}  # (residual, rays, normals, tiles, prec) -> cell_moment_bounds, for this process
 
 
+def each_cell_moment_bounds(items, prec: int, workers, stack: contextlib.ExitStack):
+    """cell_moment_bounds of each (residual, rays, normals, tiles) at `prec` bits, in order, on the workers (the
+    caller's ordered map, a local pool entered into `stack`, or here), memoized per process."""
+    keys = [(tuple(res), tuple(primitive(r) for r in rays), tuple(normals),
+             None if tiles is None else tuple(tuple(primitive(r) for r in t) for t in tiles), prec)
+            for res, rays, normals, tiles in items]
+    yield from memoized_map(_CELL_MEMO, keys, _cell_moment_task, workers, stack)
+
+
 def cell_moments_bounds(items, deadline=None, workers=1, progress=None):
     """fn(prec): exact rational bounds of sum over (residual, rays, normals, tiles) of cell_moment_bounds, on the
     workers (memoized per process), added exactly in order: the same for any number of workers.  `progress(k)`,
     if given, is called after each cell."""
-    keys = [(tuple(res), tuple(primitive(r) for r in rays), tuple(normals),
-             tuple(tuple(primitive(r) for r in t) for t in tiles)) for res, rays, normals, tiles in items]
+    items = list(items)
 
     def fn(prec):
         lo = hi = Fraction(0)
         check_deadline(deadline)
         with contextlib.ExitStack() as stack:
-            for a, b in memoized_map(_CELL_MEMO, [k + (prec,) for k in keys], _cell_moment_task, workers, stack):
+            for a, b in each_cell_moment_bounds(items, prec, workers, stack):
                 check_deadline(deadline)
                 lo, hi = lo + a, hi + b
                 if progress is not None:
@@ -360,16 +381,25 @@ def moment_bounds(items, deadline=None, workers=1, progress=None):
 def moment_tiles(c: Certificate, w: Work):
     """n >= 4: exactly the cells whose residual is nonzero carry simplices, which tile the cell as in version 2
     (each n distinct rays with nonzero determinant; every simplex facet on a cell constraint or shared by two
-    simplices on opposite sides; the first simplex's ray sum in no other closed simplex); n <= 3: none does."""
+    simplices on opposite sides; the first simplex's ray sum in no other closed simplex), or are whole (n = 5:
+    rule edges); n <= 3: none does."""
     w.moment_cones, w.moment_owner, w.moment_cells = [], [], 0  # (residual, rays) per cone; its cell's index
-    w.moment_cell_items = []  # (residual, rays, facet normals, tiles) per cell with a nonzero residual
+    w.moment_cell_items = []  # (residual, rays, facet normals, tiles or None when whole) per nonzero-residual cell
+    w.moment_whole = 0
     for ci, cell in enumerate(c.cells):
         if c.n < 4 or not any(res := residual(c, w, cell)):
-            if cell.simplices is not None:
+            if cell.simplices is not None or cell.whole:
                 raise Reject("triangulation", f"cell {ci}: only a seq_len >= 4 cell with a nonzero residual carries "
-                             "simplices")
+                             "simplices or is whole")
             continue
         w.moment_cells += 1
+        if cell.whole:
+            if cell.simplices is not None:
+                raise Reject("triangulation", f"cell {ci}: a whole cell carries no simplices")
+            shape = w.shapes[ci]
+            w.moment_cell_items.append((res, shape["rays"], [f[1] for f in shape["facets"]], None))
+            w.moment_whole += 1
+            continue
         tiles = _tiles(f"cell {ci}", w.shapes[ci], cell.simplices or (), c.n)
         w.moment_cones.extend((res, t) for t in tiles)
         w.moment_owner.extend([ci] * len(tiles))
@@ -382,12 +412,12 @@ def cones_closed_form(c: Certificate, w: Work):
     """n >= 4: mse.closed_form is exactly the canonical sentence naming the number of simplicial cones and of
     cells with a nonzero residual; the MSE is the sum of the cones' second moments (moment_bounds) at n = 4, of the
     cells' (cell_moments_bounds: the conic Gauss-Bonnet identity and the cells' own ridges) at n = 5."""
-    w.form = moments_form(w.moment_cells, len(w.moment_cones), c.n)
+    w.form = moments_form(w.moment_cells, len(w.moment_cones), c.n, w.moment_whole)
     if c.n == 5:  # each cell at once: the Gauss-Bonnet identity, its simplices only where it does not close
         w.bounds = cell_moments_bounds(w.moment_cell_items, w.deadline, w.workers)
     else:
         w.bounds = moment_bounds(w.moment_cones, w.deadline, w.workers)
-    w.empty = not w.moment_cones
+    w.empty = not w.moment_cell_items
     w.precision = (80, 160)
     if c.error.closed_form != w.form:
         raise Reject("closed-form", "mse.closed_form is not the second-moment sentence of the cells' cones")

@@ -85,6 +85,31 @@ def generate(lm, o, timings: dict, deadline) -> CertifyResult:
                                   "rmse": (rlo, rhi), "width_asked": o.width}, measure="mse")
 
 
+def _tile_unclosed(cell_items, whole_cells) -> bool:
+    """Seq_len 5, after the measure: a whole cell whose face combinatorics did not close (never seen; the kernel
+    bounds it by [0, |c|^2], the value each_cell_moment_bounds gives back from this process's memo) is triangulated
+    and carries its simplices instead (cell_items updated in place); whether any was."""
+    import contextlib
+
+    from ..cells.measure import ORTHANT_PREC
+    from ..cells.triangulate import facet_cuts, triangulate
+    from ..kernel.moments import each_cell_moment_bounds
+
+    with contextlib.ExitStack() as stack:
+        got = list(each_cell_moment_bounds(cell_items, ORTHANT_PREC, 1, stack))
+    k, changed = 0, False
+    for i, (res, rays, normals, tiles) in enumerate(cell_items):
+        if tiles is not None:
+            continue
+        c = whole_cells[k]
+        k += 1
+        if got[i] == (0, sum(x * x for x in res)):
+            c.whole, changed = False, True
+            c.simplices = triangulate(c.rays, c.masks, 5, len(c.constraints), cuts=facet_cuts(c))
+            cell_items[i] = (res, rays, normals, [[c.rays[r] for r in sx] for sx in c.simplices])
+    return changed
+
+
 def _cones_mse(cells, tr, scale: int, n: int, o, deadline):
     """Seq_len 4 and 5: triangulate every cell with a nonzero residual (its `simplices` are written) and enclose
     the sum of its second moments at ORTHANT_PREC bits, by its cones at n = 4 and by the cell at once at n = 5
@@ -100,12 +125,16 @@ def _cones_mse(cells, tr, scale: int, n: int, o, deadline):
         if not any(res):
             continue
         measured += 1
+        if n == 5:  # whole: its rays are all its extreme rays (rule edges), measured at once; no triangulation
+            c.whole = True
+            cell_items.append((res, c.rays, [c.constraints[j] for j in facet_cuts(c)], None))
+            continue
         c.simplices = triangulate(c.rays, c.masks, n, len(c.constraints), cuts=facet_cuts(c))
         tiles = [[c.rays[r] for r in sx] for sx in c.simplices]
         items.extend((res, t) for t in tiles)
         cell_items.append((res, c.rays, [c.constraints[j] for j in facet_cuts(c)], tiles))
-    form = moments_form(measured, len(items), n)
-    if not items:
+    form = moments_form(measured, len(items), n, len(cell_items) if n == 5 else 0)
+    if not cell_items:
         return Fraction(0), Fraction(0), form, 30, True
     bar = None
     if o.progress:
@@ -118,6 +147,10 @@ def _cones_mse(cells, tr, scale: int, n: int, o, deadline):
         bounds_fn = (cell_moments_bounds(cell_items, deadline, o.workers, bar.update if bar else None) if n == 5 else
                      moment_bounds(items, deadline, o.workers, bar.update if bar else None))
         lo, hi = bounds_fn(ORTHANT_PREC)
+        if n == 5 and _tile_unclosed(cell_items, [c for c in cells if c.whole]):
+            form = moments_form(measured, sum(len(it[3]) for it in cell_items if it[3] is not None), n,
+                                sum(it[3] is None for it in cell_items))
+            lo, hi = cell_moments_bounds(cell_items, deadline, o.workers)(ORTHANT_PREC)
     except TimeoutError:  # the kernel's deadline (kernel/work.py): the user's --timeout
         from ..errors import LimitReached
 

@@ -134,11 +134,13 @@ def _encoded(path: str, text: bytes) -> bytes:
     return text
 
 
-def write_certificate(path: str, doc: Any, compress_large: bool = False) -> str:
+def write_certificate(path: str, doc: Any, compress_large: bool = False, sizes: dict | None = None) -> str:
     """Write a certificate atomically (encode_certificate: plain, .gz or .xz by the path's suffix); with
     `compress_large`, a plain .cert.json path whose text exceeds COMPRESS_ABOVE becomes .cert.json.xz.
-    Returns the path written."""
+    Returns the path written; `sizes`, if given, gets "text_bytes" (the uncompressed text's size)."""
     text = dumps_compact(doc).encode()
+    if sizes is not None:
+        sizes["text_bytes"] = len(text)
     if compress_large and path.endswith(".cert.json") and len(text) > COMPRESS_ABOVE:
         path += ".xz"
     write_atomic(path, _encoded(path, text))
