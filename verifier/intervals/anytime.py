@@ -20,7 +20,9 @@ measured, or at the deadline (looked at after every cone: a P_7 cone can take a 
 the cells with at least one cone measured, each with its full evidence and the cones measured, given by their
 paths in the cell's pulling triangulation (`pulled`); the kernel re-checks every listed cell, re-derives each cone
 from its path (distinct paths give interior-disjoint cones, so no tiling of the rest is needed) and recomputes both
-sums (proofs/FORMAT.md, "Partial certificates").
+sums (proofs/FORMAT.md, "Partial certificates").  At seq_len 5 the unit measured is a whole cell instead, most hit
+first, not triangulated: the kernel's conic Gauss-Bonnet measure (kernel/conic.py), its rays proven complete by
+rule edges; the budget is then a number of cells (`--max-cells`).
 
 Every batch size here is fixed (not a function of the number of workers), so the order, and so the
 certificate, is the same for any number of worker processes or a Ray cluster when `width` (or the end of the

@@ -237,7 +237,7 @@ def width_not_reached(res) -> list[str]:
         return []
     width = res.error_upper - res.error_lower
     why = ("every cell and cone was measured" if d.get("traversal_complete") and
-           d.get("cones_measured") == d.get("cones_total") else "--timeout, --max-cones or --max-boxes came first")
+           d.get("cones_measured") == d.get("cones_total") else "--timeout, --max-cones, --max-cells or --max-boxes came first")
     asked = float(d["width"]) if d.get("width") is not None else 0.0
     return [f"the width {asked:.3g} was not reached ({why}); the certificate holds the interval reached "
             f"(width {float(width):.3g}) (exit 3)"]
