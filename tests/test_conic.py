@@ -132,7 +132,7 @@ def _product_cone():
 
 @pytest.mark.parametrize("cone", [_cube_cone, _product_cone, lambda: (E5, E5)])
 def test_edges_accepts_all_rays_and_rejects_each_missing_one(cone):
-    """The cube cone (16 simple rays), the product cone (rays on 5 and 6 facets: its edges are found by the sign
+    """The cube cone (16 simple rays), the product cone (rays on 4 and 5 facets: its edges are found by the sign
     test on the tangent cone) and the orthant: complete, accepted; any one ray left out, rejected by rule edges
     (by symmetry no ray is special, so every omission must be caught); a ray listed twice, rejected."""
     from verifier.kernel.cones import _rays_complete
