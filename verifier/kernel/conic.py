@@ -247,12 +247,14 @@ def _cell_key(rays, normals, tiles):
             None if tiles is None else tuple(tuple(primitive(r) for r in t) for t in tiles))
 
 
-def each_cell_bounds(items, prec: int, workers, stack):
+def each_cell_bounds(items, prec: int, workers, stack, keys=None):
     """cell_bounds of each (rays, normals, tiles) at `prec` bits, in the items' order, on the workers (the caller's
-    ordered map, a local pool entered into `stack`, or here), memoized per process."""
+    ordered map, a local pool entered into `stack`, or here), memoized per process.  `keys`: the items' _cell_key,
+    when the caller has them already."""
     from .work import memoized_map
 
-    yield from memoized_map(_MEMO, [_cell_key(*it) + (prec,) for it in items], _cell_task, workers, stack)
+    keys = [_cell_key(*it) for it in items] if keys is None else keys
+    yield from memoized_map(_MEMO, [k + (prec,) for k in keys], _cell_task, workers, stack)
 
 
 def cells_bounds(items, complement: bool, deadline=None, workers=1, progress=None):
@@ -265,12 +267,13 @@ def cells_bounds(items, complement: bool, deadline=None, workers=1, progress=Non
     from .work import check_deadline
 
     items = list(items)
+    keys = [_cell_key(*it) for it in items]  # once, for every precision asked
 
     def fn(prec):
         lo = hi = Fraction(0)
         check_deadline(deadline)
         with contextlib.ExitStack() as stack:
-            for a, b in each_cell_bounds(items, prec, workers, stack):
+            for a, b in each_cell_bounds(items, prec, workers, stack, keys):
                 check_deadline(deadline)
                 lo, hi = lo + a, hi + b
                 if progress is not None:

@@ -315,13 +315,17 @@ def _cell_moment_task(args):
 _CELL_MEMO: dict = {}  # (residual, rays, normals, tiles, prec) -> cell_moment_bounds, for this process
 
 
-def each_cell_moment_bounds(items, prec: int, workers, stack: contextlib.ExitStack):
+def _cell_moment_key(res, rays, normals, tiles):
+    return (tuple(res), tuple(primitive(r) for r in rays), tuple(normals),
+            None if tiles is None else tuple(tuple(primitive(r) for r in t) for t in tiles))
+
+
+def each_cell_moment_bounds(items, prec: int, workers, stack: contextlib.ExitStack, keys=None):
     """cell_moment_bounds of each (residual, rays, normals, tiles) at `prec` bits, in order, on the workers (the
-    caller's ordered map, a local pool entered into `stack`, or here), memoized per process."""
-    keys = [(tuple(res), tuple(primitive(r) for r in rays), tuple(normals),
-             None if tiles is None else tuple(tuple(primitive(r) for r in t) for t in tiles), prec)
-            for res, rays, normals, tiles in items]
-    yield from memoized_map(_CELL_MEMO, keys, _cell_moment_task, workers, stack)
+    caller's ordered map, a local pool entered into `stack`, or here), memoized per process.  `keys`: the items'
+    _cell_moment_key, when the caller has them already."""
+    keys = [_cell_moment_key(*it) for it in items] if keys is None else keys
+    yield from memoized_map(_CELL_MEMO, [k + (prec,) for k in keys], _cell_moment_task, workers, stack)
 
 
 def cell_moments_bounds(items, deadline=None, workers=1, progress=None):
@@ -329,12 +333,13 @@ def cell_moments_bounds(items, deadline=None, workers=1, progress=None):
     workers (memoized per process), added exactly in order: the same for any number of workers.  `progress(k)`,
     if given, is called after each cell."""
     items = list(items)
+    keys = [_cell_moment_key(*it) for it in items]  # once, for every precision asked
 
     def fn(prec):
         lo = hi = Fraction(0)
         check_deadline(deadline)
         with contextlib.ExitStack() as stack:
-            for a, b in each_cell_moment_bounds(items, prec, workers, stack):
+            for a, b in each_cell_moment_bounds(items, prec, workers, stack, keys):
                 check_deadline(deadline)
                 lo, hi = lo + a, hi + b
                 if progress is not None:
