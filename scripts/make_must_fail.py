@@ -166,6 +166,61 @@ def _ray_dropped(base):
     raise SystemExit("no whole cell of the tiny seq_len-5 certificate loses a ray to the edge rule alone")
 
 
+def tiny_median_partial():
+    """An MSE interval (version 3, coverage 'partial') of the d = 1 median model of tiny_n5: a few whole cells and
+    the tail's face boxes."""
+    from verifier.kernel import parse_json
+
+    med = verifier.RNN.make([[1]], [[Fraction(1, 2)]], [[Fraction(1, 3)]], seq_len=5)
+    return parse_json(json.dumps(verifier.certify(med, task="median", z3=False, width=Fraction(1, 2), max_cells=12,
+                                                  workers=1).certificate))
+
+
+def median_partial_mutants(mp):
+    def m(fn):
+        d = copy.deepcopy(mp)
+        fn(d)
+        return d
+
+    def bound_too_small(d):  # the closed form names the bound: it is rule tail that must fail first
+        d["tail"]["bound"] = q(Fraction(d["tail"]["bound"]) / 100)
+    yield "tail", "median_n5_partial_bound_too_small", m(bound_too_small)
+
+    def face_uncut(d):
+        d["tail"]["faces"][0] = "B"
+    yield "tail", "median_n5_partial_face_not_split", m(face_uncut)
+
+    def cut_held(d):  # face 0 holds coordinate 0 at +D: a cut of coordinate 0 is not on its box
+        d["tail"]["faces"][0] = "0:0 B B"
+    yield "tail", "median_n5_partial_cut_on_the_held_coordinate", m(cut_held)
+
+    def tree_short(d):
+        d["tail"]["faces"][1] = " ".join(d["tail"]["faces"][1].split(" ")[:-1])
+    yield "tail", "median_n5_partial_tree_ends_early", m(tree_short)
+
+    def not_whole(d):
+        del d["cells"][0]["whole"]
+    yield "partial", "median_n5_partial_cell_not_whole", m(not_whole)
+
+    def twice(d):
+        d["cells"].append(copy.deepcopy(d["cells"][0]))
+        d["cell_count"] += 1
+    yield "partial", "median_n5_partial_cell_listed_twice", m(twice)
+
+    def no_tail(d):
+        del d["tail"]
+    yield "schema", "median_n5_partial_without_tail", m(no_tail)
+
+    def upper_without_tail(d):  # the listed cells' moments alone: the unmeasured cells left out of the upper end
+        d["mse"]["upper"] = q(Fraction(d["mse"]["lower"]) * 2)
+        d["rmse"]["upper"] = q(Fraction(d["mse"]["upper"]))
+    yield "enclosure", "median_n5_partial_upper_without_the_tail", m(upper_without_tail)
+
+    def other_bound_sentence(d):
+        d["mse"]["closed_form"] = d["mse"]["closed_form"].replace("S^2 = ", "S^2 = 2*", 1)
+    yield "closed-form", "median_n5_partial_sentence_names_another_bound", m(other_bound_sentence)
+
+
 def redigest(d):
     w = {k: d["model"][k] for k in ("W_hi", "W_hh", "W_oh")}
     d["model"]["weights_sha256"] = hashlib.sha256(canonical_json(w).encode()).hexdigest()
@@ -578,7 +633,7 @@ def main() -> int:
     medians = tiny_median()
     for rule, what, doc in itertools.chain(mutants(disc, zero, poly, n4), median_mutants(*medians),
                                            median_n4_mutants(tiny_median_n4(), medians[0]),
-                                           n5_mutants(*tiny_n5()),
+                                           n5_mutants(*tiny_n5()), median_partial_mutants(tiny_median_partial()),
                                            cycle_mutants(*tiny_cycles()), partial_mutants(tiny_partial(), poly),
                                            n6_mutants(tiny_partial_n6()),
                                            box_mutants(tiny_boxes())):

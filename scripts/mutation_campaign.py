@@ -60,6 +60,10 @@ def load_bases():
     out["tiny_n5"] = json.loads(json.dumps(verifier.certify(pos5, task="2nd_argmax", z3=False, workers=1).certificate))
     out["tiny_n5_partial"] = json.loads(json.dumps(verifier.certify(pos5, task="2nd_argmax", z3=False, workers=1,
                                                                     width=Fraction(1, 4)).certificate))
+    med5 = verifier.RNN.make([[1]], [[Fraction(1, 2)]], [[Fraction(1, 3)]], seq_len=5)
+    out["tiny_median_n5_partial"] = json.loads(json.dumps(verifier.certify(med5, task="median", z3=False, workers=1,
+                                                                           width=Fraction(1, 2),
+                                                                           max_cells=12).certificate))
     out["tiny_boxes"] = json.loads(json.dumps(verifier.certify(os.path.join(ROOT, "models", "2nd_argmax_2_3.pth"),
                                                                method="boxes", max_boxes=3000, workers=1,
                                                                samples=0).certificate))
@@ -359,6 +363,37 @@ def op_partial(d, rng):
     return d
 
 
+def op_median_partial(d, rng):
+    """A median MSE interval's own rule: a cell listed twice, a neighbour claimed, or a cell not whole."""
+    kind = rng.choice(["twice", "neighbour", "not_whole"])
+    if kind == "twice":
+        d["cells"].insert(rng.randrange(len(d["cells"]) + 1), copy.deepcopy(rng.choice(d["cells"])))
+        d["cell_count"] += 1
+    elif kind == "neighbour":
+        ci = rng.randrange(len(d["cells"]))
+        facets = [e for e in d["cells"][ci]["constraints"] if "facet" in e]
+        rng.choice(facets)["neighbor"] = rng.choice([i for i in range(len(d["cells"])) if i != ci])
+    else:
+        del rng.choice(d["cells"])["whole"]
+    return d
+
+
+def op_tail(d, rng):
+    """The tail's proof of |model - median| <= S |x|: S^2 divided by 4 to 100 (below the true sup of the ratio,
+    which no boxes can prove), or one token of a face tree dropped (a full binary tree has one more leaf than cuts,
+    so no tree uses every remaining token)."""
+    if rng.random() < 0.5:
+        d["tail"]["bound"] = _q(Fraction(d["tail"]["bound"]) / rng.randint(4, 100))
+    else:
+        f = rng.randrange(len(d["tail"]["faces"]))
+        toks = d["tail"]["faces"][f].split(" ")
+        if len(toks) < 2:
+            return None
+        del toks[rng.randrange(len(toks))]
+        d["tail"]["faces"][f] = " ".join(toks)
+    return d
+
+
 def _error_key(d):
     return "mse" if d.get("version") == 3 else "error"
 
@@ -522,6 +557,8 @@ OPERATORS = [
     ("triangulation", "simplex_dropped", ("tiny_n4", "tiny_partial"), op_triangulation),
     ("edges", "whole_cell_ray_repeated", ("tiny_n5", "tiny_n5_partial"), op_edges),
     ("partial", "cell_twice_neighbour_no_simplices_or_measured", ("tiny_partial",), op_partial),
+    ("partial", "median_cell_twice_neighbour_or_not_whole", ("tiny_median_n5_partial",), op_median_partial),
+    ("tail", "bound_below_the_sup_or_tree_token_dropped", ("tiny_median_n5_partial",), op_tail),
     ("closed-form", "digit_changed", ALL, op_closed_form),
     ("enclosure", "bounds_broken", V1 + V2 + V3 + ("tiny_partial",), op_enclosure),
     ("accuracy", "not_one_minus_error", V1 + V2 + ("tiny_n4", "tiny_partial"), op_accuracy),

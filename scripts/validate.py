@@ -112,8 +112,13 @@ def _median(cert, a, n_samples, f) -> dict:
     s = sample_error(lm.float_arrays(), n, "median", samples=n_samples, seed=seed, dtype="float64", batch=1 << 20)
     mf = float(m)
     z = (s.mse - mf) / s.stderr if s.stderr > 0 else (0.0 if s.mse == mf else math.inf)
-    print(f"{f}: certified MSE {mf:.8g}, sampled {s.mse:.8g} +- {s.stderr:.3g}, z = {z:+.2f}", flush=True)
-    return {"model": cert["checkpoint"]["name"], "task": "median", "certified": f"{mf:.12g}", "sampled": s.mse,
+    certified = f"{mf:.12g}"
+    if cert.get("coverage") == "partial":  # an MSE interval: z is the sample's distance from it (0 inside)
+        lo, hi = float(Fraction(cert["mse"]["lower"])), float(Fraction(cert["mse"]["upper"]))
+        z = 0.0 if lo <= s.mse <= hi else (s.mse - (hi if s.mse > hi else lo)) / s.stderr
+        certified = f"[{lo:.8g}, {hi:.8g}]"
+    print(f"{f}: certified MSE {certified}, sampled {s.mse:.8g} +- {s.stderr:.3g}, z = {z:+.2f}", flush=True)
+    return {"model": cert["checkpoint"]["name"], "task": "median", "certified": certified, "sampled": s.mse,
             "stderr": s.stderr, "samples": n_samples, "z": round(z, 3), "seed": seed,
             "seconds": round(time.perf_counter() - t0, 1), "within": abs(z) <= a.sigmas,
             "width": f"{float(Fraction(cert['mse']['upper']) - Fraction(cert['mse']['lower'])):.3g}",

@@ -324,3 +324,107 @@ def test_version_3_per_cell_rules_spread_over_workers(monkeypatch):
         assert (one.accepted, one.rule, one.message) == (two.accepted, two.rule, two.message)
     assert calls and all(per == (check_module.PER_CELL_V3,) for per in calls)
     assert check(doc, workers=2).accepted and not check(bad, workers=2).accepted
+
+
+# ---- MSE intervals at seq_len 5 (version 3, coverage "partial": listed cells + the tail, kernel/tail.py) ----
+
+def test_partial_mse_interval_contains_the_mean_models_known_mse():
+    """The mean model's MSE is E[median^2] - 1/5 (Basu; the quadrature above, not the cells).  An MSE interval from
+    a few whole cells plus the tail n S^2 (1 - their mass) must contain it, the kernel must accept it, and its
+    lower end is the listed cells' exact second moments (so at most the known value)."""
+    rnn = _rnn(**{**MEAN_2, "W_oh": [[F(1, 5), F(-1, 5)]]}, n=5)
+    res = certify(rnn, task="median", width=F(1, 2), max_cells=40, workers=1)
+    doc = res.certificate
+    assert doc["coverage"] == "partial" and doc["tail"]["bound"] and len(doc["tail"]["faces"]) == 10
+    assert 0 < len(doc["cells"]) <= 40 and all(c["whole"] for c in doc["cells"])
+    known = _median_second_moment(5) - 0.2
+    assert float(res.error_lower) - 1e-12 <= known <= float(res.error_upper) + 1e-12, (res.error_lower, known)
+    assert res.error_upper - res.error_lower > 0
+    v = check(doc)
+    assert v.accepted, v.reason
+    assert v.summary["mse_lower"] == doc["mse"]["lower"]
+
+
+def test_partial_mse_tail_cannot_prove_less_than_the_true_sup():
+    """Output 0: r = -median, and on the unit sphere sup |median| = 1/sqrt(3) exactly (three coordinates are at
+    least the median: 3 m^2 <= 1; equality at (1, 1, 1, 0, 0)/sqrt 3).  The tail's proven S^2 must be at least
+    1/3, the interval must contain E[median^2] (quadrature), and a certificate claiming S^2 just under 1/3 with
+    the same boxes must be refused by rule tail, whatever the rest says."""
+    from verifier.kernel import parse_json
+
+    rnn = _rnn([[1]], [[F(1, 2)]], [[0]], 5)
+    res = certify(rnn, task="median", width=F(1, 100), max_cells=30, workers=1)
+    doc = res.certificate
+    S2 = F(doc["tail"]["bound"])
+    assert S2 >= F(1, 3)
+    known = _median_second_moment(5)
+    assert float(res.error_lower) - 1e-12 <= known <= float(res.error_upper) + 1e-12
+    bad = parse_json(json.dumps(doc))
+    bad["tail"]["bound"] = str(F(1, 3) - F(1, 1000))
+    v = check(bad)
+    assert not v.accepted and v.rule == "tail", v.reason
+
+
+def test_tail_residual_bounds_hold_at_every_point_tried():
+    """kernel/tail.residual_bounds encloses K (model - median) on a box: at seeded random integer points of
+    seeded random boxes on the faces, the exact forward pass (kernel/model.forward) and the exact median must
+    land inside, for a d = 3 model with mixed-sign weights (stable, unstable and dead units all occur)."""
+    import random
+
+    from verifier.kernel.model import Model, forward
+    from verifier.kernel.tail import _median, output_scale, residual_bounds
+
+    rnn = _rnn([[1], [F(-2, 3)], [F(1, 2)]], [[F(1, 2), -1, F(1, 3)], [F(-1, 4), F(3, 4), 1], [1, F(1, 2), F(-1, 2)]],
+               [[F(1, 3), F(-1, 2), F(3, 4)]], 5)
+    m = Model.of(rnn.W_hi, rnn.W_hh, rnn.W_oh, 5)
+    rng = random.Random(7)
+    D = 1 << 8
+    for _ in range(200):
+        j, s = rng.randrange(5), rng.choice((1, -1))
+        lo, hi = [], []
+        for i in range(5):
+            if i == j:
+                lo.append(s * D)
+                hi.append(s * D)
+                continue
+            w = rng.choice((1, 8, 64, 2 * D))
+            a = -D if w == 2 * D else rng.randint(-D, D - w)
+            lo.append(a)
+            hi.append(a + w)
+        rl, rh, K = residual_bounds(m, lo, hi)
+        assert rl <= rh
+        for _ in range(10):
+            u = [rng.randint(a, b) for a, b in zip(lo, hi)]
+            val = F(forward(m, u)[1][0], output_scale(m)) - _median(u)
+            assert rl <= K * val <= rh
+
+
+def test_mse_interval_is_the_same_for_one_and_two_workers():
+    """Determinism: the tail's face trees (float proposals, exact confirmations in fixed chunks) and the cells
+    (fixed batches, most hit first) do not depend on the number of workers when a cell budget stops the run."""
+    from verifier.kernel import canonical_json
+
+    rnn = _rnn([[1], [-1]], [[1, -1], [F(-1, 2), 1]], [[F(1, 3), F(-1, 4)]], 5)
+    one = certify(rnn, task="median", width=F(1, 10 ** 6), max_cells=40, workers=1, samples=0).certificate
+    two = certify(rnn, task="median", width=F(1, 10 ** 6), max_cells=40, workers=2, samples=0).certificate
+    strip = lambda d: {k: v for k, v in d.items() if k != "generator"}  # noqa: E731
+    assert canonical_json(strip(one)) == canonical_json(strip(two))
+    assert one["coverage"] == "partial" and len(one["cells"]) == 40
+
+
+def test_width_on_a_seq_len_5_median_model_writes_an_mse_interval(tmp_path):
+    """The CLI: --width at seq_len 5 writes a partial (interval) certificate that `check` accepts; the width asked
+    is not reached within --max-cells, so the exit code is 3 and stderr says why; --max-cones is refused."""
+    path = os.path.join(MODELS, "median_2_5.pth")
+    out = tmp_path / "m.cert.json"
+    p = subprocess.run([sys.executable, "-m", "verifier", path, "--seq-len", "5", "--width", "0.001", "--max-cells",
+                        "30", "--samples", "0", "--no-z3", "--out", str(out)], capture_output=True, text=True, cwd=ROOT)
+    assert p.returncode == 3, p.stderr
+    assert "MSE in  [" in p.stdout and "boxes of directions" in p.stdout and "was not reached" in p.stderr
+    q = subprocess.run([sys.executable, "-m", "verifier", "check", str(out), "--checkpoint", path],
+                       capture_output=True, text=True, cwd=ROOT)
+    assert q.returncode == 0 and "ACCEPTED" in q.stdout, q.stdout + q.stderr
+    r = subprocess.run([sys.executable, "-m", "verifier", path, "--seq-len", "5", "--width", "0.001", "--max-cones",
+                        "30", "--samples", "0", "--out", str(tmp_path / "x.cert.json")], capture_output=True, text=True,
+                       cwd=ROOT)
+    assert r.returncode == 2 and "--max-cells" in r.stderr and not (tmp_path / "x.cert.json").exists()

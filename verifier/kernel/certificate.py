@@ -30,6 +30,7 @@ _TOP_V2 = _TOP + ("roots", "evidence", "cells", "cell_count")
 _TOP_V2_OPTIONAL = ("measured", "coverage")
 _TOP_V3 = tuple(k for k in _TOP if k not in ("error", "accuracy")) + ("mse", "rmse", "roots", "evidence", "cells",
                                                                        "cell_count")
+_TOP_V3_OPTIONAL = ("coverage", "tail")  # a partial median certificate: both
 
 
 @dataclass(frozen=True)
@@ -121,7 +122,8 @@ class Certificate(Subject):
     cells: tuple = ()
     cell_count: int = 0
     rmse: tuple = ()  # version 3: (lower, upper)
-    coverage: str = "full"  # version 2: "partial" for an anytime certificate (a subset of the cells)
+    coverage: str = "full"  # versions 2, 3: "partial" for an anytime certificate (a subset of the cells)
+    tail: tuple = ()  # version 3 partial: (S^2, face denominator, face trees), kernel/tail.py
 
 
 def version_of(doc, known) -> int:
@@ -140,7 +142,7 @@ def read_rnn(doc) -> Certificate:
     """A version 1, 2 or 3 certificate (an RNN's regions: sectors, or cells with evidence) as named parts; Reject
     (json, rational, schema) on a malformed one.  check.read_certificate has read its version."""
     version = doc["version"]
-    top = {1: (_TOP_V1, ()), 2: (_TOP_V2, _TOP_V2_OPTIONAL), 3: (_TOP_V3, ())}[version]
+    top = {1: (_TOP_V1, ()), 2: (_TOP_V2, _TOP_V2_OPTIONAL), 3: (_TOP_V3, _TOP_V3_OPTIONAL)}[version]
     obj(doc, "certificate", *top)
     for key in ("sectors", "cells", "roots", "wedges"):
         if key in doc:
@@ -257,8 +259,25 @@ def _read_v2(doc, common, rmse=()) -> Certificate:
             whole = True
         cells.append(Cell(**base, rays=rays, evidence=tuple(ev), simplices=simplices, pulled=pulled, whole=whole))
     cell_count = small_int(doc["cell_count"], "cell_count", 0, MAX_INDEX)
+    tail = ()
+    if v3 and (coverage == "partial") != ("tail" in doc):
+        raise Reject("schema", "a version-3 certificate has a tail exactly when its coverage is partial")
+    if "tail" in doc:
+        tail = _read_tail(doc["tail"], n)
     return Certificate(**common, roots=tuple(roots), evidence=kind, measured=measured, cells=tuple(cells),
-                       cell_count=cell_count, rmse=rmse, coverage=coverage)
+                       cell_count=cell_count, rmse=rmse, coverage=coverage, tail=tail)
+
+
+MAX_FACE_DENOMINATOR = 1 << 40
+
+
+def _read_tail(doc, n: int) -> tuple:
+    """(S^2, D, trees) of a partial median certificate's `tail` (kernel/tail.py checks it)."""
+    t = obj(doc, "tail", ("bound", "denominator", "faces"))
+    bound = rat(t["bound"], "tail.bound")
+    den = small_int(t["denominator"], "tail.denominator", 1, MAX_FACE_DENOMINATOR)
+    faces = tuple(string(f, f"tail.faces[{i}]") for i, f in enumerate(lst(t["faces"], "tail.faces", 2 * n)))
+    return bound, den, faces
 
 
 # ------------------------------------------------------------------------------------------------

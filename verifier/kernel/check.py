@@ -46,7 +46,7 @@ def rnn_summary(c: Certificate) -> dict:
 # table, verifier/kinds, has one kind per row: tests/test_structure.py).
 VERSIONS = {1: Version(read_rnn, lambda c: RULES_V1, rnn_summary),
             2: Version(read_rnn, lambda c: rules_v2(c.n, c.coverage), rnn_summary),
-            3: Version(read_rnn, lambda c: rules_v3(c.n), rnn_summary),
+            3: Version(read_rnn, lambda c: rules_v3(c.n, c.coverage), rnn_summary),
             4: Version(v4.read, lambda c: v4.RULES_V4, v4.summary),
             5: Version(v5.read, lambda c: v5.RULES_V5, v5.summary)}
 

@@ -39,6 +39,7 @@ from .measure import arb_module, bounds, vos_terms
 from .orthant import cone_bounds, simplex_normals, vos_half_angle
 from .work import check_deadline, memoized_map
 from .rules import Reject
+from .tail import tail
 
 MAX_SEQ_LEN = 5  # seq_len 4 and 5: P_n of each cone and closed-form ridges (P_2, P_3); 6 and up would need P_4 ridges
 
@@ -270,9 +271,15 @@ def _pair_coefficient(res, g, h):
 
 
 def cell_moment_bounds(res, rays, normals, tiles, prec: int) -> tuple[Fraction, Fraction]:
+    """cell_moment_bounds_and_mass without the cell's measure."""
+    return cell_moment_mass_bounds(res, rays, normals, tiles, prec)[:2]
+
+
+def cell_moment_mass_bounds(res, rays, normals, tiles, prec: int) -> tuple:
     """Seq_len 5: exact rational bounds of E[(c.x)^2 1_K] for the cell K with extreme `rays` (all of them: the
     simplices `tiles` tile K, or, with tiles None, rule edges proved it) and facet `normals` (inward; positive
-    multiples count once), residual c = `res`: |c|^2 times P(K) by the conic Gauss-Bonnet identity
+    multiples count once), residual c = `res`, followed by bounds of P(K) itself (the partial certificate's
+    mass; [0, 1] where they are not derived): |c|^2 times P(K) by the conic Gauss-Bonnet identity
     (kernel/conic.py), plus the ridge terms of K itself, W_ij the sum of Van Oosterom-Strackee half solid angles
     over a fan of the ridge's polygon.  Where the face combinatorics does not close (conic.faces answers None: the
     premises fail), the sum of cone_moment_bounds over `tiles`, and for a whole cell [0, |c|^2] (E[(c.x)^2] =
@@ -284,12 +291,12 @@ def cell_moment_bounds(res, rays, normals, tiles, prec: int) -> tuple[Fraction, 
     ball = None if data is None else conic.measure(rays, normals, prec, data)
     if ball is None or not ball.is_finite():
         if tiles is None:
-            return Fraction(0), Fraction(sum(x * x for x in res))
+            return Fraction(0), Fraction(sum(x * x for x in res)), Fraction(0), Fraction(1)
         lo = hi = Fraction(0)
         for t in tiles:
             a, b = cone_moment_bounds(res, t, prec)
             lo, hi = lo + a, hi + b
-        return lo, hi
+        return lo, hi, Fraction(0), Fraction(1)
     a, b = bounds(ball)
     s = sum(x * x for x in res)
     flint = arb_module()
@@ -305,11 +312,24 @@ def cell_moment_bounds(res, rays, normals, tiles, prec: int) -> tuple[Fraction, 
                     W += vos_half_angle(flint, [[dot(x, y) for y in tri] for x in tri])
                 tot += W * (arb(coef.numerator) / coef.denominator) / arb(D).sqrt()
         rl, rh = bounds(tot / (4 * arb.pi() ** 2))
-    return s * a + rl, s * b + rh
+    return s * a + rl, s * b + rh, a, b
 
 
 def _cell_moment_task(args):
     return cell_moment_bounds(*args)
+
+
+def _cell_moment_mass_task(args):
+    return cell_moment_mass_bounds(*args)
+
+
+_MASS_MEMO: dict = {}  # the same, with the cell's measure: partial certificates
+
+
+def each_cell_moment_mass_bounds(items, prec: int, workers, stack: contextlib.ExitStack):
+    """cell_moment_mass_bounds of each (residual, rays, normals, None), in order, on the workers, memoized."""
+    keys = [_cell_moment_key(*it) + (prec,) for it in items]
+    yield from memoized_map(_MASS_MEMO, keys, _cell_moment_mass_task, workers, stack)
 
 
 _CELL_MEMO: dict = {}  # (residual, rays, normals, tiles, prec) -> cell_moment_bounds, for this process
@@ -428,6 +448,60 @@ def cones_closed_form(c: Certificate, w: Work):
         raise Reject("closed-form", "mse.closed_form is not the second-moment sentence of the cells' cones")
 
 
+def partial_moments_form(cells: int, n: int, bound: Fraction) -> str:
+    """The canonical sentence of a partial median certificate's MSE interval (rule tail bounds the rest)."""
+    return (f"[M, M + {n} S^2 (1 - P)] with M the sum over the {cells} cells K listed of E[(c.x)^2 1_K] (|c|^2 "
+            "P_5(K) + (1/(4 pi^2)) sum over the ridges G_ij of K of W_ij (b_ij + b_ji)/sqrt(D_ij), each cell whole: "
+            "its rays proven complete by its edges) and P the sum of their P_5(K) (the conic Gauss-Bonnet identity "
+            f"in ball arithmetic), S^2 = {rational_text(bound)} (|model - median| <= S |x|, proven on boxes of "
+            "directions) (a partial certificate: cells not listed are not measured)")
+
+
+@rule("partial")
+def partial_cells(c: Certificate, w: Work):
+    """coverage 'partial' (a median MSE interval): seq_len 5, no cell listed twice (distinct (root, pattern) are
+    disjoint cells), no neighbours (no coverage is claimed) and every listed cell whole (rule edges: its rays
+    are all its extreme rays), so that its second moment and its measure are the Gauss-Bonnet ones."""
+    if c.n != 5:
+        raise Reject("partial", f"a partial median certificate is for seq_len 5, not {c.n}")
+    seen = set()
+    w.moment_cell_items = []
+    for ci, cell in enumerate(c.cells):
+        if (cell.root, cell.pattern) in seen:
+            raise Reject("partial", f"cell {ci}: the same cell is listed twice")
+        seen.add((cell.root, cell.pattern))
+        shape = w.shapes[ci]
+        if any(nb is not None for _, _, _, nb in shape["facets"]):
+            raise Reject("partial", f"cell {ci}: a partial certificate lists no neighbours")
+        if not cell.whole or cell.simplices is not None:
+            raise Reject("partial", f"cell {ci}: every cell of a partial median certificate is whole, with no "
+                         "simplices")
+        w.moment_cell_items.append((residual(c, w, cell), shape["rays"], [f[1] for f in shape["facets"]], None))
+
+
+@rule("closed-form")
+def partial_closed_form(c: Certificate, w: Work):
+    """mse.closed_form is exactly the partial sentence for the cells listed and the tail's S^2; the MSE lies in
+    [sum of the cells' second moments, that sum + n S^2 (1 - sum of their measures)] (rules partial, tail)."""
+    w.form = partial_moments_form(len(c.cells), c.n, w.tail_bound)
+    items, n, S2 = w.moment_cell_items, c.n, w.tail_bound
+
+    def fn(prec):
+        lo = hi = mass = Fraction(0)
+        check_deadline(w.deadline)
+        with contextlib.ExitStack() as stack:
+            for a, b, p, _ in each_cell_moment_mass_bounds(items, prec, w.workers, stack):
+                check_deadline(w.deadline)
+                lo, hi, mass = lo + a, hi + b, mass + p
+        return lo, hi + n * S2 * max(Fraction(0), 1 - mass)
+
+    w.bounds = fn
+    w.empty = False
+    w.precision = (80, 160)
+    if c.error.closed_form != w.form:
+        raise Reject("closed-form", "mse.closed_form is not the partial sentence for the cells listed and the tail")
+
+
 @rule("method")
 def method(c: Certificate, w: Work):
     """Version 3 uses method 'moments', for seq_len 2, 4 and 5 (facets evidence) and 3 (polygon evidence)."""
@@ -439,9 +513,13 @@ def method(c: Certificate, w: Work):
                      "2, 4 and 5)")
 
 
-def rules_v3(n: int) -> tuple:
-    """The ordered rules of a version-3 certificate of seq_len n (the method rule has checked 2 <= n <= 5)."""
+def rules_v3(n: int, coverage: str = "full") -> tuple:
+    """The ordered rules of a version-3 certificate of seq_len n (the method rule has checked 2 <= n <= 5); a
+    partial one (coverage 'partial', seq_len 5) replaces cover and the measure by rules partial and tail."""
     geometry = GEOMETRY_N3 if n == 3 else GEOMETRY_FACETS
+    if coverage == "partial":
+        return subject(method) + (roots, pattern) + geometry + (partial_cells, counts, tail, partial_closed_form,
+                                                                enclosure, rmse)
     if n >= 4:
         return subject(method) + (roots, pattern) + geometry + (cover, counts, moment_tiles, cones_closed_form,
                                                                 enclosure, rmse)

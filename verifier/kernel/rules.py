@@ -68,7 +68,9 @@ RULES: dict[str, str] = {
                "neighbours and no 'measured'; every listed cell carries simplicial cones that tile it, distinct simplicial cones of its "
                "pulling triangulation by their paths (pairwise interior-disjoint), or is whole (seq_len 5), so the "
                "error lies in [measure of the cones and whole cells of the listed wrong cells, 1 - measure of "
-               "those of the listed right cells].",
+               "those of the listed right cells].  A partial median certificate (version 3) is of seq_len 5 and "
+               "every listed cell is whole: the MSE lies in [sum of their second moments, that sum + n S^2 (1 - "
+               "their measure)] (rule tail).",
     "closed-form": "The closed form is exactly the canonical expression the kernel rebuilds from the regions "
                    "it derived itself: the measure of the wrong regions (error), or the cells' second moments "
                    "of the residual model - median (mse).",
@@ -77,6 +79,11 @@ RULES: dict[str, str] = {
     "accuracy": "accuracy is exactly 1 - error, bound for bound.",
     "rmse": "[rmse.lower, rmse.upper] contains the square root of every value in [mse.lower, mse.upper], "
             "checked exactly by squaring.",
+    "tail": "A partial median certificate (version 3) proves |model - median| <= S |x| everywhere: its 2n face "
+            "trees cut the faces of [-D, D]^n (coordinate j held at +-D) into boxes, and on every leaf box the "
+            "kernel's exact symbolic interval propagation (triangle relaxation) bounds the residual r by R with "
+            "R^2 <= S^2 min |u|^2 over the box; so the cells not listed add at most n S^2 (1 - their mass) to the "
+            "MSE.",
     # version 4, enumeration of the longest-cycle transformers' inputs (verifier/kernel/cycle.py)
     "inputs": "inputs is n^n; the wrong and undecided inputs are functions on 0..n-1, each list strictly "
               "increasing, the two disjoint, and the counts match them.",
