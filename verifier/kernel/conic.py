@@ -243,7 +243,8 @@ _MEMO: dict = {}  # (rays, normals, tiles, prec) -> cell_bounds, for this proces
 def _cell_key(rays, normals, tiles):
     from .geometry import primitive
 
-    return (tuple(primitive(r) for r in rays), tuple(tuple(g) for g in normals),
+    # the normals as cell_bounds uses them (primitive, distinct, sorted): the same key wherever they came from
+    return (tuple(primitive(r) for r in rays), tuple(sorted({primitive(g) for g in normals})),
             None if tiles is None else tuple(tuple(primitive(r) for r in t) for t in tiles))
 
 

@@ -336,7 +336,9 @@ _CELL_MEMO: dict = {}  # (residual, rays, normals, tiles, prec) -> cell_moment_b
 
 
 def _cell_moment_key(res, rays, normals, tiles):
-    return (tuple(res), tuple(primitive(r) for r in rays), tuple(normals),
+    # the normals as cell_moment_bounds uses them (primitive, distinct, sorted): the generator's and the kernel's
+    # lists of the same facets give the same key
+    return (tuple(res), tuple(primitive(r) for r in rays), tuple(sorted({primitive(g) for g in normals})),
             None if tiles is None else tuple(tuple(primitive(r) for r in t) for t in tiles))
 
 
@@ -497,7 +499,7 @@ def partial_closed_form(c: Certificate, w: Work):
 
     w.bounds = fn
     w.empty = False
-    w.precision = (80, 160)
+    w.precision = (53, 160)  # the generator's ANYTIME_PREC first, as version 2's partial certificates (53, 106, 212)
     if c.error.closed_form != w.form:
         raise Reject("closed-form", "mse.closed_form is not the partial sentence for the cells listed and the tail")
 
