@@ -76,7 +76,7 @@ def test_reject_refuses_a_name_outside_the_table():
 
 def test_rule_functions_are_stated_and_cover_the_table():
     lists = [RULES_V1, rules_v2(3), rules_v2(4), rules_v2(5), rules_v2(4, "partial"), rules_v2(5, "partial"),
-             rules_v3(2), rules_v3(3), rules_v3(4), rules_v3(5), RULES_V4, RULES_V5]
+             rules_v3(2), rules_v3(3), rules_v3(4), rules_v3(5), rules_v3(5, "partial"), RULES_V4, RULES_V5]
     names = set()
     for rules in lists:
         assert len(set(rules)) == len(rules), "a rule function runs twice"

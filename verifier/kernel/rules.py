@@ -79,10 +79,10 @@ RULES: dict[str, str] = {
     "accuracy": "accuracy is exactly 1 - error, bound for bound.",
     "rmse": "[rmse.lower, rmse.upper] contains the square root of every value in [mse.lower, mse.upper], "
             "checked exactly by squaring.",
-    "tail": "A partial median certificate (version 3) proves |model - median| <= S |x| everywhere: its 2n face "
+    "tail": "A partial median certificate (version 3) proves abs(model - median) <= S norm(x) everywhere: its 2n face "
             "trees cut the faces of [-D, D]^n (coordinate j held at +-D) into boxes, and on every leaf box the "
             "kernel's exact symbolic interval propagation (triangle relaxation) bounds the residual r by R with "
-            "R^2 <= S^2 min |u|^2 over the box; so the cells not listed add at most n S^2 (1 - their mass) to the "
+            "R^2 <= S^2 min norm(u)^2 over the box; so the cells not listed add at most n S^2 (1 - their mass) to the "
             "MSE.",
     # version 4, enumeration of the longest-cycle transformers' inputs (verifier/kernel/cycle.py)
     "inputs": "inputs is n^n; the wrong and undecided inputs are functions on 0..n-1, each list strictly "
