@@ -110,6 +110,7 @@ def prove(lm, S2: Fraction, max_boxes: int, workers=1, deadline=None):
 
     from ..errors import past
     from ..kernel.model import Model
+    from ..kernel.tail import remember_holds
     from ..kernel.work import mapper
 
     rnn, n = lm.rnn, lm.seq_len
@@ -143,6 +144,7 @@ def prove(lm, S2: Fraction, max_boxes: int, workers=1, deadline=None):
             held = set()
             for a, res in zip(range(0, len(boxes), CONFIRM_CHUNK), pool.map(_confirm, chunks)):
                 held.update(good[a + i] for i, ok in enumerate(res) if ok)
+            remember_holds(m, S2, [(batch[k][2], batch[k][3]) for k in sorted(held)])
             for k, (node, j, blo, bhi) in enumerate(batch):
                 if k in held:
                     leaves += 1

@@ -194,6 +194,25 @@ def leaf_holds(m: Model, bound: Fraction, lo, hi) -> bool:
     return max(rl * rl, rh * rh) <= bound * K * K * v2
 
 
+_HOLDS: dict = {}  # (model's integer weights, S^2) -> set of boxes (lo, hi) on which leaf_holds was True here
+
+
+def _held(m: Model, bound: Fraction) -> set:
+    key = (m.In, m.Hn, m.On, m.c, m.n, bound)
+    got = _HOLDS.get(key)
+    if got is None:
+        _HOLDS.clear()  # one model and bound at a time
+        got = _HOLDS[key] = set()
+    return got
+
+
+def remember_holds(m: Model, bound: Fraction, boxes) -> None:
+    """Record boxes on which leaf_holds(m, bound, lo, hi) was computed True (by this kernel code, here or on this
+    process's workers): a pure function's values, kept per process like the measures' memos (kernel/work.py), so
+    the generator's built-in self-check need not recompute them; `check` in a fresh process computes every one."""
+    _held(m, bound).update((tuple(lo), tuple(hi)) for lo, hi in boxes)
+
+
 def _failure(args):
     m, bound, leaves = args
     for idx, where, lo, hi in leaves:
@@ -217,6 +236,8 @@ def tail(c, w: Work):
         j, s = f // 2, 1 if f % 2 == 0 else -1
         where = f"tail.faces[{f}]"
         leaves.extend((idx, where, lo, hi) for idx, (lo, hi) in enumerate(face_leaves(n, den, j, s, tree, where)))
+    held = _held(w.m, bound)
+    leaves = [leaf for leaf in leaves if (leaf[2], leaf[3]) not in held]  # computed True in this process already
     spread = hasattr(w.workers, "map") or (isinstance(w.workers, int) and w.workers > 1)
     failure = None
     if spread and len(leaves) >= SPREAD_MIN_LEAVES:
