@@ -34,12 +34,16 @@ def test_certified_error_matches_float64_sampling(name):
 
     cert = load_certificate(os.path.join(PROOFS, name))
     if cert["task"] == "median":  # the MSE against the samples' own standard error
-        m = float((Fraction(cert["mse"]["lower"]) + Fraction(cert["mse"]["upper"])) / 2)
+        mlo, mhi = Fraction(cert["mse"]["lower"]), Fraction(cert["mse"]["upper"])
         lm = load(os.path.join(ROOT, "models", cert["checkpoint"]["name"]), task="median",
                   seq_len=cert["model"]["seq_len"])
         s = sample_error(lm.float_arrays(), lm.seq_len, "median", samples=1 << 18, dtype="float64",
                          seed=int(hashlib.sha256(name.encode()).hexdigest()[:8], 16))
-        assert abs(s.mse - m) <= 5 * s.stderr, (name, m, s.mse, s.stderr)
+        if cert.get("coverage") == "partial":  # an MSE interval: the point of it nearest the sample
+            m = min(max(s.mse, float(mlo)), float(mhi))
+        else:
+            m = float((mlo + mhi) / 2)
+        assert abs(s.mse - m) <= 5 * s.stderr, (name, float(mlo), float(mhi), s.mse, s.stderr)
         return
     lo, hi = float(Fraction(cert["error"]["lower"])), float(Fraction(cert["error"]["upper"]))
     lm = load(os.path.join(ROOT, "models", cert["checkpoint"]["name"]), task=cert["task"])
