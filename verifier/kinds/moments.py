@@ -56,11 +56,22 @@ def _rmse(lo: Fraction, hi: Fraction, digits: int) -> tuple:
     return max(rlo, Fraction(0)), rhi
 
 
+def _cell_documents(cells, index, n: int) -> list:
+    """Version 3's cell entries: version 2's (cells/cones.cell_document) without decisions."""
+    from ..cells.cones import cell_document
+
+    docs = []
+    for c in cells:
+        cd = cell_document(c, index, n)
+        del cd["decision"], cd["wrong"]
+        docs.append(cd)
+    return docs
+
+
 def generate_partial(lm, o, timings: dict, deadline) -> CertifyResult:
     """A median MSE interval at seq_len 5 (coverage "partial"): the tail's face boxes (intervals/sup.py), then
     cells most hit first, measured whole, until the interval is at most --width wide, every cell is measured,
     --max-cells cells are or the measure's share of --timeout passes (intervals/mse.py)."""
-    from ..cells.cones import cell_document
     from ..cells.measure import correct_digits, round_outward
     from ..intervals.mse import discover_and_measure
     from ..intervals.sup import tail_proof
@@ -94,12 +105,7 @@ def generate_partial(lm, o, timings: dict, deadline) -> CertifyResult:
     doc = header(lm, 3, "moments", PARTIAL_CLAIM)
     roots_document(doc, tr, n)
     doc["coverage"] = "partial"
-    docs = []
-    for c in listed:
-        cd = cell_document(c, None, n)
-        del cd["decision"], cd["wrong"]
-        docs.append(cd)
-    doc["cells"] = docs
+    doc["cells"] = _cell_documents(listed, None, n)  # no neighbours: no adjacency claimed
     doc["tail"] = {"bound": q(S2), "denominator": den, "faces": trees}
     doc["mse"] = {"lower": q(lo), "upper": q(hi), "closed_form": form, "rigorous": True,
                   "digits": max(0, int(correct_digits(lo, hi))) if lo != hi else digits}
@@ -119,7 +125,6 @@ def generate(lm, o, timings: dict, deadline) -> CertifyResult:
     an MSE interval from part of the cells (generate_partial)."""
     if lm.seq_len == 5 and o.width is not None:
         return generate_partial(lm, o, timings, deadline)
-    from ..cells.cones import cell_document
     from ..cells.measure import enclose
     from ..families.median import MomentSum, cell_moments, output_scale
 
@@ -147,12 +152,7 @@ def generate(lm, o, timings: dict, deadline) -> CertifyResult:
     index = {(c.root, c.key): i for i, c in enumerate(cells)}
     doc = header(lm, 3, "moments", MEDIAN_CLAIM)
     roots_document(doc, tr, n)
-    docs = []
-    for c in cells:
-        cd = cell_document(c, index, n)
-        del cd["decision"], cd["wrong"]
-        docs.append(cd)
-    doc["cells"] = docs
+    doc["cells"] = _cell_documents(cells, index, n)
     doc["mse"] = {"lower": q(lo), "upper": q(hi), "closed_form": form, "rigorous": True, "digits": digits}
     doc["rmse"] = {"lower": q(rlo), "upper": q(rhi)}
     regions = doc["regions"] = len({c.sigma for c in cells})
