@@ -388,3 +388,59 @@ def test_p7_pencil_through_every_face_agrees_with_the_odd_identity(seed):
     assert len(finite) >= 14 and reference.is_finite() and chosen.is_finite() and float(chosen.rad()) < 1e-15
     for ball in finite + [chosen]:
         assert ball.overlaps(reference) and all(ball.overlaps(other) for other in finite)
+
+
+def test_odd_measure_known_answers():
+    """The conic Gauss-Bonnet identity applied to the faces as well (kernel/conic.py odd_measure), at seq_len 5 and
+    7: the orthant is 1/32 and 1/128; the cone whose normals have all correlations 1/2 is 1/6 and 1/8 (the
+    orthant probability of equicorrelation 1/2 in dimension n is 1/(n + 1)).  That cone is given inside R^(n+1):
+    normals e_j - e_0 (Gram I + J) and rays (n + 1) e_j - (1, ..., 1), orthogonal to (1, ..., 1), which the
+    measure is told is the complement of the cone's span."""
+    import flint
+
+    from verifier.kernel.conic import odd_measure
+
+    for n, orth, equi in ((5, Fraction(1, 32), Fraction(1, 6)), (7, Fraction(1, 128), Fraction(1, 8))):
+        eye = [tuple(int(i == j) for j in range(n)) for i in range(n)]
+        rays = [tuple((n + 1) * (i == j) - 1 for i in range(n + 1)) for j in range(1, n + 1)]
+        normals = [tuple((i == j) - (i == 0) for i in range(n + 1)) for j in range(1, n + 1)]
+        with flint.ctx.workprec(80):
+            a = arb_to_bounds(odd_measure(eye, eye, n, [], flint, 80))
+            b = arb_to_bounds(odd_measure(rays, normals, n, [(1,) * (n + 1)], flint, 80))
+        assert a[0] <= orth <= a[1] and a[1] - a[0] < Fraction(1, 10 ** 12)
+        assert b[0] <= equi <= b[1] and b[1] - b[0] < Fraction(1, 10 ** 12)
+
+
+def test_odd_measure_of_a_seq_len_7_cell_overlaps_its_triangulation():
+    """A cell of a trained seq_len-7 model (argmedian_2_7's most hit), measured whole by odd_measure (one P_6 per
+    extreme ray, P_4 per 3-face, each 5-face by the seq_len-5 identity in its span) and as the sum of P_7 over its
+    pulling triangulation's simplicial cones (a different formula altogether): the enclosures overlap; and a
+    simplicial cone measured both ways (odd_measure against P_7) overlaps too."""
+    import os
+
+    import flint
+
+    from verifier.cells.cones import Traversal
+    from verifier.cells.triangulate import facet_cuts, triangulate
+    from verifier.intervals.anytime import exact_key, sampled_keys
+    from verifier.kernel.conic import cell_bounds, odd_measure
+    from verifier.kernel.orthant import cone_bounds, simplex_normals
+    from verifier.loading.loader import load
+
+    lm = load(os.path.join(os.path.dirname(__file__), "..", "models", "argmedian_2_7.pth"), task="argmedian")
+    tr = Traversal(lm.rnn, lm.task)
+    x, hits = sampled_keys(lm, tr, 1 << 14)
+    key = next(k for k in (exact_key(tr, x[i]) for _, i in hits) if k is not None)
+    c = tr.process(tr.roots[key[0]], key[1], key[2])
+    lo, hi = cell_bounds(c.rays, [c.constraints[j] for j in facet_cuts(c)], None, 53)
+    assert 0 < lo and hi - lo < Fraction(1, 10 ** 6)
+    tlo = thi = Fraction(0)
+    for sx in triangulate(c.rays, c.masks, tr.n, len(c.constraints), cuts=facet_cuts(c)):
+        a, b = cone_bounds([c.rays[r] for r in sx], 53)
+        tlo, thi = tlo + a, thi + b
+    assert lo <= thi and tlo <= hi
+    rays = _random_simplex(random.Random(701), 7)
+    with flint.ctx.workprec(53):
+        ball = arb_to_bounds(odd_measure(rays, simplex_normals(rays), 7, [], flint, 53))
+    p, q = cone_bounds(rays, 53)
+    assert ball[0] <= q and p <= ball[1]

@@ -5,6 +5,7 @@ error; seq_len 8 is still refused with a message."""
 
 from __future__ import annotations
 
+import json
 import math
 from fractions import Fraction
 
@@ -62,6 +63,10 @@ def test_anytime_at_seq_len_7_contains_the_sampled_error():
     assert res.certificate["coverage"] == "partial" and res.certificate["model"]["seq_len"] == 7
     assert "P_7" in res.certificate["error"]["closed_form"]
     assert check(res.certificate).accepted
+    cells = res.certificate["cells"]  # whole cells: the Gauss-Bonnet identity on the faces (conic.odd_measure)
+    assert cells and all(c.get("whole") and "pulled" not in c and "simplices" not in c for c in cells)
+    assert "whole cells" in res.certificate["error"]["closed_form"]
+    assert _a_ray_dropped_is_caught_by_rule_edges(json.loads(json.dumps(res.certificate)), 7)
     n = 1 << 18
     s = sample_error(res.model.float_arrays(), 7, "2nd_argmax", samples=n, seed=7, dtype="float64")
     assert float(res.error_lower) - 5 / math.sqrt(n) <= s.wrong / n <= float(res.error_upper) + 5 / math.sqrt(n)
@@ -71,3 +76,29 @@ def test_seq_len_8_is_refused_with_a_message():
     rnn = verifier.RNN.make([[1]], [[Fraction(1, 2)]], [[1], [-1], [2], [0], [1], [-2], [1], [3]], seq_len=8)
     with pytest.raises(UnsupportedError, match="seq_len 8.*P_8.*boxes"):
         verifier.certify(rnn, task="2nd_argmax", z3=False, workers=1, samples=0)
+
+
+def _a_ray_dropped_is_caught_by_rule_edges(base, n):
+    """Some whole cell of `base` with one extreme ray left out (its facets' ray lists re-indexed) is refused by
+    rule edges: the listed rays are then not closed under the cell's edges.  (Other drops may be caught earlier by
+    another rule; one caught by edges is enough to show the rule at work at this seq_len.)"""
+    import copy
+
+    for ci, cell in enumerate(base["cells"]):
+        if len(cell["rays"]) <= n:
+            continue
+        for k in range(len(cell["rays"])):
+            d = copy.deepcopy(base)
+            c = d["cells"][ci]
+            del c["rays"][k]
+            ok = True
+            for e in c["constraints"]:
+                if "facet" in e:
+                    e["facet"] = [r - (r > k) for r in e["facet"] if r != k]
+                    ok = ok and bool(e["facet"])
+            if ok:
+                verdict = check(d)
+                assert not verdict.accepted
+                if verdict.rule == "edges":
+                    return True
+    return False

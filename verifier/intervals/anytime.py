@@ -20,7 +20,7 @@ measured, or at the deadline (looked at after every cone: a P_7 cone can take a 
 the cells with at least one cone measured, each with its full evidence and the cones measured, given by their
 paths in the cell's pulling triangulation (`pulled`); the kernel re-checks every listed cell, re-derives each cone
 from its path (distinct paths give interior-disjoint cones, so no tiling of the rest is needed) and recomputes both
-sums (proofs/FORMAT.md, "Partial certificates").  At seq_len 5 the unit measured is a whole cell instead, most hit
+sums (proofs/FORMAT.md, "Partial certificates").  At seq_len 5 and 7 the unit measured is a whole cell instead, most hit
 first, not triangulated: the kernel's conic Gauss-Bonnet measure (kernel/conic.py), its rays proven complete by
 rule edges; the budget is then a number of cells (`--max-cells`).
 
@@ -43,6 +43,7 @@ SCALE_BITS = 40  # a sample x becomes the integer point round(x * 2^40): its exa
 PROCESS_CHUNK = 32  # cells processed per round (on the workers)
 BATCH_CONES = 256  # simplicial cones per measuring round; also the least stock of cones to choose from
 BATCH_CELLS = 32  # seq_len 5: whole cells per measuring round (a cell costs about a dozen cones' integrals)
+BATCH_CELLS_7 = 4  # seq_len 7: a whole cell costs one P_6 per ray and P_4 per ray of each 5-face, seconds
 SHARE = 1 / 16  # a cell's largest cone estimate over its sampled hit frequency: 0.02-0.09 on M(16,5)'s cells (the
 # largest cone holds 10-25% of a cell; the flat estimate is 1.3-4x under a fat cone's measure); only decides when
 # to process more cells
@@ -194,9 +195,10 @@ def discover_and_measure(lm, width: Fraction, deadline: float | None = None, wor
     cell lists the cones measured by their pulling paths (`pulled`): the kernel re-derives each of those cones from
     its path, which proves them interior-disjoint without the rest of the triangulation, and sums them.
 
-    At seq_len 5 the unit measured is a whole cell instead (no triangulation): the kernel's Gauss-Bonnet measure
-    (kernel/conic.py: one P_4 per ray, about a dozen P_5 cones' cost) once its rays are proven complete (rule
-    edges), cells most hit first; `max_whole` is then the budget (cells measured) and `max_cones` is not used.
+    At seq_len 5 and 7 the unit measured is a whole cell instead (no triangulation): the kernel's Gauss-Bonnet
+    measure (kernel/conic.py: at seq_len 5 one P_4 per ray, about a dozen P_5 cones' cost; at seq_len 7 one P_6 per
+    ray and P_4s per 3-face and per 5-face's ray, from 2x to over 30x cheaper than the P_7s of the triangulation)
+    once its rays are proven complete (rule edges), cells most hit first; `max_whole` is then the budget (cells measured) and `max_cones` is not used.
 
     Returns (tr, cells with at least one cone measured, in order of their first, W lower bound, R lower bound,
     reached, stats) where stats has "found" (cells processed), "complete" (every cone of every cell measured),
@@ -214,7 +216,7 @@ def discover_and_measure(lm, width: Fraction, deadline: float | None = None, wor
     from ..kernel.work import IN_PROCESS, mapper
 
     n = lm.seq_len
-    whole = n == 5
+    whole = n in (5, 7)
     if whole:
         max_cones = max_whole
     tr = Traversal(lm.rnn, lm.task)
@@ -284,7 +286,8 @@ def discover_and_measure(lm, width: Fraction, deadline: float | None = None, wor
         if progress:
             from tqdm import tqdm
 
-            bar = stack.enter_context(tqdm(desc="measuring cones (anytime)", unit="cone", leave=False,
+            bar = stack.enter_context(tqdm(desc=f"measuring {'cells' if whole else 'cones'} (anytime)",
+                                           unit="cell" if whole else "cone", leave=False,
                                            mininterval=0.5))
         while not reached and not past():
             for _ in range(ROUND_CHUNKS if cells else 1):  # find and process more cells (one chunk first: a first
@@ -319,7 +322,7 @@ def discover_and_measure(lm, width: Fraction, deadline: float | None = None, wor
                     raise LimitReached(f"more than {max_cells} cells (--max-regions); stopped, nothing written")
             if not heap or past():
                 break
-            unit = BATCH_CELLS if whole else BATCH_CONES
+            unit = (BATCH_CELLS if n == 5 else BATCH_CELLS_7) if whole else BATCH_CONES
             size = unit if max_cones is None else min(unit, max_cones - cones_done)
             batch = [heapq.heappop(heap) for _ in range(min(size, len(heap)))]
             if whole:
