@@ -27,7 +27,7 @@ from verifier.pipeline import CERTIFIABLE_SEQ_LENS  # noqa: E402
 from verifier.empirical.zoo import read_index  # noqa: E402
 
 
-# model stem -> ("cones", K), ("cells", K) (seq_len 5: whole cells) or ("boxes", K): the budgets of the interval
+# model stem -> ("cones", K), ("cells", K) (seq_len 5 and 7: whole cells) or ("boxes", K): the budgets of the interval
 # certificates in proofs/anytime/
 BUDGETS = {
     "2nd_argmax_16_4": ("cones", 25000), "2nd_argmax_32_4": ("cones", 25000),
@@ -37,12 +37,14 @@ BUDGETS = {
     "argmedian_8_5": ("cells", 2000), "argmedian_16_5": ("cells", 1500),
     "argmedian_32_5": ("cells", 1500),
     "2nd_argmax_2_6": ("cones", 2200), "2nd_argmax_4_6": ("cones", 2200), "2nd_argmax_16_6": ("cones", 2200),
-    "2nd_argmax_2_7": ("cones", 250), "2nd_argmax_4_7": ("cones", 250),
+    # seq_len 7: whole cells (Gauss-Bonnet on the faces, kernel/conic.odd_measure) since 2026-12-08; until then
+    # ("cones", 250) each
+    "2nd_argmax_2_7": ("cells", 8), "2nd_argmax_4_7": ("cells", 4),
     # trained 2026-12-07 (issue 31): the budgets of the models above at the same seq_len
     "2nd_argmax_3_6": ("cones", 2200), "2nd_argmax_5_6": ("cones", 2200), "2nd_argmax_6_6": ("cones", 2200),
     "2nd_argmax_8_6": ("cones", 2200), "2nd_argmax_32_6": ("cones", 2200),
-    "argmedian_2_7": ("cones", 250), "argmedian_4_7": ("cones", 250), "argmedian_8_7": ("cones", 250),
-    "argmedian_16_7": ("cones", 250), "argmedian_32_7": ("cones", 250),
+    "argmedian_2_7": ("cells", 6), "argmedian_4_7": ("cells", 6), "argmedian_8_7": ("cells", 6),
+    "argmedian_16_7": ("cells", 6), "argmedian_32_7": ("cells", 6),
     # a median MSE interval (issue 32): whole cells plus the tail |model - median| <= S |x| on face boxes
     "median_8_5": ("cells", 3000),
 }  # 2nd_argmax_5_5 and argmedian_4_5 have full certificates since 2026-12-07 (proofs/n5/); 2nd_argmax_16_10: 1,000,000 boxes decide none (models/uncertified.json says why it has no certificate)
