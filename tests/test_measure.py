@@ -444,3 +444,61 @@ def test_odd_measure_of_a_seq_len_7_cell_overlaps_its_triangulation():
         ball = arb_to_bounds(odd_measure(rays, simplex_normals(rays), 7, [], flint, 53))
     p, q = cone_bounds(rays, 53)
     assert ball[0] <= q and p <= ball[1]
+
+
+def test_even_measure_known_answers_and_simplicial_cones():
+    """The even-dimensional identity P(C) = 1/2 - v_2 (- v_4) - P(polar of C) (kernel/conic.py even_measure, seq_len 4
+    and 6; measured by benchmarks/gauss_bonnet.py, not yet admitted by a rule): the orthant 1/16 and 1/64, the cone
+    whose normals have all correlations 1/2, 1/5 and 1/7 (built in R^(n+1), its span's complement given), and
+    random simplicial cones against P_4 and P_6 directly."""
+    import flint
+
+    from verifier.kernel.conic import even_measure
+    from verifier.kernel.orthant import cone_bounds, simplex_normals
+
+    for n, orth, equi in ((4, Fraction(1, 16), Fraction(1, 5)), (6, Fraction(1, 64), Fraction(1, 7))):
+        eye = [tuple(int(i == j) for j in range(n)) for i in range(n)]
+        rays = [tuple((n + 1) * (i == j) - 1 for i in range(n + 1)) for j in range(1, n + 1)]
+        normals = [tuple((i == j) - (i == 0) for i in range(n + 1)) for j in range(1, n + 1)]
+        with flint.ctx.workprec(80):
+            a = arb_to_bounds(even_measure(eye, eye, n, [], flint, 80))
+            b = arb_to_bounds(even_measure(rays, normals, n, [(1,) * (n + 1)], flint, 80))
+        assert a[0] <= orth <= a[1] and a[1] - a[0] < Fraction(1, 10 ** 12)
+        assert b[0] <= equi <= b[1] and b[1] - b[0] < Fraction(1, 10 ** 12)
+        cone = _random_simplex(random.Random(900 + n), n)
+        with flint.ctx.workprec(53):
+            ball = arb_to_bounds(even_measure(cone, simplex_normals(cone), n, [], flint, 53))
+        p, q = cone_bounds(cone, 53)
+        assert ball[0] <= q and p <= ball[1]
+
+
+def test_even_measure_of_seq_len_4_cells_overlaps_their_triangulations():
+    """M(4,4)'s five most hit cells, each measured whole by even_measure and as the sum of P_4 over its pulling
+    triangulation (a different formula): the enclosures overlap."""
+    import os
+
+    import flint
+
+    from verifier.cells.cones import Traversal
+    from verifier.cells.triangulate import facet_cuts, triangulate
+    from verifier.intervals.anytime import exact_key, sampled_keys
+    from verifier.kernel.conic import even_measure
+    from verifier.kernel.geometry import primitive
+    from verifier.kernel.orthant import cone_bounds
+    from verifier.loading.loader import load
+
+    lm = load(os.path.join(os.path.dirname(__file__), "..", "models", "2nd_argmax_4_4.pth"))
+    tr = Traversal(lm.rnn, lm.task)
+    x, hits = sampled_keys(lm, tr, 1 << 14)
+    keys = [k for k in (exact_key(tr, x[i]) for _, i in hits[:8]) if k is not None][:5]
+    assert keys
+    for root, sigma, tau in keys:
+        c = tr.process(tr.roots[root], sigma, tau)
+        normals = sorted({primitive(c.constraints[j]) for j in facet_cuts(c)})
+        with flint.ctx.workprec(53):
+            lo, hi = arb_to_bounds(even_measure([primitive(r) for r in c.rays], normals, 4, [], flint, 53))
+        tlo = thi = Fraction(0)
+        for sx in triangulate(c.rays, c.masks, 4, len(c.constraints), cuts=facet_cuts(c)):
+            a, b = cone_bounds([c.rays[r] for r in sx], 53)
+            tlo, thi = tlo + a, thi + b
+        assert 0 < lo and lo <= thi and tlo <= hi
