@@ -3,8 +3,8 @@ measure): the pulling triangulation with one P_n integral per simplicial cone (`
 `kernel/orthant.py: cone_bounds`), against the conic Gauss-Bonnet identity (`kernel/conic.py`): at seq_len 5
 P = 1/2 - v_3 - v_1, one P_4 integral per extreme ray and closed forms per ridge; at seq_len 7
 P = 1/2 - v_5 - v_3 - v_1 (`odd_measure`), one P_6 per extreme ray, one P_4 per 3-face, and each 5-face measured
-by the seq_len-5 identity inside its span.  No triangulation of the cell.  At seq_len 4 and 6 (`even_measure`, not
-yet admitted by a kernel rule): P = 1/2 - v_2 (- v_4) - P(polar cone), the polar cone tiled by pulling from the
+by the seq_len-5 identity inside its span.  No triangulation of the cell.  At seq_len 4 and 6 (`even_measure`; partial
+certificates at seq_len 6 use it): P = 1/2 - v_2 (- v_4) - P(polar cone), the polar cone tiled by pulling from the
 normal on the most extreme rays, one P_n per extreme ray off that facet.
 
 At seq_len 7 a large cell has thousands of simplicial cones (P_7 ~0.1-0.3 s each): --sample-cones K integrates a
@@ -95,7 +95,7 @@ def main() -> int:
         t0 = time.perf_counter()
         normals = [tuple(c.constraints[j]) for j in facet_cuts(c)]
         data = faces(c.rays, normals) if tr.n == 5 else True
-        if tr.n in (4, 6):  # even_measure: not yet admitted by a kernel rule (measured here first)
+        if tr.n in (4, 6):  # even_measure (seq_len 6: partial certificates' whole cells; seq_len 4: no rule yet)
             with flint.ctx.workprec(a.prec):
                 ball = even_measure(c.rays, normals, tr.n, [], flint, a.prec)
         else:

@@ -448,7 +448,7 @@ def test_odd_measure_of_a_seq_len_7_cell_overlaps_its_triangulation():
 
 def test_even_measure_known_answers_and_simplicial_cones():
     """The even-dimensional identity P(C) = 1/2 - v_2 (- v_4) - P(polar of C) (kernel/conic.py even_measure, seq_len 4
-    and 6; measured by benchmarks/gauss_bonnet.py, not yet admitted by a rule): the orthant 1/16 and 1/64, the cone
+    and 6; whole cells of partial certificates at seq_len 6): the orthant 1/16 and 1/64, the cone
     whose normals have all correlations 1/2, 1/5 and 1/7 (built in R^(n+1), its span's complement given), and
     random simplicial cones against P_4 and P_6 directly."""
     import flint

@@ -43,7 +43,7 @@ SCALE_BITS = 40  # a sample x becomes the integer point round(x * 2^40): its exa
 PROCESS_CHUNK = 32  # cells processed per round (on the workers)
 BATCH_CONES = 256  # simplicial cones per measuring round; also the least stock of cones to choose from
 BATCH_CELLS = 32  # seq_len 5: whole cells per measuring round (a cell costs about a dozen cones' integrals)
-BATCH_CELLS_7 = 4  # seq_len 7: a whole cell costs one P_6 per ray and P_4 per ray of each 5-face, seconds
+BATCH_CELLS_7 = 4  # seq_len 6 and 7: a whole cell costs a P_6 per extreme ray (of C or off a facet of its polar), seconds
 SHARE = 1 / 16  # a cell's largest cone estimate over its sampled hit frequency: 0.02-0.09 on M(16,5)'s cells (the
 # largest cone holds 10-25% of a cell; the flat estimate is 1.3-4x under a fat cone's measure); only decides when
 # to process more cells
@@ -195,7 +195,8 @@ def discover_and_measure(lm, width: Fraction, deadline: float | None = None, wor
     cell lists the cones measured by their pulling paths (`pulled`): the kernel re-derives each of those cones from
     its path, which proves them interior-disjoint without the rest of the triangulation, and sums them.
 
-    At seq_len 5 and 7 the unit measured is a whole cell instead (no triangulation): the kernel's Gauss-Bonnet
+    At seq_len 5 and 7, and at 6 unless `max_cones` is given, the unit measured is a whole cell instead (no
+    triangulation; at seq_len 6 P = 1/2 - v_2 - v_4 - P(polar), kernel/conic.even_measure): the kernel's Gauss-Bonnet
     measure (kernel/conic.py: at seq_len 5 one P_4 per ray, about a dozen P_5 cones' cost; at seq_len 7 one P_6 per
     ray and P_4s per 3-face and per 5-face's ray, from 2x to over 30x cheaper than the P_7s of the triangulation)
     once its rays are proven complete (rule edges), cells most hit first; `max_whole` is then the budget (cells measured) and `max_cones` is not used.
@@ -216,7 +217,7 @@ def discover_and_measure(lm, width: Fraction, deadline: float | None = None, wor
     from ..kernel.work import IN_PROCESS, mapper
 
     n = lm.seq_len
-    whole = n in (5, 7)
+    whole = n in (5, 7) or (n == 6 and max_cones is None)  # seq_len 6: whole unless a cone budget is given
     if whole:
         max_cones = max_whole
     tr = Traversal(lm.rnn, lm.task)
@@ -322,7 +323,7 @@ def discover_and_measure(lm, width: Fraction, deadline: float | None = None, wor
                     raise LimitReached(f"more than {max_cells} cells (--max-regions); stopped, nothing written")
             if not heap or past():
                 break
-            unit = (BATCH_CELLS if n == 5 else BATCH_CELLS_7) if whole else BATCH_CONES
+            unit = (BATCH_CELLS if n == 5 else BATCH_CELLS_7) if whole else BATCH_CONES  # 6 and 7: 4 cells
             size = unit if max_cones is None else min(unit, max_cones - cones_done)
             batch = [heapq.heappop(heap) for _ in range(min(size, len(heap)))]
             if whole:

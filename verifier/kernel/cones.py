@@ -312,16 +312,16 @@ def _independent(vecs) -> bool:
 
 @rule("edges")
 def edges(c: Certificate, w: Work):
-    """A cell marked whole (n = 5 or 7) lists all of its extreme rays: the listed rays are distinct and closed under
+    """A cell marked whole (n = 5, or 6 and 7 in a partial certificate) lists all of its extreme rays: the listed rays are distinct and closed under
     the edges of the cell (`_rays_complete`), and the graph of a polytope (K's cross-section; K is pointed, as
     rules rays and witness prove) is connected, so a nonempty set of its vertices closed under adjacency is all
     of them.  The normals are the facet-evidence constraints: every other constraint is implied by them."""
     for ci, cell in w.each(c.cells):
         if not cell.whole:
             continue
-        if c.n not in (5, 7):
+        if c.n not in (5, 6, 7):
             raise Reject("edges", f"cell {ci}: a whole cell is measured by the Gauss-Bonnet identity, at seq_len 5 "
-                         f"or 7 only, not {c.n}")
+                         f"to 7 only, not {c.n}")
         normals = [w.cons[ci][j] for j, e in enumerate(cell.evidence) if isinstance(e, Facet)]
         _rays_complete(f"cell {ci}", w.shapes[ci]["rays"], normals, c.n)
 

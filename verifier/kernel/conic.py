@@ -186,6 +186,9 @@ def measure(rays, normals, prec: int, data=None):
     if len(normals[0]) == 7:  # seq_len 7: the identity on the faces as well (odd_measure)
         with flint.ctx.workprec(prec):
             return odd_measure(rays, normals, 7, [], flint, prec)
+    if len(normals[0]) == 6:  # seq_len 6: the even identity, through the polar cone (even_measure)
+        with flint.ctx.workprec(prec):
+            return even_measure(rays, normals, 6, [], flint, prec)
     data = faces(rays, normals) if data is None else data
     if data is None:
         return None
@@ -210,7 +213,7 @@ def measure(rays, normals, prec: int, data=None):
 
 
 def cell_bounds(rays, normals, tiles, prec: int):
-    """Exact rational bounds of P(K) for a seq_len-5 or seq_len-7 cell K with extreme `rays` (all of them: the simplices
+    """Exact rational bounds of P(K) for a seq_len-5, 6 or 7 cell K with extreme `rays` (all of them: the simplices
     `tiles` tile K, or, with tiles None, rule edges proved it) and inward facet `normals` (a positive multiple
     counts once): the Gauss-Bonnet ball made exact dyadic bounds, or, where the face combinatorics does not close
     (the premises fail), the sum of cone_bounds over the tiles, and [0, 1] for a whole cell (no tiles: sound, and

@@ -54,7 +54,7 @@ RULES: dict[str, str] = {
              "positively proportional to it.",
     "redundant": "A non-facet constraint is a positive multiple of a facet, or a nonnegative combination of at "
                  "most n linearly independent facets (Farkas).",
-    "edges": "A cell marked whole (seq_len 5, or 7 in a partial certificate) lists each extreme ray once, and for every listed ray and every "
+    "edges": "A cell marked whole (seq_len 5, or 6 and 7 in a partial certificate) lists each extreme ray once, and for every listed ray and every "
              "2-face of the cell through it another listed ray lies on that 2-face: the graph of a polytope is "
              "connected, so the listed rays are all the cell's extreme rays.",
     "cover": "The regions tile the input space: the disc's sectors wind exactly once; each cone cell is "
@@ -66,7 +66,7 @@ RULES: dict[str, str] = {
                      "(seq_len 5; only a partial certificate gives simplices by pulling paths).",
     "partial": "A partial (anytime) certificate is of seq_len 4 to 7 and lists each cell at most once, with no "
                "neighbours and no 'measured'; every listed cell carries simplicial cones that tile it, distinct simplicial cones of its "
-               "pulling triangulation by their paths (pairwise interior-disjoint), or is whole (seq_len 5 or 7), so the "
+               "pulling triangulation by their paths (pairwise interior-disjoint), or is whole (seq_len 5 to 7), so the "
                "error lies in [measure of the cones and whole cells of the listed wrong cells, 1 - measure of "
                "those of the listed right cells].  A partial median certificate (version 3) is of seq_len 5 and "
                "every listed cell is whole: the MSE lies in [sum of their second moments, that sum + n S^2 (1 - "
