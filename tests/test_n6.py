@@ -50,16 +50,16 @@ def test_a_wrong_bound_at_seq_len_6_is_rejected():
 
 
 def test_anytime_at_seq_len_6():
-    """Seq_len 6: whole cells by default (the even identity through the polar cone, conic.even_measure; rule edges
-    proves their rays complete), simplicial cones by pulling paths under a cone budget; both accepted, and a ray
+    """Seq_len 6: whole cells under a cell budget (the even identity through the polar cone, conic.even_measure;
+    rule edges proves their rays complete), simplicial cones by pulling paths otherwise; both accepted, and a ray
     dropped from a whole cell is refused by rule edges."""
-    res = verifier.certify(tiny_n6(), task="2nd_argmax", z3=False, width=Fraction(1, 2), workers=1, samples=0)
+    res = verifier.certify(tiny_n6(), task="2nd_argmax", z3=False, width=Fraction(1, 2), max_cells=1000, workers=1,
+                           samples=0)
     assert res.certificate["coverage"] == "partial" and res.error_upper - res.error_lower <= Fraction(1, 2)
     assert check(res.certificate).accepted
     assert all(c.get("whole") for c in res.certificate["cells"])
     assert _a_ray_dropped_is_caught_by_rule_edges(json.loads(json.dumps(res.certificate)), 6)
-    cones = verifier.certify(tiny_n6(), task="2nd_argmax", z3=False, width=Fraction(1, 2), max_cones=200, workers=1,
-                             samples=0)
+    cones = verifier.certify(tiny_n6(), task="2nd_argmax", z3=False, width=Fraction(1, 2), workers=1, samples=0)
     assert all("pulled" in c and not c.get("whole") for c in cones.certificate["cells"])
     assert check(cones.certificate).accepted
     lo, hi = max(res.error_lower, cones.error_lower), min(res.error_upper, cones.error_upper)
@@ -70,7 +70,8 @@ def test_anytime_at_seq_len_7_contains_the_sampled_error():
     from verifier.empirical.sample import sample_error
 
     rnn = verifier.RNN.make([[1]], [[Fraction(1, 2)]], [[1], [-1], [2], [0], [1], [-2], [1]], seq_len=7)
-    res = verifier.certify(rnn, task="2nd_argmax", z3=False, width=Fraction(9, 10), workers=1, samples=0)
+    res = verifier.certify(rnn, task="2nd_argmax", z3=False, width=Fraction(9, 10), max_cells=1000, workers=1,
+                           samples=0)
     assert res.certificate["coverage"] == "partial" and res.certificate["model"]["seq_len"] == 7
     assert "P_7" in res.certificate["error"]["closed_form"]
     assert check(res.certificate).accepted

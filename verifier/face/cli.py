@@ -119,9 +119,9 @@ def _build_parser() -> argparse.ArgumentParser:
                    "that gives the same certificate on any machine (the interval reached is written; exit 3 if the "
                    "width was not reached)")
     c.add_argument("--max-cells", type=_positive, default=None,
-                   help="with --width (cells) at seq_len 5 to 7, where an anytime certificate (or a median model's "
-                   "MSE interval) measures whole cells (conic Gauss-Bonnet) instead of cones: measure at most this "
-                   "many cells; the budget --max-cones is at other seq_lens (and keeps cones at seq_len 6)")
+                   help="with --width (cells) at seq_len 5 (and 6, 7): the anytime certificate (or a median model's "
+                   "MSE interval) measures whole cells (conic Gauss-Bonnet) instead of cones, at most this many; at "
+                   "seq_len 6 and 7 without it the largest simplicial cones come first (--max-cones)")
     c.add_argument("--max-boxes", type=_positive, default=None,
                    help="--method boxes: stop after this many boxes (default with --width alone: 2^24); a median "
                    "MSE interval (--width at seq_len 5): the most boxes of directions its tail's proof may use "

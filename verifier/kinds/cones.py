@@ -166,14 +166,14 @@ def generate_partial(lm, o, timings: dict, deadline) -> CertifyResult:
     from ..kernel.measure import partial_form  # the kernel's sentence: one spelling
 
     n, digits = lm.seq_len, o.digits
-    if n in (5, 7) and o.max_cones is not None:
+    if n == 5 and o.max_cones is not None:
         raise InputError(f"--max-cones: at seq_len {n} an anytime certificate measures whole cells (conic "
                          "Gauss-Bonnet), not cones; its budget is --max-cells")
     if n not in (5, 6, 7) and o.max_cells is not None:
         raise InputError(f"--max-cells is the budget of a seq_len-5, 6 or 7 anytime certificate (whole cells); at "
                          f"seq_len {n} it is --max-cones")
-    if n == 6 and o.max_cells is not None and o.max_cones is not None:
-        raise InputError("--max-cells and --max-cones: at seq_len 6 give one (whole cells or simplicial cones)")
+    if n in (6, 7) and o.max_cells is not None and o.max_cones is not None:
+        raise InputError(f"--max-cells and --max-cones: at seq_len {n} give one (whole cells or simplicial cones)")
     mdl = None if o.timeout is None else time.monotonic() + (0.75 * o.timeout if o.self_check else o.timeout)
     t0 = time.perf_counter()
     tr, done, wrong_lo, right_lo, reached, stats = discover_and_measure(
