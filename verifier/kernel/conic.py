@@ -399,12 +399,10 @@ def _independent_rows(vecs, r: int):
     return None
 
 
-def odd_measure(rays, normals, dim: int, perp, flint, prec: int, memo=None):
-    """The ball of gamma_dim(C) for the pointed cone C of odd dimension `dim` (3, 5 or 7) with extreme `rays` and
-    inward facet `normals` (one per facet, each orthogonal to `perp`, a basis of the orthogonal complement of
-    span(C)), by the identity above; None where the face combinatorics does not close (the premises fail)."""
-    arb = flint.arb
-    nrm = len(normals)
+def _incidences(rays, normals, dim: int):
+    """(ext, tight, on) of a pointed dim-dimensional cone: the indices of its extreme rays (tight normals of rank
+    dim - 1), each one's tight normals, and per normal the bit mask of the extreme rays it holds; None with fewer
+    than dim extreme rays."""
     ext, tight = [], {}
     for r, ray in enumerate(rays):
         t = [i for i, g in enumerate(normals) if dot(g, ray) == 0]
@@ -414,13 +412,48 @@ def odd_measure(rays, normals, dim: int, perp, flint, prec: int, memo=None):
         tight[r] = t
     if len(ext) < dim:
         return None
-    on = [0] * nrm  # per normal, the bit mask of the extreme rays it holds
+    on = [0] * len(normals)
     for r in ext:
         for i in tight[r]:
             on[i] |= 1 << r
+    return ext, tight, on
+
+
+def _k_faces(rays, normals, dim: int, k: int, ext, tight, on):
+    """Each k-face once, as (bit mask of its extreme rays, their indices, the normals tight on all of them): from
+    the dim - k independent subsets S of every extreme ray's tight normals (a dependent S is skipped before the
+    face it names is marked seen, so the face is still found through an independent S)."""
     full = 0
     for r in ext:
         full |= 1 << r
+    seen = set()
+    for r in ext:
+        simple = len(tight[r]) == dim - 1
+        for S in itertools.combinations(tight[r], dim - k):
+            mask = full
+            for i in S:
+                mask &= on[i]
+            if mask in seen:
+                continue
+            if not simple and _rank([normals[i] for i in S]) != dim - k:
+                continue
+            seen.add(mask)
+            fr = _bits(mask)
+            if _rank([rays[q] for q in fr]) != k:
+                continue
+            yield mask, fr, [i for i in range(len(normals)) if on[i] & mask == mask]
+
+
+def odd_measure(rays, normals, dim: int, perp, flint, prec: int):
+    """The ball of gamma_dim(C) for the pointed cone C of odd dimension `dim` (3, 5 or 7) with extreme `rays` and
+    inward facet `normals` (one per facet, each orthogonal to `perp`, a basis of the orthogonal complement of
+    span(C)), by the identity above; None where the face combinatorics does not close (the premises fail)."""
+    arb = flint.arb
+    inc = _incidences(rays, normals, dim)
+    if inc is None:
+        return None
+    ext, tight, on = inc
+    nrm = len(normals)
     total = arb(0)
     for r in ext:  # k = 1: gamma_1 = 1/2
         gens = [tuple(-c for c in normals[i]) for i in tight[r]]
@@ -429,51 +462,35 @@ def odd_measure(rays, normals, dim: int, perp, flint, prec: int, memo=None):
             return None
         total += g / 2
     for k in range(3, dim - 1, 2):
-        seen = {}
-        for r in ext:
-            simple = len(tight[r]) == dim - 1
-            for S in itertools.combinations(tight[r], dim - k):
-                mask = full
-                for i in S:
-                    mask &= on[i]
-                if mask in seen:
-                    continue
-                if not simple and _rank([normals[i] for i in S]) != dim - k:
-                    continue
-                fr = _bits(mask)
-                if _rank([rays[q] for q in fr]) != k:
-                    seen[mask] = None
-                    continue
-                seen[mask] = True
-                T = [i for i in range(nrm) if on[i] & mask == mask]
-                basis = _independent_rows([rays[q] for q in fr], k)
-                if basis is None:
+        for mask, fr, T in _k_faces(rays, normals, dim, k, ext, tight, on):
+            basis = _independent_rows([rays[q] for q in fr], k)
+            if basis is None:
+                return None
+            gn = _normal_measure(flint, prec, [tuple(-c for c in normals[i]) for i in T], list(perp) + basis,
+                                 dim - k)
+            if gn is None:
+                return None
+            if k == 3:
+                adj = {q: [s for s in fr if s != q and _adjacent(normals, tight[q], tight[s], dim)] for q in fr}
+                cycle = _cycle(fr, adj)
+                if cycle is None:
                     return None
-                gn = _normal_measure(flint, prec, [tuple(-c for c in normals[i]) for i in T], list(perp) + basis,
-                                     dim - k)
-                if gn is None:
+                gf = ridge_measure(flint, rays, cycle)
+            else:  # the face's own identity, inside its span: its facets are the (k-1)-faces of C in it
+                B = _independent_rows([normals[i] for i in T], dim - k)
+                if B is None:
                     return None
-                if k == 3:
-                    adj = {q: [s for s in fr if s != q and _adjacent(normals, tight[q], tight[s], dim)] for q in fr}
-                    cycle = _cycle(fr, adj)
-                    if cycle is None:
-                        return None
-                    gf = ridge_measure(flint, rays, cycle)
-                else:  # the face's own identity, inside its span: its facets are the (k-1)-faces of C in it
-                    B = _independent_rows([normals[i] for i in T], dim - k)
-                    if B is None:
-                        return None
-                    sub = set()
-                    for j in range(nrm):
-                        if j in T:
-                            continue
-                        fm = mask & on[j]
-                        if fm and _rank([rays[q] for q in _bits(fm)]) == k - 1:
-                            sub.add(primitive(_project(B, normals[j])))
-                    gf = odd_measure([rays[q] for q in fr], sorted(sub), k, list(perp) + B, flint, prec)
-                    if gf is None:
-                        return None
-                total += gf * gn
+                sub = set()
+                for j in range(nrm):
+                    if j in T:
+                        continue
+                    fm = mask & on[j]
+                    if fm and _rank([rays[q] for q in _bits(fm)]) == k - 1:
+                        sub.add(primitive(_project(B, normals[j])))
+                gf = odd_measure([rays[q] for q in fr], sorted(sub), k, list(perp) + B, flint, prec)
+                if gf is None:
+                    return None
+            total += gf * gn
     return arb(1) / 2 - total
 
 
@@ -519,51 +536,24 @@ def even_measure(rays, normals, dim: int, perp, flint, prec: int):
     tiled by pulling from the normal on the most extreme rays, so it needs one P_dim per extreme ray off that
     facet instead of one per simplicial cone of C's triangulation (several times as many)."""
     arb = flint.arb
-    nrm = len(normals)
-    ext, tight = [], {}
-    for r, ray in enumerate(rays):
-        t = [i for i, g in enumerate(normals) if dot(g, ray) == 0]
-        if len(t) < dim - 1 or _rank([normals[i] for i in t]) != dim - 1:
-            continue
-        ext.append(r)
-        tight[r] = t
-    if len(ext) < dim:
+    inc = _incidences(rays, normals, dim)
+    if inc is None:
         return None
-    on = [0] * nrm
-    for r in ext:
-        for i in tight[r]:
-            on[i] |= 1 << r
-    full = 0
-    for r in ext:
-        full |= 1 << r
+    ext, tight, on = inc
+    nrm = len(normals)
     out = [tuple(-c for c in g) for g in normals]
     total = arb(0)
     for k in range(2, dim - 1, 2):
-        seen = set()
-        for r in ext:
-            simple = len(tight[r]) == dim - 1
-            for S in itertools.combinations(tight[r], dim - k):
-                mask = full
-                for i in S:
-                    mask &= on[i]
-                if mask in seen:
-                    continue
-                seen.add(mask)
-                if not simple and _rank([normals[i] for i in S]) != dim - k:
-                    continue
-                fr = _bits(mask)
-                if _rank([rays[q] for q in fr]) != k:
-                    continue
-                T = [i for i in range(nrm) if on[i] & mask == mask]
-                basis = _independent_rows([rays[q] for q in fr], k)
-                B = _independent_rows([normals[i] for i in T], dim - k)
-                if basis is None or B is None:
-                    return None
-                gn = _normal_measure(flint, prec, [out[i] for i in T], list(perp) + basis, dim - k)
-                gf = _face_measure(flint, prec, rays, normals, on, mask, fr, T, B, k, perp)
-                if gn is None or gf is None:
-                    return None
-                total += gf * gn
+        for mask, fr, T in _k_faces(rays, normals, dim, k, ext, tight, on):
+            basis = _independent_rows([rays[q] for q in fr], k)
+            B = _independent_rows([normals[i] for i in T], dim - k)
+            if basis is None or B is None:
+                return None
+            gn = _normal_measure(flint, prec, [out[i] for i in T], list(perp) + basis, dim - k)
+            gf = _face_measure(flint, prec, rays, normals, on, mask, fr, T, B, k, perp)
+            if gn is None or gf is None:
+                return None
+            total += gf * gn
     apex = max(range(nrm), key=lambda i: (bin(on[i]).count("1"), -i))
     polar = arb(0)
     for r in ext:
